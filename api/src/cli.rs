@@ -1,0 +1,125 @@
+//! The `obscura` command line. Every flag also has an `OBSCURA__SECTION__KEY` form.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use obscura_platform::config::Overrides;
+use uuid::Uuid;
+
+use crate::auth::Role;
+
+/// Finds personal data and secrets in documents, text and JSON, and anonymizes them.
+#[derive(Debug, Parser)]
+#[command(name = "obscura", version, about)]
+pub struct Cli {
+    /// A TOML config file (also OBSCURA_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API, with in-process workers unless --workers 0.
+    Serve(ServeArgs),
+    /// Run a worker only, as a member of a fleet sharing one database.
+    Worker(WorkerArgs),
+    /// Apply database migrations and exit.
+    Migrate(DataArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Print the effective configuration, secrets redacted, and exit.
+    Config(DataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Directory for the embedded database and blobs (OBSCURA__SERVER__DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (OBSCURA__SERVER__BIND).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// Directory for the embedded database and blobs (OBSCURA__SERVER__DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// In-process workers; 0 makes the API stateless (OBSCURA__SERVER__WORKERS).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Jobs of one type run at once (OBSCURA__WORKER__CONCURRENCY).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// A unique worker name (OBSCURA__WORKER__NAME); generated when absent.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Directory for the embedded database and blobs (OBSCURA__SERVER__DATA_DIR).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it once.
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "analyst")]
+        role: Role,
+        /// The tenant the key belongs to (default: the default tenant).
+        #[arg(long)]
+        tenant: Option<Uuid>,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+    /// List keys, without their secrets.
+    List(DataArgs),
+    /// Revoke a key by id.
+    Revoke {
+        id: Uuid,
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+impl Command {
+    /// The configuration overrides given as flags.
+    pub fn overrides(&self) -> Overrides {
+        let mut overrides = Overrides::default();
+        match self {
+            Command::Serve(args) => {
+                overrides
+                    .set("server.bind", args.bind.clone())
+                    .set("server.data_dir", args.data_dir.clone())
+                    .set("server.workers", args.workers);
+            }
+            Command::Worker(args) => {
+                overrides
+                    .set("worker.concurrency", args.concurrency)
+                    .set("worker.name", args.name.clone())
+                    .set("server.data_dir", args.data_dir.clone());
+            }
+            Command::Migrate(args) | Command::Config(args) | Command::Keys(KeysCommand::List(args)) => {
+                overrides.set("server.data_dir", args.data_dir.clone());
+            }
+            Command::Keys(KeysCommand::Create { data_dir, .. })
+            | Command::Keys(KeysCommand::Revoke { data_dir, .. }) => {
+                overrides.set("server.data_dir", data_dir.clone());
+            }
+            Command::Openapi => {}
+        }
+        overrides
+    }
+}

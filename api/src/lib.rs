@@ -1,0 +1,13 @@
+//! Obscura's HTTP API and the `obscura` command: routes, authentication, problem details,
+//! metrics, the OpenAPI document and process lifecycle.
+
+pub mod auth;
+pub mod cli;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod request_id;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,120 @@
+//! The `obscura` binary: parses the command line, loads the configuration and runs a command.
+
+#![allow(clippy::print_stdout)]
+
+use anyhow::Context;
+use clap::Parser;
+use obscura_api::auth::{self, Bootstrap};
+use obscura_api::cli::{Cli, Command, KeysCommand};
+use obscura_api::server;
+use obscura_entity::DEFAULT_TENANT_ID;
+use obscura_platform::config::{Config, EnvSource};
+use secrecy::ExposeSecret;
+use tokio_util::sync::CancellationToken;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        print!("{}", obscura_api::openapi::openapi_json());
+        return std::process::ExitCode::SUCCESS;
+    }
+    let config = match Config::load(cli.config.as_deref(), &EnvSource::Process, &cli.command.overrides()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("obscura: {error}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    if let Err(error) = obscura_api::telemetry::init(&config.log) {
+        eprintln!("obscura: {error}");
+        return std::process::ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("obscura: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "obscura failed");
+            eprintln!("obscura: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => {
+            let running = server::start(config).await?;
+            if let Bootstrap::Generated { key, key_file } = &running.bootstrap {
+                println!(
+                    "Created the first admin API key (shown once; also saved to {}):",
+                    key_file.display()
+                );
+                println!("{}", key.expose_secret());
+            }
+            println!("Obscura is listening on http://{} (docs at /docs)", running.address);
+            server::shutdown_signal().await;
+            running.shutdown().await
+        }
+        Command::Worker(_) => {
+            let shutdown = CancellationToken::new();
+            let signal_token = shutdown.clone();
+            tokio::spawn(async move {
+                server::shutdown_signal().await;
+                signal_token.cancel();
+            });
+            server::run_worker_process(config, shutdown).await
+        }
+        Command::Migrate(_) => {
+            let database = server::prepare_database(&config).await?;
+            database.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Config(_) => {
+            println!("{}", serde_json::to_string_pretty(&config.redacted())?);
+            Ok(())
+        }
+        Command::Keys(keys) => run_keys(keys, &config).await,
+        Command::Openapi => Ok(()),
+    }
+}
+
+async fn run_keys(command: KeysCommand, config: &Config) -> anyhow::Result<()> {
+    let database = server::prepare_database(config).await?;
+    match command {
+        KeysCommand::Create { name, role, tenant, .. } => {
+            let (id, key) = auth::create_key(&database, tenant.unwrap_or(DEFAULT_TENANT_ID), &name, role)
+                .await
+                .context("creating the key")?;
+            println!("id:   {id}");
+            println!("role: {}", role.as_str());
+            println!("key:  {}", key.expose_secret());
+            println!("The key is shown only now; store it safely.");
+        }
+        KeysCommand::List(_) => {
+            println!("{:<36}  {:<8}  {:<20}  {:<25}  state", "id", "role", "name", "created");
+            for key in auth::list_keys(&database).await? {
+                let state = if key.revoked_at.is_some() { "revoked" } else { "active" };
+                println!(
+                    "{:<36}  {:<8}  {:<20}  {:<25}  {state}",
+                    key.id,
+                    key.role,
+                    key.name,
+                    key.created_at.to_rfc3339()
+                );
+            }
+        }
+        KeysCommand::Revoke { id, .. } => {
+            auth::revoke_key(&database, id).await?;
+            println!("revoked {id}");
+        }
+    }
+    database.close().await;
+    Ok(())
+}

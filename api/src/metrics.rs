@@ -1,0 +1,173 @@
+//! Prometheus metrics of the API process, served as text at `/metrics`.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+use crate::state::AppState;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    /// The route template (`/api/v1/jobs/{job_id}`), never the raw path, so ids don't explode cardinality.
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub method: String,
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ComponentLabels {
+    pub component: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+}
+
+/// Every metric the API records.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<RequestLabels, Counter>,
+    pub http_request_duration: Family<RouteLabels, Histogram>,
+    pub http_requests_in_flight: Gauge,
+    pub jobs_enqueued: Family<JobLabels, Counter>,
+    pub component_up: Family<ComponentLabels, Gauge>,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("obscura");
+        let http_requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "HTTP requests answered", http_requests.clone());
+        let http_request_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 16))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            http_request_duration.clone(),
+        );
+        let http_requests_in_flight = Gauge::default();
+        registry.register(
+            "http_requests_in_flight",
+            "HTTP requests being handled",
+            http_requests_in_flight.clone(),
+        );
+        let jobs_enqueued = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "jobs_enqueued",
+            "Jobs queued by this API process",
+            jobs_enqueued.clone(),
+        );
+        let component_up = Family::<ComponentLabels, Gauge>::default();
+        registry.register(
+            "component_up",
+            "1 when the component answered the last health check, 0 when it did not",
+            component_up.clone(),
+        );
+        registry.register(
+            "build",
+            "Build information",
+            Info::new(BuildLabels {
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            }),
+        );
+        Metrics {
+            registry,
+            http_requests,
+            http_request_duration,
+            http_requests_in_flight,
+            jobs_enqueued,
+            component_up,
+        }
+    }
+
+    /// The registry in the Prometheus text format.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
+}
+
+/// Middleware: counts and times every request by route template.
+pub async fn track_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let metrics = &state.metrics;
+    metrics.http_requests_in_flight.inc();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    metrics.http_requests_in_flight.dec();
+    metrics
+        .http_request_duration
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .http_requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_prometheus_text() {
+        let metrics = Metrics::new();
+        metrics
+            .jobs_enqueued
+            .get_or_create(&JobLabels {
+                kind: "diagnostic".into(),
+            })
+            .inc();
+        let text = metrics.encode().unwrap();
+        assert!(text.contains("# TYPE obscura_jobs_enqueued counter"), "{text}");
+        assert!(
+            text.contains("obscura_jobs_enqueued_total{kind=\"diagnostic\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("obscura_build_info"), "{text}");
+        assert!(text.ends_with("# EOF\n"));
+    }
+}

@@ -1,0 +1,177 @@
+//! The router and the OpenAPI 3.1 document, built from the same route list.
+//!
+//! Every route except the interactive docs is added through `utoipa_axum::routes!`, so a
+//! route cannot exist without its OpenAPI entry. `openapi.json` at the repository root is
+//! this document; a test fails when the two differ (`obscura openapi > openapi.json`).
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth;
+use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
+use crate::request_id;
+use crate::routes::{docs, health, jobs, service};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Obscura",
+        description = "Finds personal data and secrets in documents, text and JSON, and anonymizes them.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    modifiers(&BearerSecurity),
+    tags(
+        (name = "service", description = "Health, metrics and this document"),
+        (name = "jobs", description = "Background jobs and their progress"),
+    ),
+    components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
+)]
+struct ApiDoc;
+
+struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        openapi
+            .components
+            .get_or_insert_with(utoipa::openapi::Components::new)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some("An API key: `Authorization: Bearer obs_…`"))
+                        .build(),
+                ),
+            );
+    }
+}
+
+/// Every documented route. `authenticate` wraps the routes that need an API key.
+fn documented_routes(
+    authenticate: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    let protected = OpenApiRouter::new()
+        .routes(routes!(jobs::create_diagnostic_job))
+        .routes(routes!(jobs::list_jobs))
+        .routes(routes!(jobs::get_job));
+    let api_v1 = authenticate(protected);
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::get_health))
+        .routes(routes!(service::get_metrics))
+        .routes(routes!(service::get_openapi))
+        .nest("/api/v1", api_v1)
+}
+
+/// The OpenAPI document of this build.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut document) = documented_routes(|router| router).split_for_parts();
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    document
+}
+
+static OPENAPI_JSON: LazyLock<String> = LazyLock::new(|| {
+    let mut text = openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|error| format!("{{\"error\": \"{error}\"}}"));
+    text.push('\n');
+    text
+});
+
+/// The OpenAPI document as pretty JSON, exactly as committed in `openapi.json`.
+pub fn openapi_json() -> &'static str {
+    &OPENAPI_JSON
+}
+
+/// The whole HTTP application.
+pub fn build_router(state: AppState) -> Router {
+    let auth_state = state.clone();
+    let (router, _) = documented_routes(move |router| {
+        router.route_layer(middleware::from_fn_with_state(auth_state, auth::require_api_key))
+    })
+    .split_for_parts();
+    let json_limit = state.config.server.json_body_limit_bytes;
+    let request_timeout = Duration::from_secs(state.config.server.request_timeout_secs);
+    router
+        .route("/docs/errors", get(docs::get_error_codes))
+        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
+        .fallback(route_not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::track_requests,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn(request_id::assign_request_id))
+                .layer(middleware::from_fn(problem_for_bare_errors))
+                .layer(CatchPanicLayer::custom(|_| {
+                    tracing::error!("a handler panicked");
+                    StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                }))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    request_timeout,
+                ))
+                .layer(axum::extract::DefaultBodyLimit::max(json_limit)),
+        )
+        .with_state(state)
+}
+
+async fn route_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "route_not_found",
+        "There is nothing at this path.",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This path does not accept that method.",
+    )
+}
+
+/// Turns any error answer that is not problem+json (a layer's 408, 413 or panic 500) into one.
+async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return response;
+    }
+    let (parts, _body) = response.into_parts();
+    let mut converted = ApiError::new(status, code_for_status(status), generic_detail(status)).into_response();
+    // Keep headers such as Allow, Retry-After and rate-limit ones.
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            converted.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    converted
+}

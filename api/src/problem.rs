@@ -1,0 +1,375 @@
+//! RFC 9457 problem details: the one shape of every 4xx and 5xx answer.
+//!
+//! Errors of the core carry an [`ErrorKind`] and a stable `code`; this module maps kinds to
+//! statuses in one exhaustive `match`, so a new kind forces a decision about its status.
+//! For a 5xx the `detail` stays generic and the error chain is logged under the request id.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use obscura_engine::{ErrorClass, ErrorKind};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::request_id;
+
+/// The media type of problem details.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+/// Where the error codes are described; `type` is this path plus `#code`.
+pub const ERRORS_DOC_PATH: &str = "/docs/errors";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference to the description of this kind of problem, ending in `#<code>`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request. Never holds document text.
+    pub detail: String,
+    /// The request id, as echoed in `X-Request-Id`.
+    pub instance: String,
+    /// A stable snake_case identifier of the problem.
+    pub code: String,
+    /// Field-level problems of a validation error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+/// One field-level validation problem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    /// Where the problem is: `body.text`, `query.limit`.
+    pub loc: String,
+    /// What is wrong there.
+    pub msg: String,
+}
+
+/// An error answered as problem+json.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    errors: Vec<FieldProblem>,
+    /// The internal cause, logged and never sent.
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ApiError {
+    /// An error with an explicit status, for failures the HTTP layer itself detects.
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// An error classified by the core.
+    pub fn from_class<E>(error: E) -> ApiError
+    where
+        E: ErrorClass + Send + Sync + 'static,
+    {
+        let status = status_for(error.kind());
+        ApiError {
+            status,
+            code: error.code(),
+            detail: error.to_string(),
+            errors: Vec::new(),
+            source: Some(Box::new(error)),
+        }
+    }
+
+    /// A 500 whose cause is logged and whose detail stays generic.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal_error",
+            detail: String::new(),
+            errors: Vec::new(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// Adds a field-level problem.
+    pub fn with_field(mut self, loc: impl Into<String>, msg: impl Into<String>) -> ApiError {
+        self.errors.push(FieldProblem {
+            loc: loc.into(),
+            msg: msg.into(),
+        });
+        self
+    }
+
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+/// The status of each kind. No wildcard arm: a new kind must be given a status here.
+pub fn status_for(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::Unsupported => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// `?` on the core's classified errors; each boundary error is listed once here.
+macro_rules! from_classified {
+    ($($error:ty),* $(,)?) => {
+        $(impl From<$error> for ApiError {
+            fn from(error: $error) -> ApiError {
+                ApiError::from_class(error)
+            }
+        })*
+    };
+}
+
+from_classified!(
+    obscura_platform::database::DatabaseError,
+    obscura_platform::storage::StorageError,
+    obscura_platform::jobs::JobError,
+);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let instance = request_id::current();
+        if self.status.is_server_error() {
+            let chain = self
+                .source
+                .as_deref()
+                .map(|source| error_chain(source))
+                .unwrap_or_default();
+            tracing::error!(request_id = %instance, code = self.code, error = %chain, "request failed");
+        } else {
+            tracing::debug!(request_id = %instance, code = self.code, status = self.status.as_u16(), "request rejected");
+        }
+        let detail = if self.status.is_server_error() {
+            // The cause may name internal hosts or hold data; it stays in the logs.
+            format!(
+                "{} Quote request id {instance} when reporting it.",
+                generic_detail(self.status)
+            )
+        } else if self.detail.is_empty() {
+            generic_detail(self.status).to_owned()
+        } else {
+            self.detail
+        };
+        let problem = Problem {
+            problem_type: format!("{ERRORS_DOC_PATH}#{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail,
+            instance,
+            code: self.code.to_owned(),
+            errors: self.errors,
+        };
+        problem_response(self.status, &problem)
+    }
+}
+
+/// Serializes `problem` with the problem+json media type.
+pub fn problem_response(status: StatusCode, problem: &Problem) -> Response {
+    let mut response = (status, Json(problem)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
+
+/// A one-line explanation of a status, used when there is nothing more specific to say.
+pub fn generic_detail(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "The request is malformed.",
+        401 => "A valid API key is required: send `Authorization: Bearer <key>`.",
+        403 => "This API key may not do that.",
+        404 => "There is nothing at this path.",
+        405 => "This path does not accept that method.",
+        408 => "The request took too long.",
+        413 => "The request body is larger than the limit.",
+        415 => "The request's content type is not accepted here.",
+        429 => "Too many requests; retry later.",
+        503 => "A service this request needs is unavailable; retry later.",
+        500..=599 => "The server failed to handle the request.",
+        _ => "The request failed.",
+    }
+}
+
+/// The code used when a bare status must be turned into a problem.
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "route_not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "unprocessable_entity",
+        429 => "rate_limited",
+        503 => "service_unavailable",
+        500..=599 => "internal_error",
+        _ => "http_error",
+    }
+}
+
+/// The error and all its causes on one line, for logs and health details.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> ApiError {
+        let (code, detail) = match &rejection {
+            JsonRejection::MissingJsonContentType(_) => (
+                "unsupported_media_type",
+                "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
+            ),
+            JsonRejection::JsonSyntaxError(error) => (
+                "invalid_json",
+                format!("The body is not valid JSON: {}", error.body_text()),
+            ),
+            JsonRejection::JsonDataError(error) => (
+                "invalid_body",
+                format!("The body does not match the schema: {}", error.body_text()),
+            ),
+            JsonRejection::BytesRejection(error) => ("unreadable_body", error.body_text()),
+            _ => ("invalid_body", rejection.body_text()),
+        };
+        ApiError::new(rejection.status(), code, detail)
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", rejection.body_text())
+    }
+}
+
+/// `axum::Json` whose rejections are problem+json.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// `axum::extract::Query` whose rejections are problem+json.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` whose rejections are problem+json.
+#[derive(Debug, Clone, Copy, Default, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// Every problem code the API can answer with, and what it means; served at `/docs/errors`.
+pub const ERROR_CODES: &[(&str, &str)] = &[
+    ("bad_request", "The request is malformed."),
+    ("invalid_json", "The body is not valid JSON."),
+    (
+        "invalid_body",
+        "The body is JSON but does not match the operation's schema.",
+    ),
+    ("unreadable_body", "The body could not be read."),
+    ("invalid_query", "A query parameter is missing or malformed."),
+    (
+        "invalid_path",
+        "A path parameter is malformed, such as an id that is not a UUID.",
+    ),
+    (
+        "unsupported_media_type",
+        "The Content-Type is not accepted by this operation.",
+    ),
+    (
+        "unprocessable_entity",
+        "The request is well-formed but cannot be processed.",
+    ),
+    ("unauthenticated", "No API key was sent, or it is wrong or revoked."),
+    ("forbidden", "The API key's role may not perform this operation."),
+    ("route_not_found", "No route matches the path."),
+    ("method_not_allowed", "The path exists but not with this method."),
+    (
+        "request_timeout",
+        "The request took longer than server.request_timeout_secs.",
+    ),
+    ("payload_too_large", "The body is larger than the configured limit."),
+    ("rate_limited", "The key sent too many requests; see Retry-After."),
+    ("job_not_found", "No job with this id exists for the caller's tenant."),
+    ("blob_not_found", "The stored object does not exist."),
+    ("invalid_blob_key", "A storage key is not valid."),
+    (
+        "storage_operation_unsupported",
+        "The configured blob store cannot do this.",
+    ),
+    ("storage_unavailable", "The blob store could not be reached."),
+    ("storage_misconfigured", "The blob store configuration is invalid."),
+    ("database_unavailable", "The database could not be reached."),
+    ("service_unavailable", "A dependency of the request is unavailable."),
+    (
+        "internal_error",
+        "A fault of the server; quote the request id when reporting it.",
+    ),
+    ("http_error", "An HTTP error without a more specific code."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_status_of_the_right_class() {
+        assert_eq!(status_for(ErrorKind::NotFound), StatusCode::NOT_FOUND);
+        assert!(status_for(ErrorKind::Internal).is_server_error());
+        assert!(status_for(ErrorKind::Unavailable).is_server_error());
+        assert!(status_for(ErrorKind::Invalid).is_client_error());
+    }
+
+    #[test]
+    fn every_code_for_a_status_is_documented() {
+        for status in [400, 401, 403, 404, 405, 408, 413, 415, 422, 429, 500, 503, 418] {
+            let code = code_for_status(StatusCode::from_u16(status).unwrap());
+            assert!(
+                ERROR_CODES.iter().any(|(known, _)| *known == code),
+                "{code} is not documented"
+            );
+        }
+    }
+}

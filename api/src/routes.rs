@@ -1,0 +1,6 @@
+//! HTTP handlers, one module per resource.
+
+pub mod docs;
+pub mod health;
+pub mod jobs;
+pub mod service;

@@ -1,0 +1,19 @@
+//! `/docs/errors`: what each problem `code` means; problem `type` URIs point here.
+
+use axum::response::Html;
+
+use crate::problem::ERROR_CODES;
+
+/// An HTML page with one anchored entry per error code.
+pub async fn get_error_codes() -> Html<String> {
+    let mut page = String::from(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Obscura error codes</title></head>\
+         <body><h1>Obscura error codes</h1><p>Every error answer is <code>application/problem+json</code>; \
+         its <code>code</code> is one of these.</p><dl>",
+    );
+    for (code, meaning) in ERROR_CODES {
+        page.push_str(&format!("<dt id=\"{code}\"><code>{code}</code></dt><dd>{meaning}</dd>"));
+    }
+    page.push_str("</dl></body></html>");
+    Html(page)
+}

@@ -1,0 +1,208 @@
+//! `GET /health`: the state of every component, 503 when a required one is down.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use obscura_platform::jobs::queue_depth;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::metrics::ComponentLabels;
+use crate::problem::error_chain;
+use crate::state::AppState;
+
+/// A storage check that takes longer than this reports storage as down.
+const STORAGE_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The overall state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OverallStatus {
+    /// Every required component is up.
+    Ok,
+    /// At least one required component is down.
+    Unavailable,
+}
+
+/// The state of one component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentStatus {
+    Up,
+    Down,
+    /// Not configured; the service works without it, with less capability.
+    Disabled,
+}
+
+/// One component's check.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ComponentHealth {
+    pub status: ComponentStatus,
+    /// Time the check took, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// Which backend serves the component (`postgres`, `sqlite`, `s3`, `local`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// Why it is down or disabled, or extra facts when up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Every component.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Components {
+    pub database: ComponentHealth,
+    pub storage: ComponentHealth,
+    pub queue: ComponentHealth,
+    pub ocr: ComponentHealth,
+    pub ner: ComponentHealth,
+}
+
+/// The health report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HealthReport {
+    pub status: OverallStatus,
+    pub version: String,
+    /// Names of the components that are down.
+    pub down: Vec<String>,
+    pub components: Components,
+}
+
+/// Reports the health of the database, blob storage, job queue, OCR and NER.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "service",
+    responses(
+        (status = 200, description = "Every required component is up", body = HealthReport),
+        (status = 503, description = "A required component is down; `down` names it", body = HealthReport),
+    )
+)]
+pub async fn get_health(State(state): State<AppState>) -> impl IntoResponse {
+    let database_backend = state.database.backend_name().to_owned();
+    let storage_backend = state.blobs.backend_name().to_owned();
+    let (database, storage, queue) = tokio::join!(
+        timed(async {
+            state
+                .database
+                .check()
+                .await
+                .map(|()| None)
+                .map_err(|error| error_chain(&error))
+        }),
+        timed(async {
+            match tokio::time::timeout(STORAGE_CHECK_TIMEOUT, state.blobs.check()).await {
+                Ok(result) => result.map(|()| None).map_err(|error| error_chain(&error)),
+                Err(_) => Err(format!("no answer within {} s", STORAGE_CHECK_TIMEOUT.as_secs())),
+            }
+        }),
+        timed(async {
+            queue_depth(&state.database)
+                .await
+                .map(|pending| {
+                    Some(format!(
+                        "{pending} jobs pending; {} in-process workers",
+                        state.in_process_workers
+                    ))
+                })
+                .map_err(|error| error_chain(&error))
+        }),
+    );
+    let components = Components {
+        database: ComponentHealth {
+            backend: Some(database_backend),
+            ..database
+        },
+        storage: ComponentHealth {
+            backend: Some(storage_backend),
+            ..storage
+        },
+        queue,
+        ocr: ComponentHealth {
+            status: ComponentStatus::Disabled,
+            latency_ms: None,
+            backend: None,
+            detail: Some("no OCR engine is configured".to_owned()),
+        },
+        ner: ComponentHealth {
+            status: ComponentStatus::Disabled,
+            latency_ms: None,
+            backend: None,
+            detail: Some(format!(
+                "no NER model is loaded (models directory {})",
+                state.config.models.dir.display()
+            )),
+        },
+    };
+    let mut down = Vec::new();
+    for (name, component) in [
+        ("database", &components.database),
+        ("storage", &components.storage),
+        ("queue", &components.queue),
+        ("ocr", &components.ocr),
+        ("ner", &components.ner),
+    ] {
+        let up = component.status != ComponentStatus::Down;
+        state
+            .metrics
+            .component_up
+            .get_or_create(&ComponentLabels {
+                component: name.to_owned(),
+            })
+            .set(i64::from(up));
+        if !up {
+            down.push(name.to_owned());
+        }
+    }
+    let status = if down.is_empty() {
+        OverallStatus::Ok
+    } else {
+        OverallStatus::Unavailable
+    };
+    if !down.is_empty() {
+        tracing::warn!(down = ?down, "health check found components down");
+    }
+    let code = if down.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let report = HealthReport {
+        status,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        down,
+        components,
+    };
+    (code, Json(report))
+}
+
+/// Runs a check and turns its result into a component report.
+async fn timed<E, F>(check: F) -> ComponentHealth
+where
+    E: std::fmt::Display,
+    F: Future<Output = Result<Option<String>, E>>,
+{
+    let started = Instant::now();
+    let result = check.await;
+    let latency_ms = Some(started.elapsed().as_millis() as u64);
+    match result {
+        Ok(detail) => ComponentHealth {
+            status: ComponentStatus::Up,
+            latency_ms,
+            backend: None,
+            detail,
+        },
+        Err(error) => ComponentHealth {
+            status: ComponentStatus::Down,
+            latency_ms,
+            backend: None,
+            // Errors name hosts and operations, never credentials or document content.
+            detail: Some(error.to_string()),
+        },
+    }
+}

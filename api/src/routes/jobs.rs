@@ -1,0 +1,243 @@
+//! `/api/v1/jobs`: job state and progress, and the diagnostic job operators use to probe workers.
+
+use axum::Extension;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use obscura_entity::job_records;
+use obscura_platform::jobs::{self, DiagnosticJob, EnqueueOptions, JobPayload, MAX_DIAGNOSTIC_BLOB_BYTES};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::{Principal, Role};
+use crate::metrics::JobLabels;
+use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery, Problem};
+use crate::request_id;
+use crate::state::AppState;
+
+/// Largest page of jobs.
+pub const MAX_PAGE_SIZE: u64 = 200;
+
+/// A job as users see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub id: Uuid,
+    /// The job type, such as `diagnostic`.
+    pub kind: String,
+    /// `queued`, `running`, `retrying`, `succeeded` or `failed`.
+    pub state: String,
+    /// Percent done, 0 to 100.
+    pub progress: i32,
+    /// How many times a worker started the job.
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// The last failure, if any.
+    pub error: Option<String>,
+    /// What the job produced, once it succeeded.
+    pub result: Option<serde_json::Value>,
+    /// The worker that ran the last attempt.
+    pub worker: Option<String>,
+    /// The id of the request that queued the job.
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<job_records::Model> for JobView {
+    fn from(record: job_records::Model) -> JobView {
+        JobView {
+            id: record.id,
+            kind: record.kind,
+            state: record.state,
+            progress: record.progress,
+            attempts: record.attempts,
+            max_attempts: record.max_attempts,
+            error: record.error,
+            result: record.result,
+            worker: record.worker_name,
+            request_id: record.request_id,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+            started_at: record.started_at,
+            finished_at: record.finished_at,
+        }
+    }
+}
+
+/// The answer to a request that queued a job.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobAccepted {
+    pub job_id: Uuid,
+    /// Where to follow the job.
+    pub status_url: String,
+}
+
+/// Options of a diagnostic job.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnosticRequest {
+    /// Size of the blob the worker writes and reads back, in bytes (default 1024, at most 1 MiB).
+    pub blob_bytes: Option<u32>,
+}
+
+/// Paging of a list.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Items per page, 1 to 200 (default 50).
+    pub limit: Option<u64>,
+    /// Items to skip (default 0).
+    pub offset: Option<u64>,
+}
+
+/// A page of jobs.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobPage {
+    pub items: Vec<JobView>,
+    /// Jobs of the tenant in all.
+    pub total: u64,
+}
+
+/// Queues a diagnostic job, which writes a blob, reads it back and deletes it.
+///
+/// Operators use it to prove that the worker fleet is alive and can reach the database and
+/// blob storage; the result names the worker that ran it. Admin only.
+#[utoipa::path(
+    post,
+    path = "/jobs/diagnostic",
+    tag = "jobs",
+    request_body(content = DiagnosticRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "The job is queued", body = JobAccepted),
+        (status = 400, description = "Invalid options", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_diagnostic_job(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiJson(request): ApiJson<DiagnosticRequest>,
+) -> Result<Response, ApiError> {
+    principal.require(&[Role::Admin])?;
+    let blob_bytes = request.blob_bytes.unwrap_or(1024);
+    if blob_bytes > MAX_DIAGNOSTIC_BLOB_BYTES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "blob_bytes is larger than 1 MiB",
+        )
+        .with_field(
+            "body.blob_bytes",
+            format!("must be at most {MAX_DIAGNOSTIC_BLOB_BYTES}"),
+        ));
+    }
+    let options = EnqueueOptions {
+        tenant_id: principal.tenant_id,
+        request_id: Some(request_id::current()),
+        max_attempts: state.config.worker.max_attempts,
+    };
+    let tx = state.database.begin().await?;
+    let job_id = jobs::enqueue(&tx, &options, DiagnosticJob { blob_bytes }).await?;
+    tx.commit().await?;
+    state
+        .metrics
+        .jobs_enqueued
+        .get_or_create(&JobLabels {
+            kind: DiagnosticJob::KIND.to_owned(),
+        })
+        .inc();
+    Ok(accepted(job_id))
+}
+
+/// A 202 answer pointing at the job.
+pub fn accepted(job_id: Uuid) -> Response {
+    let status_url = format!("/api/v1/jobs/{job_id}");
+    let mut response = (
+        StatusCode::ACCEPTED,
+        ApiJson(JobAccepted {
+            job_id,
+            status_url: status_url.clone(),
+        }),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&status_url) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Reads a job's state, progress, attempts and result.
+#[utoipa::path(
+    get,
+    path = "/jobs/{job_id}",
+    tag = "jobs",
+    params(("job_id" = Uuid, Path, description = "The job id")),
+    responses(
+        (status = 200, description = "The job", body = JobView),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn get_job(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiPath(job_id): ApiPath<Uuid>,
+) -> Result<ApiJson<JobView>, ApiError> {
+    let record = jobs::find(state.database.orm(), principal.tenant_id, job_id).await?;
+    Ok(ApiJson(record.into()))
+}
+
+/// Lists the tenant's jobs, newest first.
+#[utoipa::path(
+    get,
+    path = "/jobs",
+    tag = "jobs",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of jobs", body = JobPage),
+        (status = 400, description = "Invalid paging", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<ApiJson<JobPage>, ApiError> {
+    let limit = page.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_PAGE_SIZE {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "limit must be between 1 and 200",
+        )
+        .with_field("query.limit", "must be between 1 and 200"));
+    }
+    let query = job_records::Entity::find().filter(job_records::Column::TenantId.eq(principal.tenant_id));
+    let total = query
+        .clone()
+        .count(state.database.orm())
+        .await
+        .map_err(obscura_platform::database::DatabaseError::from)?;
+    let records = query
+        .order_by_desc(job_records::Column::CreatedAt)
+        .offset(page.offset.unwrap_or(0))
+        .limit(limit)
+        .all(state.database.orm())
+        .await
+        .map_err(obscura_platform::database::DatabaseError::from)?;
+    Ok(ApiJson(JobPage {
+        items: records.into_iter().map(JobView::from).collect(),
+        total,
+    }))
+}

@@ -1,0 +1,200 @@
+//! Starting and stopping the processes: the API (with optional in-process workers) and the worker.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use obscura_platform::config::Config;
+use obscura_platform::database::{Database, DatabaseError};
+use obscura_platform::storage::BlobStore;
+use obscura_platform::worker_name::unique_worker_name;
+use obscura_worker::{JobContext, WorkerSettings, run_workers};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{self, Bootstrap, KeyCache};
+use crate::metrics::Metrics;
+use crate::openapi::build_router;
+use crate::state::AppState;
+
+/// Connects to the database and applies migrations under the startup lock.
+pub async fn prepare_database(config: &Config) -> anyhow::Result<Database> {
+    let database = Database::connect(config).await?;
+    database
+        .with_startup_lock(|| async { database.migrate().await })
+        .await
+        .map_err(|error: DatabaseError| anyhow::Error::new(error))
+        .context("applying database migrations")?;
+    tracing::info!(backend = database.backend_name(), "database ready");
+    Ok(database)
+}
+
+/// A running API server.
+pub struct RunningServer {
+    /// The address it listens on (useful when the port was 0).
+    pub address: SocketAddr,
+    /// What first start did about the admin key.
+    pub bootstrap: Bootstrap,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    server: JoinHandle<anyhow::Result<()>>,
+    workers: Vec<JoinHandle<()>>,
+    shutdown_timeout: Duration,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight requests and jobs finish within the deadline, and exits.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        tracing::info!(deadline_s = self.shutdown_timeout.as_secs(), "shutting down");
+        self.shutdown.cancel();
+        let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
+        let server_abort = self.server.abort_handle();
+        match tokio::time::timeout_at(deadline, self.server).await {
+            Ok(joined) => joined.context("the HTTP server task failed")??,
+            Err(_) => {
+                server_abort.abort();
+                tracing::warn!("in-flight requests did not finish before the deadline; they were dropped");
+            }
+        }
+        for worker in self.workers {
+            // The worker monitor has its own deadline for draining jobs; a little slack here.
+            let abort = worker.abort_handle();
+            if tokio::time::timeout_at(deadline + Duration::from_secs(2), worker)
+                .await
+                .is_err()
+            {
+                abort.abort();
+                tracing::warn!("a worker did not stop before the deadline; its jobs will be re-queued");
+            }
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// Resolves when the server stops by itself (it only does so on error).
+    pub fn is_finished(&self) -> bool {
+        self.server.is_finished()
+    }
+}
+
+/// Starts the API: database, migrations, the admin key, storage, in-process workers, HTTP.
+pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    tracing::info!(config = %config.redacted(), "starting obscura serve");
+    let database = prepare_database(&config).await?;
+    let bootstrap = database
+        .with_startup_lock(|| async {
+            auth::bootstrap_admin_key(&database, config.auth.bootstrap_key.as_ref(), &config.auth.key_file)
+                .await
+                .map_err(anyhow::Error::new)
+        })
+        .await
+        .context("creating the first admin key")?;
+    let blobs = BlobStore::from_config(&config.storage)
+        .await
+        .context("opening blob storage")?;
+    let address = config.bind_address()?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding {address}; set OBSCURA__SERVER__BIND or --bind"))?;
+    let address = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let shutdown_timeout = Duration::from_secs(config.server.shutdown_timeout_secs);
+
+    let mut workers = Vec::new();
+    for index in 0..config.server.workers {
+        let context = JobContext {
+            database: database.clone(),
+            blobs: blobs.clone(),
+            worker_name: format!("{}-w{index}", unique_worker_name(&config.worker.name)),
+            job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
+        };
+        workers.push(spawn_worker(context, &config, shutdown.clone()));
+    }
+
+    let state = AppState {
+        config: Arc::new(config),
+        database,
+        blobs,
+        metrics: Arc::new(Metrics::new()),
+        key_cache: Arc::new(KeyCache::default()),
+        in_process_workers: workers.len(),
+    };
+    let router = build_router(state.clone());
+    let server_shutdown = shutdown.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(server_shutdown.cancelled_owned())
+            .await
+            .context("serving HTTP")
+    });
+    tracing::info!(%address, workers = workers.len(), "listening");
+    Ok(RunningServer {
+        address,
+        bootstrap,
+        state,
+        shutdown,
+        server,
+        workers,
+        shutdown_timeout,
+    })
+}
+
+fn spawn_worker(context: JobContext, config: &Config, shutdown: CancellationToken) -> JoinHandle<()> {
+    let settings = worker_settings(config, context.worker_name.clone());
+    tokio::spawn(async move {
+        if let Err(error) = run_workers(context, settings, shutdown).await {
+            tracing::error!(error = %crate::problem::error_chain(&error), "worker failed");
+        }
+    })
+}
+
+/// Worker settings from the configuration.
+pub fn worker_settings(config: &Config, name: String) -> WorkerSettings {
+    WorkerSettings {
+        name,
+        concurrency: config.worker.concurrency,
+        poll_interval: Duration::from_millis(config.worker.poll_interval_ms),
+        shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
+    }
+}
+
+/// Runs a worker-only process (a fleet member) until `shutdown` is cancelled.
+pub async fn run_worker_process(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    tracing::info!(config = %config.redacted(), "starting obscura worker");
+    let database = prepare_database(&config).await?;
+    let blobs = BlobStore::from_config(&config.storage)
+        .await
+        .context("opening blob storage")?;
+    let name = unique_worker_name(&config.worker.name);
+    let context = JobContext {
+        database,
+        blobs,
+        worker_name: name.clone(),
+        job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
+    };
+    run_workers(context, worker_settings(&config, name), shutdown).await?;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupt received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,22 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use obscura_platform::config::Config;
+use obscura_platform::database::Database;
+use obscura_platform::storage::BlobStore;
+
+use crate::auth::SharedKeyCache;
+use crate::metrics::Metrics;
+
+/// Shared state of the API process; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub database: Database,
+    pub blobs: BlobStore,
+    pub metrics: Arc<Metrics>,
+    pub key_cache: SharedKeyCache,
+    /// Workers running inside this process (0 for a stateless API).
+    pub in_process_workers: usize,
+}

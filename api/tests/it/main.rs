@@ -1,0 +1,12 @@
+//! Integration tests of the API, run in both modes: embedded (SQLite and local blobs) and
+//! distributed (PostgreSQL and S3). `scripts/test` starts the services and exports their
+//! addresses; without them the distributed tests fail with a message saying so.
+
+mod auth;
+mod binary;
+mod jobs;
+mod outages;
+mod service;
+mod storage;
+mod support;
+mod topology;

@@ -1,0 +1,167 @@
+//! The distributed topology as processes: one stateless API and two `obscura worker`s on
+//! the test PostgreSQL and S3. Every job must run exactly once.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::support::{S3Settings, free_port, fresh_postgres_database, obscura_binary, wait_until_listening};
+
+struct Process(Child);
+
+impl Process {
+    fn spawn(args: &[&str], vars: &[(String, String)]) -> Process {
+        let child = Command::new(obscura_binary())
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(vars.iter().map(|(name, value)| (name.as_str(), value.as_str())))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("obscura starts");
+        Process(child)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..200 {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("process {} did not exit within 10 s of SIGTERM", self.0.id());
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_and_two_workers_run_each_job_exactly_once() {
+    let database_url = fresh_postgres_database().await;
+    let port = free_port();
+    let key = format!("obs_topology_{}", Uuid::new_v4().simple());
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), database_url),
+        ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), key.clone()),
+        ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
+        ("OBSCURA__LOG__FORMAT".to_owned(), "json".to_owned()),
+        ("OBSCURA__LOG__FILTER".to_owned(), "warn".to_owned()),
+    ];
+    vars.extend(S3Settings::from_env().config_vars(&format!("topology-{}", Uuid::new_v4().simple())));
+    let data_dir = tempfile::tempdir().unwrap();
+    let data_dir = data_dir.path().display().to_string();
+
+    // All three start at once: the startup lock keeps their migrations from racing.
+    let api = Process::spawn(
+        &[
+            "serve",
+            "--workers",
+            "0",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            &data_dir,
+        ],
+        &vars,
+    );
+    let worker_a = Process::spawn(&["worker", "--name", "topology-a", "--concurrency", "2"], &vars);
+    let worker_b = Process::spawn(&["worker", "--name", "topology-b", "--concurrency", "2"], &vars);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_listening(&format!("{base}/health"), Duration::from_secs(60)).await;
+
+    let client = reqwest::Client::new();
+    let health: serde_json::Value = client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok", "{health}");
+
+    const JOBS: usize = 40;
+    let mut job_ids = Vec::new();
+    for _ in 0..JOBS {
+        let response = client
+            .post(format!("{base}/api/v1/jobs/diagnostic"))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "blob_bytes": 2048 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let body: serde_json::Value = response.json().await.unwrap();
+        job_ids.push(body["job_id"].as_str().unwrap().to_owned());
+    }
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let mut per_worker: BTreeMap<String, usize> = BTreeMap::new();
+    for job_id in &job_ids {
+        let job = loop {
+            let job: serde_json::Value = client
+                .get(format!("{base}/api/v1/jobs/{job_id}"))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if matches!(job["state"].as_str(), Some("succeeded" | "failed")) {
+                break job;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "job {job_id} did not finish: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(job["state"], "succeeded", "{job}");
+        assert_eq!(job["attempts"], 1, "job {job_id} ran more than once: {job}");
+        let worker = job["worker"].as_str().unwrap().to_owned();
+        assert!(
+            worker == "topology-a" || worker == "topology-b",
+            "unexpected worker {worker}"
+        );
+        *per_worker.entry(worker).or_default() += 1;
+    }
+    assert_eq!(per_worker.values().sum::<usize>(), JOBS);
+    eprintln!("jobs per worker: {per_worker:?}");
+
+    // Nothing is left pending or running in the queue.
+    let health: serde_json::Value = client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        health["components"]["queue"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("0 jobs pending"),
+        "{health}"
+    );
+
+    for process in [api, worker_a, worker_b] {
+        let status = process.terminate();
+        assert!(status.success(), "exit status {status}");
+    }
+}

@@ -1,0 +1,8 @@
+//! Obscura's domain core: what every other crate builds on, with no I/O of its own.
+//!
+//! Bytes go in and values come out. This crate has no async runtime, web framework,
+//! database or queue dependency, and CI checks that with `cargo tree`.
+
+pub mod error_kind;
+
+pub use error_kind::{ErrorClass, ErrorKind};

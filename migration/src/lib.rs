@@ -1,0 +1,16 @@
+//! SeaORM migrations of Obscura's database, written with the schema builder so that they run
+//! on both PostgreSQL and SQLite.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_foundation;
+
+/// Applies every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_foundation::Migration)]
+    }
+}

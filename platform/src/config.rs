@@ -1,0 +1,496 @@
+//! The one typed configuration, merged from defaults, a file, the environment and flags.
+//!
+//! Sources, later ones overriding earlier:
+//! 1. the compiled-in `config/defaults.toml`;
+//! 2. an optional TOML file (`--config` or `OBSCURA_CONFIG`);
+//! 3. `DATABASE_URL`, then `OBSCURA__SECTION__KEY` environment variables;
+//! 4. command-line flags, passed in as [`Overrides`].
+//!
+//! This module is the only place that reads the process environment for settings.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize, Serializer};
+
+const DEFAULTS: &str = include_str!("../config/defaults.toml");
+const ENV_PREFIX: &str = "OBSCURA__";
+
+/// Shortest bootstrap key accepted, in characters.
+pub const MIN_BOOTSTRAP_KEY_LEN: usize = 32;
+
+/// The whole configuration of an Obscura process.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageConfig,
+    pub worker: WorkerConfig,
+    pub models: ModelsConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub json_body_limit_bytes: usize,
+    pub upload_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub shutdown_timeout_secs: u64,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    #[serde(serialize_with = "serialize_database_url")]
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageBackendKind {
+    Local,
+    S3,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    pub backend: StorageBackendKind,
+    pub path: PathBuf,
+    pub bucket: String,
+    pub prefix: String,
+    pub region: String,
+    pub endpoint: String,
+    pub force_path_style: bool,
+    pub presign_ttl_secs: u64,
+    /// Explicit S3 credentials; when absent the standard AWS chain is used.
+    #[serde(default, serialize_with = "serialize_optional_secret")]
+    pub access_key_id: Option<SecretString>,
+    #[serde(default, serialize_with = "serialize_optional_secret")]
+    pub secret_access_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerConfig {
+    pub concurrency: usize,
+    pub name: String,
+    pub max_attempts: u32,
+    pub poll_interval_ms: u64,
+    pub job_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsConfig {
+    pub dir: PathBuf,
+    pub default_ner: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    pub key_file: PathBuf,
+    /// The admin key installed at start instead of a generated one.
+    #[serde(default, serialize_with = "serialize_optional_secret")]
+    pub bootstrap_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+/// Values set on the command line; each is a dotted key (`server.bind`) and its value.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pairs: Vec<(String, serde_json::Value)>,
+}
+
+impl Overrides {
+    /// Sets `key` (dotted, such as `server.bind`) to `value` if the flag was given.
+    pub fn set<V: Serialize>(&mut self, key: &str, value: Option<V>) -> &mut Self {
+        if let Some(value) = value
+            && let Ok(value) = serde_json::to_value(value)
+        {
+            self.pairs.push((key.to_owned(), value));
+        }
+        self
+    }
+}
+
+/// Where configuration comes from, so tests can load without touching the real environment.
+#[derive(Debug, Clone)]
+pub enum EnvSource {
+    /// The process environment.
+    Process,
+    /// Only these variables, as if they were the environment.
+    Fixed(Vec<(String, String)>),
+}
+
+/// A configuration that could not be loaded or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration key `{key}` is invalid: {message} (set it with {env_var} or in the config file)")]
+    Invalid {
+        key: String,
+        env_var: String,
+        message: String,
+    },
+    #[error("config file {path} could not be read: {message}")]
+    File { path: PathBuf, message: String },
+}
+
+impl ConfigError {
+    fn invalid(key: &str, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            env_var: env_var_for(key),
+            message: message.into(),
+        }
+    }
+}
+
+/// The environment variable that sets the dotted `key`.
+pub fn env_var_for(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.replace('.', "__").to_uppercase())
+}
+
+impl Config {
+    /// Loads the configuration from every source and validates it.
+    pub fn load(config_file: Option<&Path>, env: &EnvSource, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+
+        let env_file = match env {
+            EnvSource::Process => std::env::var_os("OBSCURA_CONFIG").map(PathBuf::from),
+            EnvSource::Fixed(vars) => vars
+                .iter()
+                .find(|(name, _)| name == "OBSCURA_CONFIG")
+                .map(|(_, value)| PathBuf::from(value)),
+        };
+        if let Some(path) = config_file.map(Path::to_path_buf).or(env_file) {
+            if !path.is_file() {
+                return Err(ConfigError::File {
+                    path,
+                    message: "no such file".into(),
+                });
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+
+        match env {
+            EnvSource::Process => {
+                figment = figment
+                    .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+                    .merge(Env::prefixed(ENV_PREFIX).split("__"));
+            }
+            EnvSource::Fixed(vars) => {
+                for (name, value) in vars {
+                    if name == "DATABASE_URL" {
+                        figment = figment.merge(Serialized::default("database.url", value));
+                    }
+                }
+                for (name, value) in vars {
+                    if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
+                        let key = rest.to_lowercase().replace("__", ".");
+                        figment = figment.merge(Toml::string(&format!("{key} = {}", toml_value_for_env(value))));
+                    }
+                }
+            }
+        }
+
+        for (key, value) in &overrides.pairs {
+            figment = figment.merge(Serialized::default(key, value));
+        }
+
+        let mut config: Config = figment.extract().map_err(|error| {
+            let key = error.path.join(".");
+            if let figment::error::Kind::UnknownField(field, _) = &error.kind {
+                let key = if key.is_empty() {
+                    field.clone()
+                } else {
+                    format!("{key}.{field}")
+                };
+                return ConfigError::invalid(&key, "unknown key");
+            }
+            ConfigError::invalid(&key, error.kind.to_string())
+        })?;
+        config.resolve_paths();
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads the defaults only, with `data_dir` set; used by tests and tooling.
+    pub fn defaults_with_data_dir(data_dir: &Path) -> Result<Config, ConfigError> {
+        let mut overrides = Overrides::default();
+        overrides.set("server.data_dir", Some(data_dir));
+        Config::load(None, &EnvSource::Fixed(Vec::new()), &overrides)
+    }
+
+    /// Fills the paths that default to places under the data directory.
+    fn resolve_paths(&mut self) {
+        let data_dir = self.server.data_dir.clone();
+        if self.storage.path.as_os_str().is_empty() {
+            self.storage.path = data_dir.join("blobs");
+        }
+        if self.auth.key_file.as_os_str().is_empty() {
+            self.auth.key_file = data_dir.join("admin-key");
+        }
+        if self.server.public_url.is_empty() {
+            self.server.public_url = format!("http://{}", self.server.bind);
+        }
+    }
+
+    /// Checks cross-field rules the types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.bind_address()?;
+        if !(self.server.public_url.starts_with("http://") || self.server.public_url.starts_with("https://")) {
+            return Err(ConfigError::invalid(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
+        }
+        if self.server.json_body_limit_bytes == 0 {
+            return Err(ConfigError::invalid("server.json_body_limit_bytes", "must be positive"));
+        }
+        if self.server.upload_limit_bytes == 0 {
+            return Err(ConfigError::invalid("server.upload_limit_bytes", "must be positive"));
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.is_empty()
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("sqlite:"))
+        {
+            return Err(ConfigError::Invalid {
+                key: "database.url".into(),
+                env_var: "DATABASE_URL or OBSCURA__DATABASE__URL".into(),
+                message: "must be empty (SQLite in the data directory), postgres://… or sqlite:…".into(),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::invalid("database.max_connections", "must be positive"));
+        }
+        if self.storage.backend == StorageBackendKind::S3 && self.storage.bucket.is_empty() {
+            return Err(ConfigError::invalid(
+                "storage.bucket",
+                "is required when storage.backend is \"s3\"",
+            ));
+        }
+        if !self.storage.endpoint.is_empty() && url::Url::parse(&self.storage.endpoint).is_err() {
+            return Err(ConfigError::invalid("storage.endpoint", "is not a valid URL"));
+        }
+        if self.storage.access_key_id.is_some() != self.storage.secret_access_key.is_some() {
+            return Err(ConfigError::invalid(
+                "storage.secret_access_key",
+                "access_key_id and secret_access_key must be set together",
+            ));
+        }
+        if self.storage.presign_ttl_secs == 0 || self.storage.presign_ttl_secs > 7 * 24 * 3600 {
+            return Err(ConfigError::invalid(
+                "storage.presign_ttl_secs",
+                "must be between 1 and 604800 (7 days)",
+            ));
+        }
+        if self.worker.concurrency == 0 {
+            return Err(ConfigError::invalid("worker.concurrency", "must be positive"));
+        }
+        if self.worker.max_attempts == 0 {
+            return Err(ConfigError::invalid("worker.max_attempts", "must be positive"));
+        }
+        if let Some(key) = &self.auth.bootstrap_key
+            && key.expose_secret().chars().count() < MIN_BOOTSTRAP_KEY_LEN
+        {
+            return Err(ConfigError::invalid(
+                "auth.bootstrap_key",
+                format!("must be at least {MIN_BOOTSTRAP_KEY_LEN} characters"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The socket address of `server.bind`.
+    pub fn bind_address(&self) -> Result<SocketAddr, ConfigError> {
+        self.server
+            .bind
+            .parse()
+            .map_err(|_| ConfigError::invalid("server.bind", "must be an address such as 127.0.0.1:8000"))
+    }
+
+    /// True when the database is PostgreSQL rather than the embedded SQLite.
+    pub fn uses_postgres(&self) -> bool {
+        let url = self.database.url.expose_secret();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// The configuration as JSON with every secret replaced, fit for logs.
+    pub fn redacted(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Turns an environment string into a TOML value: numbers and booleans stay typed.
+fn toml_value_for_env(value: &str) -> String {
+    if value == "true" || value == "false" || value.parse::<i64>().is_ok() || value.parse::<f64>().is_ok() {
+        value.to_owned()
+    } else {
+        toml::Value::String(value.to_owned()).to_string()
+    }
+}
+
+fn serialize_optional_secret<S: Serializer>(secret: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => serializer.serialize_str("[redacted]"),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// Database URLs are logged with the password replaced.
+fn serialize_database_url<S: Serializer>(secret: &SecretString, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url(secret.expose_secret()))
+}
+
+/// Replaces the password of a URL, keeping the rest for diagnosis.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("redacted"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) if raw.is_empty() => String::new(),
+        Err(_) => "[unparsable url]".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(vars: &[(&str, &str)], overrides: &Overrides) -> Result<Config, ConfigError> {
+        let vars = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::load(None, &EnvSource::Fixed(vars), overrides)
+    }
+
+    #[test]
+    fn defaults_run_embedded_on_loopback() {
+        let config = load(&[], &Overrides::default()).unwrap();
+        assert_eq!(config.server.bind, "127.0.0.1:8000");
+        assert!(!config.uses_postgres());
+        assert_eq!(config.storage.backend, StorageBackendKind::Local);
+        assert_eq!(config.storage.path, PathBuf::from("./data/blobs"));
+        assert_eq!(config.auth.key_file, PathBuf::from("./data/admin-key"));
+        assert_eq!(config.server.workers, 1);
+    }
+
+    #[test]
+    fn environment_overrides_defaults_and_flags_override_environment() {
+        let config = load(
+            &[
+                ("OBSCURA__SERVER__BIND", "0.0.0.0:9000"),
+                ("OBSCURA__WORKER__CONCURRENCY", "7"),
+            ],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(config.server.bind, "0.0.0.0:9000");
+        assert_eq!(config.worker.concurrency, 7);
+
+        let mut flags = Overrides::default();
+        flags.set("server.bind", Some("127.0.0.1:1234"));
+        let config = load(&[("OBSCURA__SERVER__BIND", "0.0.0.0:9000")], &flags).unwrap();
+        assert_eq!(config.server.bind, "127.0.0.1:1234");
+    }
+
+    #[test]
+    fn file_sits_between_defaults_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("obscura.toml");
+        std::fs::write(&file, "[server]\nbind = \"127.0.0.1:7000\"\nworkers = 0\n").unwrap();
+        let vars = vec![("OBSCURA__SERVER__WORKERS".to_owned(), "3".to_owned())];
+        let config = Config::load(Some(&file), &EnvSource::Fixed(vars), &Overrides::default()).unwrap();
+        assert_eq!(config.server.bind, "127.0.0.1:7000");
+        assert_eq!(config.server.workers, 3);
+    }
+
+    #[test]
+    fn database_url_is_honoured_and_obscura_variable_wins() {
+        let config = load(&[("DATABASE_URL", "postgres://u:p@h/db")], &Overrides::default()).unwrap();
+        assert!(config.uses_postgres());
+        let config = load(
+            &[
+                ("DATABASE_URL", "postgres://u:p@h/db"),
+                ("OBSCURA__DATABASE__URL", "sqlite::memory:"),
+            ],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert!(!config.uses_postgres());
+    }
+
+    #[test]
+    fn errors_name_the_variable_to_fix() {
+        let error = load(&[("OBSCURA__SERVER__BIND", "not an address")], &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("OBSCURA__SERVER__BIND"), "{error}");
+
+        let error = load(&[("OBSCURA__WORKER__CONCURRENCY", "many")], &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("OBSCURA__WORKER__CONCURRENCY"), "{error}");
+
+        let error = load(&[("OBSCURA__STORAGE__BACKEND", "s3")], &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("OBSCURA__STORAGE__BUCKET"), "{error}");
+
+        let error = load(&[("OBSCURA__SERVER__BINDD", "x")], &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("OBSCURA__SERVER__BINDD"), "{error}");
+
+        let error = load(&[("OBSCURA__AUTH__BOOTSTRAP_KEY", "short")], &Overrides::default()).unwrap_err();
+        assert!(error.to_string().contains("OBSCURA__AUTH__BOOTSTRAP_KEY"), "{error}");
+    }
+
+    #[test]
+    fn redacted_view_hides_every_secret() {
+        let config = load(
+            &[
+                ("DATABASE_URL", "postgres://obscura:hunter2-password@db:5432/obscura"),
+                (
+                    "OBSCURA__AUTH__BOOTSTRAP_KEY",
+                    "bootstrap-key-that-is-long-enough-000000",
+                ),
+                ("OBSCURA__STORAGE__ACCESS_KEY_ID", "AKIAEXAMPLEKEYID"),
+                ("OBSCURA__STORAGE__SECRET_ACCESS_KEY", "very-secret-access-key"),
+            ],
+            &Overrides::default(),
+        )
+        .unwrap();
+        let text = config.redacted().to_string();
+        for secret in [
+            "hunter2-password",
+            "bootstrap-key-that",
+            "AKIAEXAMPLEKEYID",
+            "very-secret-access-key",
+        ] {
+            assert!(!text.contains(secret), "{secret} leaked into {text}");
+        }
+        assert!(text.contains("db:5432/obscura"));
+    }
+}

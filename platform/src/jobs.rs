@@ -1,0 +1,269 @@
+//! Job payloads and the transactional enqueue.
+//!
+//! A job is pushed to the queue inside the same [`Tx`] as the write that motivates it, so a
+//! rolled-back request never leaves a job behind and a committed one never loses its job.
+//! Every payload travels in a versioned [`JobEnvelope`]; each job type has an explicit queue
+//! name, since the queue's default (the Rust type path) would orphan jobs on a rename.
+
+use std::fmt::Debug;
+
+use apalis_core::task::builder::TaskBuilder;
+use apalis_core::task::task_id::TaskId;
+use chrono::Utc;
+use obscura_engine::{ErrorClass, ErrorKind};
+use obscura_entity::job_records;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::database::{DatabaseError, Tx};
+
+/// Implemented by every job payload.
+pub trait JobPayload: Serialize + DeserializeOwned + Clone + Debug + Send + Sync + Unpin + 'static {
+    /// The job type, as stored in `job_records.kind` and shown to users.
+    const KIND: &'static str;
+    /// The queue name; never change it once jobs of this type may be queued.
+    const QUEUE: &'static str;
+    /// The payload's schema version; bump it when the payload changes shape.
+    const VERSION: u32;
+}
+
+/// What travels through the queue: the payload plus the ids every job needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JobEnvelope<P> {
+    pub version: u32,
+    pub job_id: Uuid,
+    pub tenant_id: Uuid,
+    /// The id of the request that enqueued the job, carried into the worker's span.
+    pub request_id: Option<String>,
+    pub payload: P,
+}
+
+/// States of a job record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Retrying,
+    Succeeded,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Retrying => "retrying",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+        }
+    }
+
+    /// True once the job will not run again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobState::Succeeded | JobState::Failed)
+    }
+
+    pub fn parse(value: &str) -> Option<JobState> {
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Retrying,
+            JobState::Succeeded,
+            JobState::Failed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == value)
+    }
+}
+
+/// Checks the storage round trip of a worker: it writes a blob, reads it back and deletes it.
+///
+/// Operators enqueue it to prove that the worker fleet is alive and can reach the database
+/// and the blob store, and to see which worker picked it up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DiagnosticJob {
+    /// Size of the blob written, in bytes.
+    pub blob_bytes: u32,
+}
+
+impl JobPayload for DiagnosticJob {
+    const KIND: &'static str = "diagnostic";
+    const QUEUE: &'static str = "obscura.diagnostic";
+    const VERSION: u32 = 1;
+}
+
+/// Largest blob a diagnostic job may write.
+pub const MAX_DIAGNOSTIC_BLOB_BYTES: u32 = 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("job {0} does not exist")]
+    NotFound(Uuid),
+    #[error("job payload could not be encoded")]
+    Encode(#[source] serde_json::Error),
+    #[error("the job could not be queued")]
+    Push(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
+}
+
+impl From<sea_orm::DbErr> for JobError {
+    fn from(error: sea_orm::DbErr) -> JobError {
+        JobError::Database(DatabaseError::Query(error))
+    }
+}
+
+impl ErrorClass for JobError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            JobError::NotFound(_) => ErrorKind::NotFound,
+            JobError::Encode(_) | JobError::Push(_) => ErrorKind::Internal,
+            JobError::Database(error) => error.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            JobError::NotFound(_) => "job_not_found",
+            JobError::Encode(_) | JobError::Push(_) => "internal_error",
+            JobError::Database(error) => error.code(),
+        }
+    }
+}
+
+/// Who asked for a job and how often it may be tried.
+#[derive(Debug, Clone)]
+pub struct EnqueueOptions {
+    pub tenant_id: Uuid,
+    pub request_id: Option<String>,
+    pub max_attempts: u32,
+}
+
+/// Records the job and pushes it to its queue, both inside `tx`. Returns the job id.
+pub async fn enqueue<P: JobPayload>(tx: &Tx, options: &EnqueueOptions, payload: P) -> Result<Uuid, JobError> {
+    let ulid = ulid::Ulid::generate();
+    let job_id = Uuid::from_u128(ulid.0);
+    let now = Utc::now();
+    job_records::ActiveModel {
+        id: Set(job_id),
+        tenant_id: Set(options.tenant_id),
+        kind: Set(P::KIND.to_owned()),
+        state: Set(JobState::Queued.as_str().to_owned()),
+        progress: Set(0),
+        attempts: Set(0),
+        max_attempts: Set(i32::try_from(options.max_attempts).unwrap_or(i32::MAX)),
+        error: Set(None),
+        result: Set(None),
+        request_id: Set(options.request_id.clone()),
+        worker_name: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+    }
+    .insert(tx)
+    .await?;
+
+    let envelope = JobEnvelope {
+        version: P::VERSION,
+        job_id,
+        tenant_id: options.tenant_id,
+        request_id: options.request_id.clone(),
+        payload,
+    };
+    let bytes = serde_json::to_vec(&envelope).map_err(JobError::Encode)?;
+    let task = TaskBuilder::new(bytes)
+        .task_id(TaskId::from_ulid(ulid))
+        .max_attempts(usize::try_from(options.max_attempts).unwrap_or(usize::MAX))
+        .build();
+    tx.with_inner(async |inner| match inner {
+        crate::database::tx::Inner::Postgres(transaction) => {
+            apalis_postgres::queries::push_tasks(&mut **transaction, P::QUEUE, vec![task])
+                .await
+                .map_err(|error| JobError::Push(Box::new(error)))
+        }
+        crate::database::tx::Inner::Sqlite(transaction) => {
+            apalis_sqlite::queries::push_tasks(&mut **transaction, P::QUEUE, &[task])
+                .await
+                .map_err(|error| JobError::Push(Box::new(error)))
+        }
+    })
+    .await?;
+    tracing::debug!(job_id = %job_id, kind = P::KIND, "job queued");
+    Ok(job_id)
+}
+
+/// Number of jobs waiting in every queue; proves the queue's tables answer.
+pub async fn queue_depth(database: &crate::database::Database) -> Result<i64, DatabaseError> {
+    use crate::database::Pool;
+    let query = async {
+        match database.pool() {
+            Pool::Postgres(pool) => {
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM apalis.jobs WHERE status = 'Pending'")
+                    .fetch_one(pool)
+                    .await
+            }
+            Pool::Sqlite(pool) => {
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM Jobs WHERE status = 'Pending'")
+                    .fetch_one(pool)
+                    .await
+            }
+        }
+    };
+    match tokio::time::timeout(crate::database::CHECK_TIMEOUT, query).await {
+        Ok(result) => result.map_err(DatabaseError::from),
+        Err(_) => Err(DatabaseError::Timeout(crate::database::CHECK_TIMEOUT)),
+    }
+}
+
+/// Reads a job record of `tenant_id`; another tenant's job is reported as missing.
+pub async fn find<C: sea_orm::ConnectionTrait>(
+    connection: &C,
+    tenant_id: Uuid,
+    job_id: Uuid,
+) -> Result<job_records::Model, JobError> {
+    job_records::Entity::find_by_id(job_id)
+        .filter(job_records::Column::TenantId.eq(tenant_id))
+        .one(connection)
+        .await?
+        .ok_or(JobError::NotFound(job_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for state in [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Retrying,
+            JobState::Succeeded,
+            JobState::Failed,
+        ] {
+            assert_eq!(JobState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(JobState::parse("done"), None);
+        assert!(JobState::Failed.is_terminal());
+        assert!(!JobState::Retrying.is_terminal());
+    }
+
+    #[test]
+    fn envelopes_carry_their_version() {
+        let envelope = JobEnvelope {
+            version: DiagnosticJob::VERSION,
+            job_id: Uuid::nil(),
+            tenant_id: Uuid::nil(),
+            request_id: Some("r-1".into()),
+            payload: DiagnosticJob { blob_bytes: 3 },
+        };
+        let json = serde_json::to_value(&envelope).unwrap();
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["payload"]["blob_bytes"], 3);
+    }
+}

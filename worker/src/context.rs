@@ -1,0 +1,184 @@
+//! What every job handler gets, and the bookkeeping of job records around a handler run.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::Utc;
+use obscura_entity::job_records;
+use obscura_platform::database::Database;
+use obscura_platform::jobs::{JobEnvelope, JobState};
+use obscura_platform::storage::BlobStore;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+/// Shared by every job a worker runs.
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    pub database: Database,
+    pub blobs: BlobStore,
+    /// This worker's unique name, recorded on each job it runs.
+    pub worker_name: String,
+    /// One attempt is abandoned after this long.
+    pub job_timeout: Duration,
+}
+
+/// Why a job attempt failed. Messages carry ids and sizes, never document content.
+#[derive(Debug, thiserror::Error)]
+pub enum JobFailure {
+    /// Trying again may succeed.
+    #[error("{0}")]
+    Transient(String),
+    /// Trying again cannot succeed; the job is failed at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Lets a handler report how far it got.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    database: Database,
+    job_id: Uuid,
+}
+
+impl Progress {
+    /// Records `percent` (clamped to 0..=100) on the job record.
+    pub async fn report(&self, percent: u8) {
+        let percent = i32::from(Ord::min(percent, 100));
+        let update = job_records::Entity::update_many()
+            .col_expr(job_records::Column::Progress, Expr::value(percent))
+            .col_expr(job_records::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(job_records::Column::Id.eq(self.job_id))
+            .exec(self.database.orm())
+            .await;
+        if let Err(error) = update {
+            // Progress is advisory; a failed write must not fail the job.
+            tracing::warn!(job_id = %self.job_id, error = %error, "could not record job progress");
+        }
+    }
+}
+
+/// The outcome of one attempt, as the queue should see it.
+#[derive(Debug)]
+pub enum AttemptOutcome {
+    Succeeded,
+    /// The queue should run the job again.
+    Retry(String),
+    /// The queue should not run the job again.
+    GiveUp(String),
+}
+
+impl JobContext {
+    /// Runs one attempt of a job: marks it running, runs `work` within the timeout, and
+    /// records the result, the failure, or the final failure on the job record.
+    pub async fn run_attempt<P, F, Fut>(&self, envelope: &JobEnvelope<P>, work: F) -> AttemptOutcome
+    where
+        F: FnOnce(Progress) -> Fut,
+        Fut: Future<Output = Result<serde_json::Value, JobFailure>>,
+    {
+        let job_id = envelope.job_id;
+        let record = match self.mark_started(job_id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return AttemptOutcome::GiveUp(format!("job record {job_id} does not exist")),
+            Err(error) => return AttemptOutcome::Retry(format!("could not mark job {job_id} as started: {error}")),
+        };
+        tracing::info!(
+            attempt = record.attempts,
+            max_attempts = record.max_attempts,
+            "job started"
+        );
+
+        let progress = Progress {
+            database: self.database.clone(),
+            job_id,
+        };
+        let result = match tokio::time::timeout(self.job_timeout, work(progress)).await {
+            Ok(result) => result,
+            Err(_) => Err(JobFailure::Transient(format!(
+                "the attempt took longer than {} s",
+                self.job_timeout.as_secs()
+            ))),
+        };
+
+        let (state, outcome, error, value) = match result {
+            Ok(value) => (JobState::Succeeded, AttemptOutcome::Succeeded, None, Some(value)),
+            Err(JobFailure::Permanent(message)) => (
+                JobState::Failed,
+                AttemptOutcome::GiveUp(message.clone()),
+                Some(message),
+                None,
+            ),
+            Err(JobFailure::Transient(message)) if record.attempts >= record.max_attempts => (
+                JobState::Failed,
+                AttemptOutcome::GiveUp(message.clone()),
+                Some(message),
+                None,
+            ),
+            Err(JobFailure::Transient(message)) => (
+                JobState::Retrying,
+                AttemptOutcome::Retry(message.clone()),
+                Some(message),
+                None,
+            ),
+        };
+        if let Err(error) = self.mark_finished(job_id, state, error, value).await {
+            tracing::error!(job_id = %job_id, error = %error, "could not record the job's outcome");
+            return AttemptOutcome::Retry(format!("could not record the outcome of job {job_id}"));
+        }
+        match &outcome {
+            AttemptOutcome::Succeeded => tracing::info!("job succeeded"),
+            AttemptOutcome::Retry(message) => {
+                tracing::warn!(error = %message, "job attempt failed; it will be retried")
+            }
+            AttemptOutcome::GiveUp(message) => tracing::warn!(error = %message, "job failed"),
+        }
+        outcome
+    }
+
+    async fn mark_started(&self, job_id: Uuid) -> Result<Option<job_records::Model>, sea_orm::DbErr> {
+        let now = Utc::now();
+        let updated = job_records::Entity::update_many()
+            .col_expr(job_records::Column::State, Expr::value(JobState::Running.as_str()))
+            .col_expr(
+                job_records::Column::Attempts,
+                Expr::col(job_records::Column::Attempts).add(Expr::value(1)),
+            )
+            .col_expr(job_records::Column::WorkerName, Expr::value(self.worker_name.clone()))
+            .col_expr(job_records::Column::StartedAt, Expr::value(now))
+            .col_expr(job_records::Column::UpdatedAt, Expr::value(now))
+            .filter(job_records::Column::Id.eq(job_id))
+            .exec(self.database.orm())
+            .await?;
+        if updated.rows_affected == 0 {
+            return Ok(None);
+        }
+        job_records::Entity::find_by_id(job_id).one(self.database.orm()).await
+    }
+
+    async fn mark_finished(
+        &self,
+        job_id: Uuid,
+        state: JobState,
+        error: Option<String>,
+        result: Option<serde_json::Value>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let now = Utc::now();
+        let mut update = job_records::Entity::update_many()
+            .col_expr(job_records::Column::State, Expr::value(state.as_str()))
+            .col_expr(job_records::Column::Error, Expr::value(error))
+            .col_expr(job_records::Column::UpdatedAt, Expr::value(now));
+        if state.is_terminal() {
+            update = update.col_expr(job_records::Column::FinishedAt, Expr::value(now));
+        }
+        if let Some(result) = result {
+            update = update
+                .col_expr(job_records::Column::Result, Expr::value(result))
+                .col_expr(job_records::Column::Progress, Expr::value(100));
+        }
+        update
+            .filter(job_records::Column::Id.eq(job_id))
+            .exec(self.database.orm())
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per job type.
+
+pub mod diagnostic;

@@ -1,0 +1,54 @@
+//! The diagnostic job: proves that a worker can reach the database and the blob store.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+use obscura_platform::jobs::{DiagnosticJob, JobEnvelope};
+use serde_json::json;
+
+use crate::context::{JobContext, JobFailure, Progress};
+
+/// Writes a blob of the requested size, reads it back, compares and deletes it.
+pub async fn run_diagnostic(
+    context: &JobContext,
+    envelope: &JobEnvelope<DiagnosticJob>,
+    progress: Progress,
+) -> Result<serde_json::Value, JobFailure> {
+    let started = Instant::now();
+    let key = format!("diagnostics/{}/{}", envelope.tenant_id, envelope.job_id);
+    let size = usize::try_from(envelope.payload.blob_bytes).unwrap_or(usize::MAX);
+    // A recognisable pattern, so a truncated or shifted read-back is caught.
+    let payload: Bytes = (0..size).map(|index| (index % 251) as u8).collect::<Vec<u8>>().into();
+
+    context
+        .blobs
+        .put(&key, payload.clone())
+        .await
+        .map_err(|error| JobFailure::Transient(format!("blob write failed: {error}")))?;
+    progress.report(50).await;
+    let read_back = context
+        .blobs
+        .get(&key)
+        .await
+        .map_err(|error| JobFailure::Transient(format!("blob read failed: {error}")))?;
+    let matches = read_back == payload;
+    context
+        .blobs
+        .delete(&key)
+        .await
+        .map_err(|error| JobFailure::Transient(format!("blob delete failed: {error}")))?;
+    if !matches {
+        return Err(JobFailure::Permanent(format!(
+            "the blob store returned {} bytes that differ from the {} written",
+            read_back.len(),
+            payload.len()
+        )));
+    }
+    Ok(json!({
+        "worker": context.worker_name,
+        "storage_backend": context.blobs.backend_name(),
+        "database_backend": context.database.backend_name(),
+        "blob_bytes": payload.len(),
+        "round_trip_ms": started.elapsed().as_millis() as u64,
+    }))
+}

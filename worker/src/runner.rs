@@ -1,0 +1,163 @@
+//! The worker runtime: one apalis worker per job type, on the configured backend's queue.
+
+use std::time::Duration;
+
+use apalis::prelude::{AbortError, BackendExt, BoxDynError, Data, Monitor, WorkerBuilder, WorkerBuilderExt};
+use apalis_core::worker::ext::parallelize::ParallelizeExt;
+use obscura_platform::database::Pool;
+use obscura_platform::jobs::{DiagnosticJob, JobEnvelope, JobPayload};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::context::{AttemptOutcome, JobContext, JobFailure, Progress};
+use crate::jobs::diagnostic::run_diagnostic;
+
+/// How a worker process polls and how long it may take to stop.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Unique among live workers; each queue's worker gets a suffix.
+    pub name: String,
+    /// Jobs of one type run at once.
+    pub concurrency: usize,
+    /// How often an idle worker polls its queue.
+    pub poll_interval: Duration,
+    /// After shutdown is asked for, running jobs get this long to finish.
+    pub shutdown_timeout: Duration,
+}
+
+/// How often a worker tells the queue it is alive; with three missed beats its jobs are
+/// handed to other workers.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+const MISSED_HEARTBEATS: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("the worker monitor stopped with an error")]
+    Monitor(#[source] BoxDynError),
+}
+
+/// Runs workers for every job type until `shutdown` is cancelled, then drains them.
+pub async fn run_workers(
+    context: JobContext,
+    settings: WorkerSettings,
+    shutdown: CancellationToken,
+) -> Result<(), RunnerError> {
+    tracing::info!(
+        worker = %settings.name,
+        concurrency = settings.concurrency,
+        backend = context.database.backend_name(),
+        "worker starting"
+    );
+    let name = settings.name.clone();
+    let monitor = Monitor::new().should_restart(|worker, error| {
+        tracing::error!(worker = %worker.name(), error = %error, "worker stopped with an error; restarting it");
+        true
+    });
+    let monitor = match context.database.pool().clone() {
+        Pool::Postgres(pool) => {
+            let config = apalis_postgres::Config::default()
+                .queue(DiagnosticJob::QUEUE)
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(MISSED_HEARTBEATS);
+            let storage = apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config);
+            let context = context.clone();
+            let settings = settings.clone();
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(worker_name(&name, DiagnosticJob::KIND, restarts))
+                    .backend(storage.clone().poll_with_interval(settings.poll_interval))
+                    .data(context.clone())
+                    .concurrency(settings.concurrency)
+                    .parallelize(tokio::spawn)
+                    .build(handle_diagnostic)
+            })
+        }
+        Pool::Sqlite(pool) => {
+            let config = apalis_sqlite::Config::default()
+                .queue(DiagnosticJob::QUEUE)
+                .heartbeat_interval(HEARTBEAT)
+                .missed_heartbeats(MISSED_HEARTBEATS);
+            let storage = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config);
+            let context = context.clone();
+            let settings = settings.clone();
+            monitor.register(move |restarts| {
+                WorkerBuilder::new(worker_name(&name, DiagnosticJob::KIND, restarts))
+                    .backend(storage.clone().poll_with_interval(settings.poll_interval))
+                    .data(context.clone())
+                    .concurrency(settings.concurrency)
+                    .parallelize(tokio::spawn)
+                    .build(handle_diagnostic)
+            })
+        }
+    };
+    let result = monitor
+        .shutdown_timeout(settings.shutdown_timeout)
+        .run_with_signal(async move {
+            shutdown.cancelled().await;
+            tracing::info!("worker draining");
+            Ok(())
+        })
+        .await;
+    tracing::info!(worker = %settings.name, "worker stopped");
+    result.map_err(|error| RunnerError::Monitor(Box::new(error)))
+}
+
+/// A restarted worker takes a new name: the SQLite queue refuses to re-register a name
+/// whose last heartbeat is recent.
+fn worker_name(base: &str, kind: &str, restarts: usize) -> String {
+    if restarts == 0 {
+        format!("{base}-{kind}")
+    } else {
+        format!("{base}-{kind}-r{restarts}")
+    }
+}
+
+async fn handle_diagnostic(job: serde_json::Value, context: Data<JobContext>) -> Result<(), BoxDynError> {
+    dispatch::<DiagnosticJob, _>(job, &context, async |context, envelope, progress| {
+        run_diagnostic(context, envelope, progress).await
+    })
+    .await
+}
+
+/// Decodes the envelope, checks its version, and runs one attempt in the job's span.
+///
+/// Payloads are taken as plain JSON so that a malformed or future payload fails its own job
+/// instead of stopping the worker.
+async fn dispatch<P, F>(job: serde_json::Value, context: &JobContext, work: F) -> Result<(), BoxDynError>
+where
+    P: JobPayload,
+    F: AsyncFnOnce(&JobContext, &JobEnvelope<P>, Progress) -> Result<serde_json::Value, JobFailure>,
+{
+    let version = job.get("version").and_then(serde_json::Value::as_u64);
+    if version != Some(u64::from(P::VERSION)) {
+        tracing::error!(
+            kind = P::KIND,
+            ?version,
+            expected = P::VERSION,
+            "job payload has an unsupported version"
+        );
+        return Err(AbortError::new(format!("{} payload version {version:?} is not {}", P::KIND, P::VERSION)).into());
+    }
+    let envelope: JobEnvelope<P> = match serde_json::from_value(job) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            tracing::error!(kind = P::KIND, error = %error, "job payload does not decode");
+            return Err(AbortError::new(format!("{} payload does not decode", P::KIND)).into());
+        }
+    };
+    let span = tracing::info_span!(
+        "job",
+        job_id = %envelope.job_id,
+        kind = P::KIND,
+        request_id = envelope.request_id.as_deref().unwrap_or("-"),
+        worker = %context.worker_name,
+    );
+    let outcome = context
+        .run_attempt(&envelope, async |progress| work(context, &envelope, progress).await)
+        .instrument(span)
+        .await;
+    match outcome {
+        AttemptOutcome::Succeeded => Ok(()),
+        AttemptOutcome::Retry(message) => Err(message.into()),
+        AttemptOutcome::GiveUp(message) => Err(AbortError::new(message).into()),
+    }
+}
