@@ -150,19 +150,22 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Turns any error answer that is not problem+json (a layer's 408, 413 or panic 500) into one.
+/// Turns a bare error answer (a layer's 408 or 413, a panic's 500) into problem+json.
+///
+/// Answers that already carry JSON are left alone: problem documents, and the health report,
+/// whose 503 body says which component is down.
 async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
-    let is_problem = response
+    let has_json_body = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with(PROBLEM_JSON));
-    if is_problem {
+        .is_some_and(|value| value.starts_with(PROBLEM_JSON) || value.starts_with("application/json"));
+    if has_json_body {
         return response;
     }
     let (parts, _body) = response.into_parts();

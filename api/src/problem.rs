@@ -260,6 +260,10 @@ impl From<JsonRejection> for ApiError {
                 "invalid_body",
                 format!("The body does not match the schema: {}", error.body_text()),
             ),
+            JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => (
+                "payload_too_large",
+                "The body is larger than server.json_body_limit_bytes.".to_owned(),
+            ),
             JsonRejection::BytesRejection(error) => ("unreadable_body", error.body_text()),
             _ => ("invalid_body", rejection.body_text()),
         };

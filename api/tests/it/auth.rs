@@ -67,7 +67,9 @@ async fn first_start_generates_an_admin_key_in_a_private_file() {
     assert!(key.starts_with("obs_"), "unexpected key format");
     match &app.server.as_ref().unwrap().bootstrap {
         auth::Bootstrap::Generated { key: generated, .. } => assert_eq!(generated.expose_secret(), key),
-        other => panic!("expected a generated key, got {other:?}"),
+        other @ (auth::Bootstrap::Existing | auth::Bootstrap::Configured) => {
+            panic!("expected a generated key, got {other:?}")
+        }
     }
     app.admin_key = Some(key.into());
     let response = app.get("/api/v1/jobs").send().await.unwrap();

@@ -101,7 +101,6 @@ pub async fn create_database(admin_url: &str) -> String {
 
 /// Everything needed to configure a test app, before it starts.
 pub struct TestSetup {
-    pub mode: Mode,
     pub data_dir: TempDir,
     pub vars: Vec<(String, String)>,
     pub bootstrap_key: Option<SecretString>,
@@ -129,7 +128,6 @@ impl TestSetup {
             vars.extend(S3Settings::from_env().config_vars(&prefix));
         }
         TestSetup {
-            mode,
             data_dir,
             vars,
             bootstrap_key: Some(SecretString::from(bootstrap)),
