@@ -34,6 +34,8 @@ pub enum Command {
     Openapi,
     /// Print the effective configuration, secrets redacted, and exit.
     Config(DataArgs),
+    /// Check that the configured database and blob storage answer; exit 1 if one does not.
+    Check(DataArgs),
 }
 
 #[derive(Debug, Args)]
@@ -111,7 +113,10 @@ impl Command {
                     .set("worker.name", args.name.clone())
                     .set("server.data_dir", args.data_dir.clone());
             }
-            Command::Migrate(args) | Command::Config(args) | Command::Keys(KeysCommand::List(args)) => {
+            Command::Migrate(args)
+            | Command::Config(args)
+            | Command::Check(args)
+            | Command::Keys(KeysCommand::List(args)) => {
                 overrides.set("server.data_dir", args.data_dir.clone());
             }
             Command::Keys(KeysCommand::Create { data_dir, .. })

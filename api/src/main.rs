@@ -80,9 +80,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&config.redacted())?);
             Ok(())
         }
+        Command::Check(_) => run_check(&config).await,
         Command::Keys(keys) => run_keys(keys, &config).await,
         Command::Openapi => Ok(()),
     }
+}
+
+/// Used as the container health check of workers, which serve no HTTP.
+async fn run_check(config: &Config) -> anyhow::Result<()> {
+    let database = obscura_platform::database::Database::connect(config).await?;
+    let database_result = database.check().await;
+    let blobs = obscura_platform::storage::BlobStore::from_config(&config.storage).await?;
+    let storage_result = blobs.check().await;
+    database.close().await;
+    let describe = |result: &Result<(), String>| match result {
+        Ok(()) => "up".to_owned(),
+        Err(error) => format!("down: {error}"),
+    };
+    let database_result = database_result.map_err(|error| obscura_api::problem::error_chain(&error));
+    let storage_result = storage_result.map_err(|error| obscura_api::problem::error_chain(&error));
+    println!("database ({}): {}", database.backend_name(), describe(&database_result));
+    println!("storage ({}): {}", blobs.backend_name(), describe(&storage_result));
+    if database_result.is_err() || storage_result.is_err() {
+        anyhow::bail!("a dependency is down");
+    }
+    Ok(())
 }
 
 async fn run_keys(command: KeysCommand, config: &Config) -> anyhow::Result<()> {

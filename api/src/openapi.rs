@@ -109,6 +109,7 @@ pub fn build_router(state: AppState) -> Router {
     let json_limit = state.config.server.json_body_limit_bytes;
     let request_timeout = Duration::from_secs(state.config.server.request_timeout_secs);
     router
+        .route("/", get(docs::get_start_page))
         .route("/docs/errors", get(docs::get_error_codes))
         .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
         .fallback(route_not_found)

@@ -257,6 +257,15 @@ impl Config {
         if self.auth.key_file.as_os_str().is_empty() {
             self.auth.key_file = data_dir.join("admin-key");
         }
+        // An empty variable (as compose files pass through when unset) means "not set".
+        if self
+            .auth
+            .bootstrap_key
+            .as_ref()
+            .is_some_and(|key| key.expose_secret().is_empty())
+        {
+            self.auth.bootstrap_key = None;
+        }
         if self.server.public_url.is_empty() {
             self.server.public_url = format!("http://{}", self.server.bind);
         }
@@ -465,6 +474,12 @@ mod tests {
 
         let error = load(&[("OBSCURA__AUTH__BOOTSTRAP_KEY", "short")], &Overrides::default()).unwrap_err();
         assert!(error.to_string().contains("OBSCURA__AUTH__BOOTSTRAP_KEY"), "{error}");
+    }
+
+    #[test]
+    fn an_empty_bootstrap_key_means_none() {
+        let config = load(&[("OBSCURA__AUTH__BOOTSTRAP_KEY", "")], &Overrides::default()).unwrap();
+        assert!(config.auth.bootstrap_key.is_none());
     }
 
     #[test]

@@ -1,8 +1,14 @@
-//! `/docs/errors`: what each problem `code` means; problem `type` URIs point here.
+//! Pages for people: the start page at `/`, and `/docs/errors`, which explains each problem
+//! `code` (problem `type` URIs point there).
 
 use axum::response::Html;
 
 use crate::problem::ERROR_CODES;
+
+/// The start page, from `frontend/index.html`.
+pub async fn get_start_page() -> Html<&'static str> {
+    Html(include_str!("../../../frontend/index.html"))
+}
 
 /// An HTML page with one anchored entry per error code.
 pub async fn get_error_codes() -> Html<String> {

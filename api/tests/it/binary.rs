@@ -95,6 +95,30 @@ fn an_invalid_setting_names_the_variable_to_fix() {
 }
 
 #[test]
+fn check_reports_reachable_dependencies_and_fails_on_a_dead_one() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = bare_command(directory.path()).arg("check").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("database (sqlite): up") && stdout.contains("storage (local): up"),
+        "{stdout}"
+    );
+
+    let output = bare_command(directory.path())
+        .arg("check")
+        .env(
+            "DATABASE_URL",
+            format!("postgres://nobody@127.0.0.1:{}/none", free_port()),
+        )
+        .env("OBSCURA__DATABASE__CONNECT_TIMEOUT_SECS", "2")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("could not connect to the database"));
+}
+
+#[test]
 fn openapi_command_prints_the_document() {
     let directory = tempfile::tempdir().unwrap();
     let output = bare_command(directory.path()).arg("openapi").output().unwrap();

@@ -1,0 +1,31 @@
+# Multi-stage build of the `obscura` binary.
+# The same image runs the API (`serve`), workers (`worker`) and one-off commands.
+
+FROM rust:1.95-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends clang libclang-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+ENV SQLX_OFFLINE=true CARGO_TARGET_DIR=/src/target
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked -p obscura-api --bin obscura \
+ && cp /src/target/release/obscura /usr/local/bin/obscura
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/obscura --create-home obscura
+COPY --from=build /usr/local/bin/obscura /usr/local/bin/obscura
+USER obscura
+WORKDIR /var/lib/obscura
+ENV OBSCURA__SERVER__BIND=0.0.0.0:8000 \
+    OBSCURA__SERVER__DATA_DIR=/var/lib/obscura/data \
+    OBSCURA__LOG__FORMAT=json
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s \
+  CMD curl -fsS http://127.0.0.1:8000/health >/dev/null || exit 1
+ENTRYPOINT ["obscura"]
+CMD ["serve"]
