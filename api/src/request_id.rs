@@ -40,6 +40,7 @@ pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
         request_id = %request_id,
         method = %request.method(),
         path = %request.uri().path(),
+        tenant_id = tracing::field::Empty,
     );
     let mut response = {
         use tracing::Instrument;

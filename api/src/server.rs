@@ -155,11 +155,11 @@ pub fn worker_settings(config: &Config, name: String) -> WorkerSettings {
         name,
         concurrency: config.worker.concurrency,
         poll_interval: Duration::from_millis(config.worker.poll_interval_ms),
-        shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
     }
 }
 
-/// Runs a worker-only process (a fleet member) until `shutdown` is cancelled.
+/// Runs a worker-only process (a fleet member) until `shutdown` is cancelled, then gives
+/// running jobs `server.shutdown_timeout_secs` to finish.
 pub async fn run_worker_process(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
     tracing::info!(config = %config.redacted(), "starting obscura worker");
     let database = prepare_database(&config).await?;
@@ -173,7 +173,23 @@ pub async fn run_worker_process(config: Config, shutdown: CancellationToken) -> 
         worker_name: name.clone(),
         job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
     };
-    run_workers(context, worker_settings(&config, name), shutdown).await?;
+    let deadline = Duration::from_secs(config.server.shutdown_timeout_secs);
+    let mut workers = tokio::spawn(run_workers(context, worker_settings(&config, name), shutdown.clone()));
+    tokio::select! {
+        joined = &mut workers => return Ok(joined.context("the worker task failed")??),
+        () = shutdown.cancelled() => {}
+    }
+    tracing::info!(deadline_s = deadline.as_secs(), "draining running jobs");
+    match tokio::time::timeout(deadline, &mut workers).await {
+        Ok(joined) => joined.context("the worker task failed")??,
+        Err(_) => {
+            workers.abort();
+            tracing::warn!(
+                "running jobs did not finish before the deadline; the queue will hand them to another worker"
+            );
+        }
+    }
+    tracing::info!("stopped");
     Ok(())
 }
 

@@ -88,6 +88,10 @@ impl JobState {
 pub struct DiagnosticJob {
     /// Size of the blob written, in bytes.
     pub blob_bytes: u32,
+    /// Keeps the job running this long after the round trip, in milliseconds, so operators
+    /// can check that a shutdown lets running jobs finish.
+    #[serde(default)]
+    pub hold_ms: u32,
 }
 
 impl JobPayload for DiagnosticJob {
@@ -98,6 +102,8 @@ impl JobPayload for DiagnosticJob {
 
 /// Largest blob a diagnostic job may write.
 pub const MAX_DIAGNOSTIC_BLOB_BYTES: u32 = 1024 * 1024;
+/// Longest a diagnostic job may hold, in milliseconds.
+pub const MAX_DIAGNOSTIC_HOLD_MS: u32 = 60_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -260,7 +266,10 @@ mod tests {
             job_id: Uuid::nil(),
             tenant_id: Uuid::nil(),
             request_id: Some("r-1".into()),
-            payload: DiagnosticJob { blob_bytes: 3 },
+            payload: DiagnosticJob {
+                blob_bytes: 3,
+                hold_ms: 0,
+            },
         };
         let json = serde_json::to_value(&envelope).unwrap();
         assert_eq!(json["version"], 1);

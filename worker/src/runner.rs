@@ -2,8 +2,12 @@
 
 use std::time::Duration;
 
-use apalis::prelude::{AbortError, BackendExt, BoxDynError, Data, Monitor, WorkerBuilder, WorkerBuilderExt};
+use std::future::Future;
+use std::time::Instant;
+
+use apalis::prelude::{AbortError, BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt, WorkerError};
 use apalis_core::worker::ext::parallelize::ParallelizeExt;
+use futures::future::BoxFuture;
 use obscura_platform::database::Pool;
 use obscura_platform::jobs::{DiagnosticJob, JobEnvelope, JobPayload};
 use tokio_util::sync::CancellationToken;
@@ -12,7 +16,8 @@ use tracing::Instrument;
 use crate::context::{AttemptOutcome, JobContext, JobFailure, Progress};
 use crate::jobs::diagnostic::run_diagnostic;
 
-/// How a worker process polls and how long it may take to stop.
+/// How a worker polls. The drain deadline on shutdown belongs to the caller, which owns
+/// the deadline of the whole process.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
     /// Unique among live workers; each queue's worker gets a suffix.
@@ -21,8 +26,6 @@ pub struct WorkerSettings {
     pub concurrency: usize,
     /// How often an idle worker polls its queue.
     pub poll_interval: Duration,
-    /// After shutdown is asked for, running jobs get this long to finish.
-    pub shutdown_timeout: Duration,
 }
 
 /// How often a worker tells the queue it is alive; with three missed beats its jobs are
@@ -32,11 +35,14 @@ const MISSED_HEARTBEATS: usize = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunnerError {
-    #[error("the worker monitor stopped with an error")]
-    Monitor(#[source] BoxDynError),
+    #[error("the worker stopped with an error")]
+    Worker(#[source] BoxDynError),
 }
 
 /// Runs workers for every job type until `shutdown` is cancelled, then drains them.
+///
+/// A worker whose queue fails (the database went away) is restarted with a backoff, so an
+/// outage neither kills the process nor floods the logs.
 pub async fn run_workers(
     context: JobContext,
     settings: WorkerSettings,
@@ -48,28 +54,26 @@ pub async fn run_workers(
         backend = context.database.backend_name(),
         "worker starting"
     );
-    let name = settings.name.clone();
-    let monitor = Monitor::new().should_restart(|worker, error| {
-        tracing::error!(worker = %worker.name(), error = %error, "worker stopped with an error; restarting it");
-        true
-    });
-    let monitor = match context.database.pool().clone() {
+    match context.database.pool().clone() {
         Pool::Postgres(pool) => {
             let config = apalis_postgres::Config::default()
                 .queue(DiagnosticJob::QUEUE)
                 .heartbeat_interval(HEARTBEAT)
                 .missed_heartbeats(MISSED_HEARTBEATS);
             let storage = apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config);
-            let context = context.clone();
-            let settings = settings.clone();
-            monitor.register(move |restarts| {
-                WorkerBuilder::new(worker_name(&name, DiagnosticJob::KIND, restarts))
+            supervise(DiagnosticJob::KIND, &shutdown, |restarts, stop| {
+                let worker = WorkerBuilder::new(worker_name(&settings.name, DiagnosticJob::KIND, restarts))
                     .backend(storage.clone().poll_with_interval(settings.poll_interval))
                     .data(context.clone())
                     .concurrency(settings.concurrency)
                     .parallelize(tokio::spawn)
-                    .build(handle_diagnostic)
+                    .build(handle_diagnostic);
+                // Boxed as `dyn Future + Send` here, where its types are concrete: left
+                // generic, the compiler cannot prove the spawned future `Send`.
+                let run: BoxFuture<'static, Result<(), WorkerError>> = Box::pin(worker.run_until(stopped(stop)));
+                run
             })
+            .await;
         }
         Pool::Sqlite(pool) => {
             let config = apalis_sqlite::Config::default()
@@ -77,28 +81,72 @@ pub async fn run_workers(
                 .heartbeat_interval(HEARTBEAT)
                 .missed_heartbeats(MISSED_HEARTBEATS);
             let storage = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config);
-            let context = context.clone();
-            let settings = settings.clone();
-            monitor.register(move |restarts| {
-                WorkerBuilder::new(worker_name(&name, DiagnosticJob::KIND, restarts))
+            supervise(DiagnosticJob::KIND, &shutdown, |restarts, stop| {
+                let worker = WorkerBuilder::new(worker_name(&settings.name, DiagnosticJob::KIND, restarts))
                     .backend(storage.clone().poll_with_interval(settings.poll_interval))
                     .data(context.clone())
                     .concurrency(settings.concurrency)
                     .parallelize(tokio::spawn)
-                    .build(handle_diagnostic)
+                    .build(handle_diagnostic);
+                // Boxed as `dyn Future + Send` here, where its types are concrete: left
+                // generic, the compiler cannot prove the spawned future `Send`.
+                let run: BoxFuture<'static, Result<(), WorkerError>> = Box::pin(worker.run_until(stopped(stop)));
+                run
             })
+            .await;
         }
-    };
-    let result = monitor
-        .shutdown_timeout(settings.shutdown_timeout)
-        .run_with_signal(async move {
-            shutdown.cancelled().await;
-            tracing::info!("worker draining");
-            Ok(())
-        })
-        .await;
+    }
     tracing::info!(worker = %settings.name, "worker stopped");
-    result.map_err(|error| RunnerError::Monitor(Box::new(error)))
+    Ok(())
+}
+
+/// First wait before restarting a failed worker; it doubles up to [`MAX_RESTART_DELAY`].
+const FIRST_RESTART_DELAY: Duration = Duration::from_millis(500);
+const MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
+/// A worker that ran this long before failing starts over from the first delay.
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+
+/// Runs `run_once` until it ends cleanly (after `shutdown`), restarting it with a backoff
+/// when it fails.
+async fn supervise<F, Fut>(kind: &str, shutdown: &CancellationToken, mut run_once: F)
+where
+    F: FnMut(usize, CancellationToken) -> Fut,
+    Fut: Future<Output = Result<(), WorkerError>>,
+{
+    let mut restarts = 0;
+    let mut delay = FIRST_RESTART_DELAY;
+    loop {
+        let started = Instant::now();
+        let result = run_once(restarts, shutdown.clone()).await;
+        match result {
+            Ok(()) => return,
+            Err(_) if shutdown.is_cancelled() => return,
+            Err(error) => {
+                if started.elapsed() >= HEALTHY_RUN {
+                    delay = FIRST_RESTART_DELAY;
+                }
+                tracing::warn!(
+                    kind,
+                    error = %error,
+                    restart_in_ms = delay.as_millis() as u64,
+                    "worker lost its queue; restarting it"
+                );
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = shutdown.cancelled() => return,
+                }
+                delay = (delay * 2).min(MAX_RESTART_DELAY);
+                restarts += 1;
+            }
+        }
+    }
+}
+
+/// The signal future `run_until` wants: resolves when `stop` is cancelled.
+async fn stopped(stop: CancellationToken) -> Result<(), std::io::Error> {
+    stop.cancelled().await;
+    tracing::info!("worker draining");
+    Ok(())
 }
 
 /// A restarted worker takes a new name: the SQLite queue refuses to re-register a name

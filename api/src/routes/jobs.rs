@@ -6,7 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use obscura_entity::job_records;
-use obscura_platform::jobs::{self, DiagnosticJob, EnqueueOptions, JobPayload, MAX_DIAGNOSTIC_BLOB_BYTES};
+use obscura_platform::jobs::{
+    self, DiagnosticJob, EnqueueOptions, JobPayload, MAX_DIAGNOSTIC_BLOB_BYTES, MAX_DIAGNOSTIC_HOLD_MS,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -83,6 +85,9 @@ pub struct JobAccepted {
 pub struct DiagnosticRequest {
     /// Size of the blob the worker writes and reads back, in bytes (default 1024, at most 1 MiB).
     pub blob_bytes: Option<u32>,
+    /// Keeps the job running this long, in milliseconds (default 0, at most 60000), to check
+    /// that shutdowns let running jobs finish.
+    pub hold_ms: Option<u32>,
 }
 
 /// Paging of a list.
@@ -138,13 +143,20 @@ pub async fn create_diagnostic_job(
             format!("must be at most {MAX_DIAGNOSTIC_BLOB_BYTES}"),
         ));
     }
+    let hold_ms = request.hold_ms.unwrap_or(0);
+    if hold_ms > MAX_DIAGNOSTIC_HOLD_MS {
+        return Err(
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "hold_ms is longer than 60000")
+                .with_field("body.hold_ms", format!("must be at most {MAX_DIAGNOSTIC_HOLD_MS}")),
+        );
+    }
     let options = EnqueueOptions {
         tenant_id: principal.tenant_id,
         request_id: Some(request_id::current()),
         max_attempts: state.config.worker.max_attempts,
     };
     let tx = state.database.begin().await?;
-    let job_id = jobs::enqueue(&tx, &options, DiagnosticJob { blob_bytes }).await?;
+    let job_id = jobs::enqueue(&tx, &options, DiagnosticJob { blob_bytes, hold_ms }).await?;
     tx.commit().await?;
     state
         .metrics

@@ -65,9 +65,16 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs(mode: Mode) {
     };
 
     let tx = database.begin().await.unwrap();
-    let rolled_back = jobs::enqueue(&tx, &options, DiagnosticJob { blob_bytes: 1 })
-        .await
-        .unwrap();
+    let rolled_back = jobs::enqueue(
+        &tx,
+        &options,
+        DiagnosticJob {
+            blob_bytes: 1,
+            hold_ms: 0,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(
         job_records::Entity::find_by_id(rolled_back)
             .one(&tx)
@@ -80,9 +87,16 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs(mode: Mode) {
     tx.rollback().await.unwrap();
 
     let tx = database.begin().await.unwrap();
-    let committed = jobs::enqueue(&tx, &options, DiagnosticJob { blob_bytes: 1 })
-        .await
-        .unwrap();
+    let committed = jobs::enqueue(
+        &tx,
+        &options,
+        DiagnosticJob {
+            blob_bytes: 1,
+            hold_ms: 0,
+        },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let job = app.wait_for_job(&committed.to_string(), Duration::from_secs(30)).await;
@@ -200,3 +214,50 @@ async fn a_payload_of_an_unknown_version_fails_its_job_without_stopping_the_work
     assert_eq!(status, "Killed", "an undecodable job is not retried");
     app.stop().await;
 }
+
+async fn shutdown_lets_a_running_job_finish(mode: Mode) {
+    let mut app = spawn_app(mode).await;
+    let database = app.server.as_ref().unwrap().state.database.clone();
+    let response = app
+        .post("/api/v1/jobs/diagnostic")
+        .json(&serde_json::json!({ "blob_bytes": 16, "hold_ms": 1500 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let body: serde_json::Value = response.json().await.unwrap();
+    let job_id: Uuid = body["job_id"].as_str().unwrap().parse().unwrap();
+
+    // Wait until the worker holds the job, then shut down under it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let record = job_records::Entity::find_by_id(job_id)
+            .one(database.orm())
+            .await
+            .unwrap()
+            .unwrap();
+        if record.progress == 75 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job never started: {record:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = tokio::time::Instant::now();
+    app.server.take().unwrap().shutdown().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "shutdown waited for the running job"
+    );
+
+    let record = job_records::Entity::find_by_id(job_id)
+        .one(database.orm())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.state, "succeeded", "{record:?}");
+    assert_eq!(record.attempts, 1);
+}
+both_modes!(shutdown_lets_a_running_job_finish);

@@ -271,3 +271,30 @@ async fn health_names_storage_when_s3_is_unreachable_and_recovers() {
     assert_eq!(body["components"]["storage"]["status"], "up");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_resume_after_a_database_outage() {
+    let postgres = PrivatePostgres::init();
+    let url = crate::support::create_database(&postgres.admin_url()).await;
+    let mut setup = TestSetup::new(Mode::Embedded).await;
+    setup.set("OBSCURA__DATABASE__URL", &url);
+    let app = setup.start().await;
+
+    let before = app.queue_diagnostic(8).await;
+    assert_eq!(
+        app.wait_for_job(&before, Duration::from_secs(30)).await["state"],
+        "succeeded"
+    );
+
+    postgres.stop();
+    wait_for_health(&app.client, &app.address, 503).await;
+    // Long enough for the worker's polls to fail and its supervisor to restart it.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    postgres.start();
+    wait_for_health(&app.client, &app.address, 200).await;
+
+    let after = app.queue_diagnostic(8).await;
+    let job = app.wait_for_job(&after, Duration::from_secs(60)).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    app.stop().await;
+}

@@ -1,4 +1,5 @@
-//! The diagnostic job: proves that a worker can reach the database and the blob store.
+//! The diagnostic job: proves that a worker can reach the database and the blob store, and
+//! optionally holds for a while so that operators can watch a shutdown drain it.
 
 use std::time::Instant;
 
@@ -37,6 +38,10 @@ pub async fn run_diagnostic(
         .delete(&key)
         .await
         .map_err(|error| JobFailure::Transient(format!("blob delete failed: {error}")))?;
+    if envelope.payload.hold_ms > 0 {
+        progress.report(75).await;
+        tokio::time::sleep(std::time::Duration::from_millis(u64::from(envelope.payload.hold_ms))).await;
+    }
     if !matches {
         return Err(JobFailure::Permanent(format!(
             "the blob store returned {} bytes that differ from the {} written",
@@ -49,6 +54,7 @@ pub async fn run_diagnostic(
         "storage_backend": context.blobs.backend_name(),
         "database_backend": context.database.backend_name(),
         "blob_bytes": payload.len(),
+        "held_ms": envelope.payload.hold_ms,
         "round_trip_ms": started.elapsed().as_millis() as u64,
     }))
 }
