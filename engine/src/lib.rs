@@ -4,5 +4,6 @@
 //! database or queue dependency, and CI checks that with `cargo tree`.
 
 pub mod error_kind;
+pub mod validate;
 
 pub use error_kind::{ErrorClass, ErrorKind};
