@@ -119,6 +119,7 @@ pub async fn require_api_key(
 
 fn unauthenticated(detail: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+        .with_header(axum::http::header::WWW_AUTHENTICATE, "Bearer")
 }
 
 fn bearer_key(request: &Request) -> Result<SecretString, ApiError> {
@@ -156,7 +157,8 @@ pub async fn authenticate(database: &Database, cache: &KeyCache, key: &SecretStr
     let stored_hash = record.key_hash.clone();
     let presented = key.clone();
     // Argon2 takes tens of milliseconds of CPU; keep it off the async threads.
-    let matches = tokio::task::spawn_blocking(move || api_key::verify_key(&presented, &stored_hash))
+    let span = tracing::Span::current();
+    let matches = tokio::task::spawn_blocking(move || span.in_scope(|| api_key::verify_key(&presented, &stored_hash)))
         .await
         .map_err(ApiError::internal)?;
     if !matches {
@@ -204,6 +206,24 @@ pub enum KeyStoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl obscura_engine::ErrorClass for KeyStoreError {
+    fn kind(&self) -> obscura_engine::ErrorKind {
+        match self {
+            KeyStoreError::NotFound(_) => obscura_engine::ErrorKind::NotFound,
+            KeyStoreError::Hash(_) | KeyStoreError::KeyFile { .. } => obscura_engine::ErrorKind::Internal,
+            KeyStoreError::Database(error) => error.kind(),
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            KeyStoreError::NotFound(_) => "api_key_not_found",
+            KeyStoreError::Hash(_) | KeyStoreError::KeyFile { .. } => "internal_error",
+            KeyStoreError::Database(error) => error.code(),
+        }
+    }
 }
 
 impl From<sea_orm::DbErr> for KeyStoreError {
@@ -328,8 +348,15 @@ pub async fn bootstrap_admin_key(
     if any_key {
         return Ok(Bootstrap::Existing);
     }
-    let (_, key) = create_key(database, DEFAULT_TENANT_ID, "admin", Role::Admin).await?;
-    write_key_file(key_file, &key)?;
+    // The file is written before the key is stored: if storing fails, the next start tries
+    // again; the other way round, a failed write would leave a key nobody was shown.
+    let key = api_key::generate_key();
+    let path = key_file.to_path_buf();
+    let written = key.clone();
+    tokio::task::spawn_blocking(move || write_key_file(&path, &written))
+        .await
+        .map_err(|error| KeyStoreError::Hash(error.to_string()))??;
+    store_key(database, DEFAULT_TENANT_ID, "admin", Role::Admin, &key).await?;
     Ok(Bootstrap::Generated {
         key,
         key_file: key_file.to_path_buf(),

@@ -36,10 +36,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, config)) {
+    let result = runtime.block_on(run(cli.command, config));
+    // Blocking tasks (parsing, inference) get a moment to end; the process must not hang.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!(error = format!("{error:#}"), "obscura failed");
             eprintln!("obscura: {error:#}");
             std::process::ExitCode::FAILURE
         }
@@ -58,8 +60,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 println!("{}", key.expose_secret());
             }
             println!("Obscura is listening on http://{} (docs at /docs)", running.address);
-            server::shutdown_signal().await;
-            running.shutdown().await
+            running.run_until(server::shutdown_signal()).await
         }
         Command::Worker(_) => {
             let shutdown = CancellationToken::new();

@@ -119,17 +119,17 @@ impl Default for Metrics {
 
 /// Middleware: counts and times every request by route template.
 pub async fn track_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
     let metrics = &state.metrics;
-    metrics.http_requests_in_flight.inc();
+    // Decremented on drop, so a request abandoned by its client still leaves the gauge.
+    let _in_flight = InFlight::enter(&metrics.http_requests_in_flight);
     let started = Instant::now();
     let response = next.run(request).await;
-    metrics.http_requests_in_flight.dec();
     metrics
         .http_request_duration
         .get_or_create(&RouteLabels {
@@ -146,6 +146,41 @@ pub async fn track_requests(State(state): State<AppState>, request: Request, nex
         })
         .inc();
     response
+}
+
+/// Counts one in-flight request for as long as it lives.
+struct InFlight(Gauge);
+
+impl InFlight {
+    fn enter(gauge: &Gauge) -> InFlight {
+        gauge.inc();
+        InFlight(gauge.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// Standard methods by name; anything else is `other`, so clients cannot mint label values.
+fn method_label(method: &axum::http::Method) -> String {
+    use axum::http::Method;
+    let known = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+    ];
+    if known.contains(method) {
+        method.as_str().to_owned()
+    } else {
+        "other".to_owned()
+    }
 }
 
 #[cfg(test)]

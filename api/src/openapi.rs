@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -114,25 +113,39 @@ pub fn build_router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::new(["/api/v1/openapi.json"])))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::metrics::track_requests,
-        ))
+        // Outermost first. Metrics sit outside the panic and timeout layers so that those
+        // answers are counted too.
         .layer(
             ServiceBuilder::new()
                 .layer(middleware::from_fn(request_id::assign_request_id))
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::metrics::track_requests,
+                ))
                 .layer(middleware::from_fn(problem_for_bare_errors))
                 .layer(CatchPanicLayer::custom(|_| {
                     tracing::error!("a handler panicked");
                     StatusCode::INTERNAL_SERVER_ERROR.into_response()
                 }))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
-                    request_timeout,
-                ))
+                .layer(middleware::from_fn(move |request: Request, next: Next| {
+                    enforce_timeout(request_timeout, request, next)
+                }))
                 .layer(axum::extract::DefaultBodyLimit::max(json_limit)),
         )
         .with_state(state)
+}
+
+/// Answers 503 `request_timeout` when a handler runs past `server.request_timeout_secs`.
+async fn enforce_timeout(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            format!("The request took longer than {} s to handle.", limit.as_secs()),
+        )
+        .into_response(),
+    }
 }
 
 async fn route_not_found() -> ApiError {

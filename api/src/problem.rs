@@ -56,6 +56,8 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     errors: Vec<FieldProblem>,
+    /// Extra response headers, such as `WWW-Authenticate`.
+    headers: Vec<(axum::http::HeaderName, &'static str)>,
     /// The internal cause, logged and never sent.
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
@@ -68,6 +70,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            headers: Vec::new(),
             source: None,
         }
     }
@@ -83,6 +86,7 @@ impl ApiError {
             code: error.code(),
             detail: error.to_string(),
             errors: Vec::new(),
+            headers: Vec::new(),
             source: Some(Box::new(error)),
         }
     }
@@ -94,8 +98,15 @@ impl ApiError {
             code: "internal_error",
             detail: String::new(),
             errors: Vec::new(),
+            headers: Vec::new(),
             source: Some(source.into()),
         }
+    }
+
+    /// A 400 for one invalid field.
+    pub fn invalid_field(code: &'static str, loc: &str, msg: impl Into<String>) -> ApiError {
+        let msg = msg.into();
+        ApiError::new(StatusCode::BAD_REQUEST, code, format!("{loc} {msg}")).with_field(loc, msg)
     }
 
     /// Adds a field-level problem.
@@ -104,6 +115,12 @@ impl ApiError {
             loc: loc.into(),
             msg: msg.into(),
         });
+        self
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: axum::http::HeaderName, value: &'static str) -> ApiError {
+        self.headers.push((name, value));
         self
     }
 
@@ -148,6 +165,7 @@ from_classified!(
     obscura_platform::database::DatabaseError,
     obscura_platform::storage::StorageError,
     obscura_platform::jobs::JobError,
+    crate::auth::KeyStoreError,
 );
 
 impl IntoResponse for ApiError {
@@ -183,7 +201,11 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             errors: self.errors,
         };
-        problem_response(self.status, &problem)
+        let mut response = problem_response(self.status, &problem);
+        for (name, value) in self.headers {
+            response.headers_mut().insert(name, HeaderValue::from_static(value));
+        }
+        response
     }
 }
 
@@ -204,10 +226,9 @@ pub fn generic_detail(status: StatusCode) -> &'static str {
         403 => "This API key may not do that.",
         404 => "There is nothing at this path.",
         405 => "This path does not accept that method.",
-        408 => "The request took too long.",
+        408 => "The request took too long to arrive.",
         413 => "The request body is larger than the limit.",
         415 => "The request's content type is not accepted here.",
-        429 => "Too many requests; retry later.",
         503 => "A service this request needs is unavailable; retry later.",
         500..=599 => "The server failed to handle the request.",
         _ => "The request failed.",
@@ -226,7 +247,6 @@ pub fn code_for_status(status: StatusCode) -> &'static str {
         413 => "payload_too_large",
         415 => "unsupported_media_type",
         422 => "unprocessable_entity",
-        429 => "rate_limited",
         503 => "service_unavailable",
         500..=599 => "internal_error",
         _ => "http_error",
@@ -247,39 +267,72 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
-        let (code, detail) = match &rejection {
-            JsonRejection::MissingJsonContentType(_) => (
+        // serde's messages quote the offending value, which may be personal data; the answer
+        // names only where the problem is.
+        let located = std::error::Error::source(&rejection)
+            .and_then(|source| source.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>());
+        match &rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "Send the body as JSON with `Content-Type: application/json`.".to_owned(),
+                "Send the body as JSON with `Content-Type: application/json`.",
             ),
-            JsonRejection::JsonSyntaxError(error) => (
-                "invalid_json",
-                format!("The body is not valid JSON: {}", error.body_text()),
-            ),
-            JsonRejection::JsonDataError(error) => (
-                "invalid_body",
-                format!("The body does not match the schema: {}", error.body_text()),
-            ),
-            JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => (
+            JsonRejection::JsonSyntaxError(_) => {
+                let position = located
+                    .map(|error| format!(" (line {}, column {})", error.inner().line(), error.inner().column()))
+                    .unwrap_or_default();
+                ApiError::new(
+                    rejection.status(),
+                    "invalid_json",
+                    format!("The body is not valid JSON{position}."),
+                )
+            }
+            JsonRejection::JsonDataError(_) => {
+                let path = located
+                    .map(|error| error.path().to_string())
+                    .unwrap_or_else(|| ".".to_owned());
+                let loc = if path == "." {
+                    "body".to_owned()
+                } else {
+                    format!("body.{path}")
+                };
+                ApiError::new(
+                    rejection.status(),
+                    "invalid_body",
+                    format!("The body does not match the operation's schema at `{loc}`."),
+                )
+                .with_field(loc, "is missing, unknown, or of the wrong type or value")
+            }
+            JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                "The body is larger than server.json_body_limit_bytes.".to_owned(),
+                "The body is larger than server.json_body_limit_bytes.",
             ),
-            JsonRejection::BytesRejection(error) => ("unreadable_body", error.body_text()),
-            _ => ("invalid_body", rejection.body_text()),
-        };
-        ApiError::new(rejection.status(), code, detail)
+            JsonRejection::BytesRejection(_) => {
+                ApiError::new(rejection.status(), "unreadable_body", "The body could not be read.")
+            }
+            _ => ApiError::new(rejection.status(), "invalid_body", "The body could not be used."),
+        }
     }
 }
 
 impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+    fn from(_rejection: QueryRejection) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            "A query parameter is missing, unknown, or not of the expected type.",
+        )
     }
 }
 
 impl From<PathRejection> for ApiError {
-    fn from(rejection: PathRejection) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", rejection.body_text())
+    fn from(_rejection: PathRejection) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "A path parameter is malformed, such as an id that is not a UUID.",
+        )
     }
 }
 
@@ -335,8 +388,8 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
         "The request took longer than server.request_timeout_secs.",
     ),
     ("payload_too_large", "The body is larger than the configured limit."),
-    ("rate_limited", "The key sent too many requests; see Retry-After."),
     ("job_not_found", "No job with this id exists for the caller's tenant."),
+    ("api_key_not_found", "No active API key has this id."),
     ("blob_not_found", "The stored object does not exist."),
     ("invalid_blob_key", "A storage key is not valid."),
     (
@@ -368,7 +421,7 @@ mod tests {
 
     #[test]
     fn every_code_for_a_status_is_documented() {
-        for status in [400, 401, 403, 404, 405, 408, 413, 415, 422, 429, 500, 503, 418] {
+        for status in [400, 401, 403, 404, 405, 408, 413, 415, 422, 500, 503, 418] {
             let code = code_for_status(StatusCode::from_u16(status).unwrap());
             assert!(
                 ERROR_CODES.iter().any(|(known, _)| *known == code),

@@ -35,20 +35,34 @@ pub async fn assign_request_id(mut request: Request, next: Next) -> Response {
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         request.headers_mut().insert(REQUEST_ID_HEADER.clone(), value);
     }
+    // The route template, never the raw path: clients can put anything in a path.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", axum::extract::MatchedPath::as_str)
+        .to_owned();
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
         method = %request.method(),
-        path = %request.uri().path(),
+        route = %route,
         tenant_id = tracing::field::Empty,
     );
+    let started = std::time::Instant::now();
     let mut response = {
         use tracing::Instrument;
         REQUEST_ID
             .scope(request_id.clone(), next.run(request))
-            .instrument(span)
+            .instrument(span.clone())
             .await
     };
+    span.in_scope(|| {
+        tracing::debug!(
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_millis() as u64,
+            "request finished"
+        );
+    });
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER.clone(), value);
     }

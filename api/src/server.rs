@@ -1,5 +1,6 @@
 //! Starting and stopping the processes: the API (with optional in-process workers) and the worker.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,37 +45,65 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
+    /// Serves until `signal` resolves, then shuts down gracefully. If the HTTP server stops
+    /// by itself first, the workers are drained and its error is returned.
+    pub async fn run_until(mut self, signal: impl Future<Output = ()>) -> anyhow::Result<()> {
+        tokio::select! {
+            () = signal => self.shutdown().await,
+            joined = &mut self.server => {
+                tracing::error!("the HTTP server stopped unexpectedly; draining workers");
+                self.shutdown.cancel();
+                let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
+                join_workers(self.workers, deadline).await;
+                match joined {
+                    Ok(Ok(())) => Err(anyhow::anyhow!("the HTTP server stopped unexpectedly")),
+                    Ok(Err(error)) => Err(error),
+                    Err(error) => Err(anyhow::Error::new(error).context("the HTTP server task failed")),
+                }
+            }
+        }
+    }
+
     /// Stops accepting, lets in-flight requests and jobs finish within the deadline, and exits.
     pub async fn shutdown(self) -> anyhow::Result<()> {
         tracing::info!(deadline_s = self.shutdown_timeout.as_secs(), "shutting down");
         self.shutdown.cancel();
         let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
         let server_abort = self.server.abort_handle();
-        match tokio::time::timeout_at(deadline, self.server).await {
-            Ok(joined) => joined.context("the HTTP server task failed")??,
+        let served = match tokio::time::timeout_at(deadline, self.server).await {
+            Ok(joined) => joined.context("the HTTP server task failed").and_then(|result| result),
             Err(_) => {
                 server_abort.abort();
                 tracing::warn!("in-flight requests did not finish before the deadline; they were dropped");
+                Ok(())
             }
-        }
-        for worker in self.workers {
-            // The worker monitor has its own deadline for draining jobs; a little slack here.
-            let abort = worker.abort_handle();
-            if tokio::time::timeout_at(deadline + Duration::from_secs(2), worker)
-                .await
-                .is_err()
-            {
-                abort.abort();
-                tracing::warn!("a worker did not stop before the deadline; its jobs will be re-queued");
-            }
-        }
+        };
+        // Workers are drained whatever happened to the HTTP server.
+        join_workers(self.workers, deadline).await;
         tracing::info!("stopped");
-        Ok(())
+        served
     }
+}
 
-    /// Resolves when the server stops by itself (it only does so on error).
-    pub fn is_finished(&self) -> bool {
-        self.server.is_finished()
+/// Waits for in-process workers until `deadline`, then aborts the rest; the queue hands their
+/// jobs to other workers once their heartbeats stop.
+async fn join_workers(workers: Vec<JoinHandle<()>>, deadline: tokio::time::Instant) {
+    for worker in workers {
+        let abort = worker.abort_handle();
+        if tokio::time::timeout_at(deadline, worker).await.is_err() {
+            abort.abort();
+            tracing::warn!("a worker did not drain before the deadline; its jobs will be handed to another worker");
+        }
+    }
+}
+
+/// What a handler needs, for a worker named `worker_name`.
+fn job_context(config: &Config, database: &Database, blobs: &BlobStore, worker_name: String) -> JobContext {
+    JobContext {
+        database: database.clone(),
+        blobs: blobs.clone(),
+        worker_name,
+        job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
     }
 }
 
@@ -103,12 +132,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
 
     let mut workers = Vec::new();
     for index in 0..config.server.workers {
-        let context = JobContext {
-            database: database.clone(),
-            blobs: blobs.clone(),
-            worker_name: format!("{}-w{index}", unique_worker_name(&config.worker.name)),
-            job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
-        };
+        let name = format!("{}-w{index}", unique_worker_name(&config.worker.name));
+        let context = job_context(&config, &database, &blobs, name);
         workers.push(spawn_worker(context, &config, shutdown.clone()));
     }
 
@@ -167,12 +192,7 @@ pub async fn run_worker_process(config: Config, shutdown: CancellationToken) -> 
         .await
         .context("opening blob storage")?;
     let name = unique_worker_name(&config.worker.name);
-    let context = JobContext {
-        database,
-        blobs,
-        worker_name: name.clone(),
-        job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
-    };
+    let context = job_context(&config, &database, &blobs, name.clone());
     let deadline = Duration::from_secs(config.server.shutdown_timeout_secs);
     let mut workers = tokio::spawn(run_workers(context, worker_settings(&config, name), shutdown.clone()));
     tokio::select! {

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -42,7 +42,6 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub public_url: String,
     pub json_body_limit_bytes: usize,
-    pub upload_limit_bytes: usize,
     pub request_timeout_secs: u64,
     pub shutdown_timeout_secs: u64,
     pub workers: usize,
@@ -72,9 +71,9 @@ pub struct StorageConfig {
     pub bucket: String,
     pub prefix: String,
     pub region: String,
+    #[serde(serialize_with = "serialize_url")]
     pub endpoint: String,
     pub force_path_style: bool,
-    pub presign_ttl_secs: u64,
     /// Explicit S3 credentials; when absent the standard AWS chain is used.
     #[serde(default, serialize_with = "serialize_optional_secret")]
     pub access_key_id: Option<SecretString>,
@@ -96,7 +95,6 @@ pub struct WorkerConfig {
 #[serde(deny_unknown_fields)]
 pub struct ModelsConfig {
     pub dir: PathBuf,
-    pub default_ner: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -199,24 +197,19 @@ impl Config {
             figment = figment.merge(Toml::file(path));
         }
 
-        match env {
-            EnvSource::Process => {
-                figment = figment
-                    .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
-                    .merge(Env::prefixed(ENV_PREFIX).split("__"));
-            }
-            EnvSource::Fixed(vars) => {
-                for (name, value) in vars {
-                    if name == "DATABASE_URL" {
-                        figment = figment.merge(Serialized::default("database.url", value));
-                    }
-                }
-                for (name, value) in vars {
-                    if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
-                        let key = rest.to_lowercase().replace("__", ".");
-                        figment = figment.merge(Toml::string(&format!("{key} = {}", toml_value_for_env(value))));
-                    }
-                }
+        let vars: Vec<(String, String)> = match env {
+            EnvSource::Process => std::env::vars().collect(),
+            EnvSource::Fixed(vars) => vars.clone(),
+        };
+        // Every value is merged as a string and converted by `extract_lossy`, so that a
+        // string setting that looks like a number (a bucket named 2024) stays a string.
+        if let Some((_, url)) = vars.iter().find(|(name, _)| name == "DATABASE_URL") {
+            figment = figment.merge(Serialized::default("database.url", url));
+        }
+        for (name, value) in &vars {
+            if let Some(rest) = name.strip_prefix(ENV_PREFIX) {
+                let key = rest.to_lowercase().replace("__", ".");
+                figment = figment.merge(Serialized::default(&key, value));
             }
         }
 
@@ -224,18 +217,7 @@ impl Config {
             figment = figment.merge(Serialized::default(key, value));
         }
 
-        let mut config: Config = figment.extract().map_err(|error| {
-            let key = error.path.join(".");
-            if let figment::error::Kind::UnknownField(field, _) = &error.kind {
-                let key = if key.is_empty() {
-                    field.clone()
-                } else {
-                    format!("{key}.{field}")
-                };
-                return ConfigError::invalid(&key, "unknown key");
-            }
-            ConfigError::invalid(&key, error.kind.to_string())
-        })?;
+        let mut config: Config = figment.extract_lossy().map_err(|error| config_error(&error))?;
         config.resolve_paths();
         config.validate()?;
         Ok(config)
@@ -283,8 +265,16 @@ impl Config {
         if self.server.json_body_limit_bytes == 0 {
             return Err(ConfigError::invalid("server.json_body_limit_bytes", "must be positive"));
         }
-        if self.server.upload_limit_bytes == 0 {
-            return Err(ConfigError::invalid("server.upload_limit_bytes", "must be positive"));
+        for (key, value) in [
+            ("server.request_timeout_secs", self.server.request_timeout_secs),
+            ("server.shutdown_timeout_secs", self.server.shutdown_timeout_secs),
+            ("database.connect_timeout_secs", self.database.connect_timeout_secs),
+            ("worker.poll_interval_ms", self.worker.poll_interval_ms),
+            ("worker.job_timeout_secs", self.worker.job_timeout_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(key, "must be positive"));
+            }
         }
         let url = self.database.url.expose_secret();
         if !(url.is_empty()
@@ -314,12 +304,6 @@ impl Config {
             return Err(ConfigError::invalid(
                 "storage.secret_access_key",
                 "access_key_id and secret_access_key must be set together",
-            ));
-        }
-        if self.storage.presign_ttl_secs == 0 || self.storage.presign_ttl_secs > 7 * 24 * 3600 {
-            return Err(ConfigError::invalid(
-                "storage.presign_ttl_secs",
-                "must be between 1 and 604800 (7 days)",
             ));
         }
         if self.worker.concurrency == 0 {
@@ -359,13 +343,39 @@ impl Config {
     }
 }
 
-/// Turns an environment string into a TOML value: numbers and booleans stay typed.
-fn toml_value_for_env(value: &str) -> String {
-    if value == "true" || value == "false" || value.parse::<i64>().is_ok() || value.parse::<f64>().is_ok() {
-        value.to_owned()
-    } else {
-        toml::Value::String(value.to_owned()).to_string()
-    }
+/// Describes a figment error by its key and the expected type, never the value given,
+/// which may be a secret.
+fn config_error(error: &figment::Error) -> ConfigError {
+    use figment::error::Kind;
+    let key = error.path.join(".");
+    let message = match &error.kind {
+        Kind::UnknownField(field, _) => {
+            let key = if key.is_empty() {
+                field.clone()
+            } else {
+                format!("{key}.{field}")
+            };
+            return ConfigError::invalid(&key, "unknown key");
+        }
+        Kind::MissingField(field) => {
+            let key = if key.is_empty() {
+                field.to_string()
+            } else {
+                format!("{key}.{field}")
+            };
+            return ConfigError::invalid(&key, "is missing");
+        }
+        Kind::InvalidType(_, expected) | Kind::InvalidValue(_, expected) => format!("expected {expected}"),
+        Kind::UnknownVariant(_, expected) => format!("expected one of: {}", expected.join(", ")),
+        Kind::InvalidLength(_, expected) => format!("expected {expected}"),
+        Kind::Message(_)
+        | Kind::DuplicateField(_)
+        | Kind::ISizeOutOfRange(_)
+        | Kind::USizeOutOfRange(_)
+        | Kind::Unsupported(_)
+        | Kind::UnsupportedKey(_, _) => "has an invalid value".to_owned(),
+    };
+    ConfigError::invalid(&key, message)
 }
 
 fn serialize_optional_secret<S: Serializer>(secret: &Option<SecretString>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -380,17 +390,50 @@ fn serialize_database_url<S: Serializer>(secret: &SecretString, serializer: S) -
     serializer.serialize_str(&redact_url(secret.expose_secret()))
 }
 
-/// Replaces the password of a URL, keeping the rest for diagnosis.
+fn serialize_url<S: Serializer>(url: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&redact_url(url))
+}
+
+/// Query parameters that carry secrets in database and endpoint URLs.
+const SECRET_QUERY_KEYS: &[&str] = &[
+    "password",
+    "sslpassword",
+    "sslkey",
+    "secret",
+    "token",
+    "access_key",
+    "secret_key",
+];
+
+/// Replaces the password and secret query parameters of a URL, keeping the rest for diagnosis.
 pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("redacted"));
-            parsed.to_string()
-        }
-        Ok(parsed) => parsed.to_string(),
-        Err(_) if raw.is_empty() => String::new(),
-        Err(_) => "[unparsable url]".into(),
+    if raw.is_empty() {
+        return String::new();
     }
+    let Ok(mut parsed) = url::Url::parse(raw) else {
+        return "[unparsable url]".into();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("redacted"));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let secret = SECRET_QUERY_KEYS.iter().any(|name| key.eq_ignore_ascii_case(name));
+                (
+                    key.into_owned(),
+                    if secret {
+                        "redacted".to_owned()
+                    } else {
+                        value.into_owned()
+                    },
+                )
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -474,6 +517,51 @@ mod tests {
 
         let error = load(&[("OBSCURA__AUTH__BOOTSTRAP_KEY", "short")], &Overrides::default()).unwrap_err();
         assert!(error.to_string().contains("OBSCURA__AUTH__BOOTSTRAP_KEY"), "{error}");
+    }
+
+    #[test]
+    fn string_settings_that_look_like_numbers_stay_strings() {
+        let config = load(
+            &[
+                ("OBSCURA__STORAGE__BUCKET", "2024"),
+                ("OBSCURA__WORKER__NAME", "1"),
+                ("OBSCURA__WORKER__CONCURRENCY", "4"),
+            ],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(config.storage.bucket, "2024");
+        assert_eq!(config.worker.name, "1");
+        assert_eq!(config.worker.concurrency, 4);
+    }
+
+    #[test]
+    fn errors_never_echo_the_value() {
+        let error = load(
+            &[("OBSCURA__WORKER__CONCURRENCY", "s3cr3t-value")],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(!error.to_string().contains("s3cr3t-value"), "{error}");
+    }
+
+    #[test]
+    fn zero_durations_are_refused() {
+        for name in [
+            "OBSCURA__WORKER__POLL_INTERVAL_MS",
+            "OBSCURA__SERVER__REQUEST_TIMEOUT_SECS",
+            "OBSCURA__WORKER__JOB_TIMEOUT_SECS",
+        ] {
+            let error = load(&[(name, "0")], &Overrides::default()).unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
+        }
+    }
+
+    #[test]
+    fn urls_lose_passwords_and_secret_parameters() {
+        let redacted = redact_url("postgres://user:pw@db/obscura?sslmode=require&password=hunter2");
+        assert!(!redacted.contains("pw@") && !redacted.contains("hunter2"), "{redacted}");
+        assert!(redacted.contains("sslmode=require"));
     }
 
     #[test]

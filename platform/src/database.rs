@@ -65,25 +65,60 @@ pub enum DatabaseError {
     Timeout(Duration),
 }
 
+impl DatabaseError {
+    /// True when the database could not be reached, as opposed to a query that failed.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DatabaseError::Connect { .. } | DatabaseError::Timeout(_) => true,
+            DatabaseError::Sqlx(error) => sqlx_unavailable(error),
+            DatabaseError::Query(error) => {
+                matches!(error, sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_))
+                    || matches!(
+                        error,
+                        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner))
+                            | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner))
+                            if sqlx_unavailable(inner)
+                    )
+            }
+            DatabaseError::DataDir { .. } | DatabaseError::Migrate(_) => false,
+        }
+    }
+}
+
+fn sqlx_unavailable(error: &sqlx::Error) -> bool {
+    matches!(
+        error,
+        sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+    )
+}
+
 impl ErrorClass for DatabaseError {
     fn kind(&self) -> ErrorKind {
-        match self {
-            DatabaseError::Connect { .. } | DatabaseError::Timeout(_) => ErrorKind::Unavailable,
-            DatabaseError::DataDir { .. }
-            | DatabaseError::Migrate(_)
-            | DatabaseError::Query(_)
-            | DatabaseError::Sqlx(_) => ErrorKind::Internal,
+        if self.is_unavailable() {
+            ErrorKind::Unavailable
+        } else {
+            ErrorKind::Internal
         }
     }
 
     fn code(&self) -> &'static str {
-        match self {
-            DatabaseError::Connect { .. } | DatabaseError::Timeout(_) => "database_unavailable",
-            DatabaseError::DataDir { .. }
-            | DatabaseError::Migrate(_)
-            | DatabaseError::Query(_)
-            | DatabaseError::Sqlx(_) => "internal_error",
+        if self.is_unavailable() {
+            "database_unavailable"
+        } else {
+            "internal_error"
         }
+    }
+}
+
+/// Runs a health-check query, reporting the database as down past [`CHECK_TIMEOUT`].
+pub async fn with_check_timeout<T>(query: impl Future<Output = Result<T, sqlx::Error>>) -> Result<T, DatabaseError> {
+    match tokio::time::timeout(CHECK_TIMEOUT, query).await {
+        Ok(result) => result.map_err(DatabaseError::from),
+        Err(_) => Err(DatabaseError::Timeout(CHECK_TIMEOUT)),
     }
 }
 
@@ -114,11 +149,13 @@ impl Database {
 
         let options = if url.is_empty() {
             let data_dir = &config.server.data_dir;
-            std::fs::create_dir_all(data_dir).map_err(|source| DatabaseError::DataDir {
-                path: data_dir.display().to_string(),
-                source,
-            })?;
-            SqliteConnectOptions::new().filename(data_dir.join("obscura.db"))
+            crate::storage::create_private_dir(data_dir)
+                .await
+                .map_err(|source| DatabaseError::DataDir {
+                    path: data_dir.display().to_string(),
+                    source,
+                })?;
+            SqliteConnectOptions::new().filename(sqlite_path(data_dir))
         } else {
             SqliteConnectOptions::from_str(url).map_err(connect_error)?
         };
@@ -215,16 +252,13 @@ impl Database {
 
     /// Proves the database answers a query.
     pub async fn check(&self) -> Result<(), DatabaseError> {
-        let query = async {
+        with_check_timeout(async {
             match &self.pool {
                 Pool::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
                 Pool::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop),
             }
-        };
-        match tokio::time::timeout(CHECK_TIMEOUT, query).await {
-            Ok(result) => result.map_err(DatabaseError::from),
-            Err(_) => Err(DatabaseError::Timeout(CHECK_TIMEOUT)),
-        }
+        })
+        .await
     }
 
     /// Closes every connection of the pool.

@@ -206,7 +206,7 @@ pub async fn enqueue<P: JobPayload>(tx: &Tx, options: &EnqueueOptions, payload: 
 /// Number of jobs waiting in every queue; proves the queue's tables answer.
 pub async fn queue_depth(database: &crate::database::Database) -> Result<i64, DatabaseError> {
     use crate::database::Pool;
-    let query = async {
+    crate::database::with_check_timeout(async {
         match database.pool() {
             Pool::Postgres(pool) => {
                 sqlx::query_scalar::<_, i64>("SELECT count(*) FROM apalis.jobs WHERE status = 'Pending'")
@@ -219,11 +219,31 @@ pub async fn queue_depth(database: &crate::database::Database) -> Result<i64, Da
                     .await
             }
         }
-    };
-    match tokio::time::timeout(crate::database::CHECK_TIMEOUT, query).await {
-        Ok(result) => result.map_err(DatabaseError::from),
-        Err(_) => Err(DatabaseError::Timeout(crate::database::CHECK_TIMEOUT)),
-    }
+    })
+    .await
+}
+
+/// Largest `offset` accepted when listing; deeper pages are refused rather than scanned.
+pub const MAX_LIST_OFFSET: u64 = 1_000_000;
+
+/// A page of the tenant's jobs, newest first, and the total count.
+pub async fn list<C: sea_orm::ConnectionTrait>(
+    connection: &C,
+    tenant_id: Uuid,
+    limit: u64,
+    offset: u64,
+) -> Result<(Vec<job_records::Model>, u64), JobError> {
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+    let query = job_records::Entity::find().filter(job_records::Column::TenantId.eq(tenant_id));
+    let total = query.clone().count(connection).await?;
+    let records = query
+        .order_by_desc(job_records::Column::CreatedAt)
+        .order_by_desc(job_records::Column::Id)
+        .offset(offset.min(MAX_LIST_OFFSET))
+        .limit(limit)
+        .all(connection)
+        .await?;
+    Ok((records, total))
 }
 
 /// Reads a job record of `tenant_id`; another tenant's job is reported as missing.

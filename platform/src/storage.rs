@@ -152,6 +152,14 @@ impl BlobStore {
     }
 }
 
+/// Creates `path` and its parents, readable only by this user: they hold documents with
+/// personal data.
+pub async fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true).mode(0o700);
+    builder.create(path).await
+}
+
 /// Rejects keys that could escape the store's root or that S3 would mangle.
 pub fn validate_key(key: &str) -> Result<(), StorageError> {
     let invalid = |reason| StorageError::InvalidKey {

@@ -58,6 +58,12 @@ impl Progress {
     }
 }
 
+enum Started {
+    Running(Box<job_records::Model>),
+    AlreadyFinished,
+    Missing,
+}
+
 /// The outcome of one attempt, as the queue should see it.
 #[derive(Debug)]
 pub enum AttemptOutcome {
@@ -78,8 +84,14 @@ impl JobContext {
     {
         let job_id = envelope.job_id;
         let record = match self.mark_started(job_id).await {
-            Ok(Some(record)) => record,
-            Ok(None) => return AttemptOutcome::GiveUp(format!("job record {job_id} does not exist")),
+            Ok(Started::Running(record)) => record,
+            Ok(Started::AlreadyFinished) => {
+                // A redelivered task whose job already ended (the queue re-queued it after a
+                // lost acknowledgement): it must not run twice.
+                tracing::info!("job already finished; not running it again");
+                return AttemptOutcome::Succeeded;
+            }
+            Ok(Started::Missing) => return AttemptOutcome::GiveUp(format!("job record {job_id} does not exist")),
             Err(error) => return AttemptOutcome::Retry(format!("could not mark job {job_id} as started: {error}")),
         };
         tracing::info!(
@@ -121,7 +133,17 @@ impl JobContext {
                 None,
             ),
         };
-        if let Err(error) = self.mark_finished(job_id, state, error, value).await {
+        // The outcome is retried a few times: on the last attempt, the queue will not run the
+        // job again, and a record left `running` would never end.
+        let mut recorded = self.mark_finished(job_id, state, error.clone(), value.clone()).await;
+        for delay_ms in [200, 1000, 5000] {
+            if recorded.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            recorded = self.mark_finished(job_id, state, error.clone(), value.clone()).await;
+        }
+        if let Err(error) = recorded {
             tracing::error!(job_id = %job_id, error = %error, "could not record the job's outcome");
             return AttemptOutcome::Retry(format!("could not record the outcome of job {job_id}"));
         }
@@ -135,7 +157,17 @@ impl JobContext {
         outcome
     }
 
-    async fn mark_started(&self, job_id: Uuid) -> Result<Option<job_records::Model>, sea_orm::DbErr> {
+    /// Marks a job failed without running it, for payloads no handler can read.
+    pub async fn mark_unrunnable(&self, job_id: Uuid, reason: &str) {
+        if let Err(error) = self
+            .mark_finished(job_id, JobState::Failed, Some(reason.to_owned()), None)
+            .await
+        {
+            tracing::error!(job_id = %job_id, error = %error, "could not record the job's failure");
+        }
+    }
+
+    async fn mark_started(&self, job_id: Uuid) -> Result<Started, sea_orm::DbErr> {
         let now = Utc::now();
         let updated = job_records::Entity::update_many()
             .col_expr(job_records::Column::State, Expr::value(JobState::Running.as_str()))
@@ -147,12 +179,15 @@ impl JobContext {
             .col_expr(job_records::Column::StartedAt, Expr::value(now))
             .col_expr(job_records::Column::UpdatedAt, Expr::value(now))
             .filter(job_records::Column::Id.eq(job_id))
+            .filter(job_records::Column::State.is_not_in([JobState::Succeeded.as_str(), JobState::Failed.as_str()]))
             .exec(self.database.orm())
             .await?;
-        if updated.rows_affected == 0 {
-            return Ok(None);
-        }
-        job_records::Entity::find_by_id(job_id).one(self.database.orm()).await
+        let record = job_records::Entity::find_by_id(job_id).one(self.database.orm()).await?;
+        Ok(match record {
+            None => Started::Missing,
+            Some(_) if updated.rows_affected == 0 => Started::AlreadyFinished,
+            Some(record) => Started::Running(Box::new(record)),
+        })
     }
 
     async fn mark_finished(

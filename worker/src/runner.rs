@@ -1,9 +1,7 @@
 //! The worker runtime: one apalis worker per job type, on the configured backend's queue.
 
-use std::time::Duration;
-
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use apalis::prelude::{AbortError, BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt, WorkerError};
 use apalis_core::worker::ext::parallelize::ParallelizeExt;
@@ -54,6 +52,26 @@ pub async fn run_workers(
         backend = context.database.backend_name(),
         "worker starting"
     );
+    // The two backends need different storage types, so the worker is built once per
+    // backend from the same recipe.
+    macro_rules! supervise_queue {
+        ($storage:expr, $payload:ty, $handler:expr) => {{
+            let storage = $storage;
+            supervise(<$payload>::KIND, &shutdown, |restarts, stop| {
+                let worker = WorkerBuilder::new(worker_name(&settings.name, <$payload>::KIND, restarts))
+                    .backend(storage.clone().poll_with_interval(settings.poll_interval))
+                    .data(context.clone())
+                    .concurrency(settings.concurrency)
+                    .parallelize(tokio::spawn)
+                    .build($handler);
+                // Boxed as `dyn Future + Send` here, where its types are concrete: left
+                // generic, the compiler cannot prove the spawned future `Send`.
+                let run: BoxFuture<'static, Result<(), WorkerError>> = Box::pin(worker.run_until(stopped(stop)));
+                run
+            })
+            .await
+        }};
+    }
     match context.database.pool().clone() {
         Pool::Postgres(pool) => {
             let config = apalis_postgres::Config::default()
@@ -61,19 +79,7 @@ pub async fn run_workers(
                 .heartbeat_interval(HEARTBEAT)
                 .missed_heartbeats(MISSED_HEARTBEATS);
             let storage = apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config);
-            supervise(DiagnosticJob::KIND, &shutdown, |restarts, stop| {
-                let worker = WorkerBuilder::new(worker_name(&settings.name, DiagnosticJob::KIND, restarts))
-                    .backend(storage.clone().poll_with_interval(settings.poll_interval))
-                    .data(context.clone())
-                    .concurrency(settings.concurrency)
-                    .parallelize(tokio::spawn)
-                    .build(handle_diagnostic);
-                // Boxed as `dyn Future + Send` here, where its types are concrete: left
-                // generic, the compiler cannot prove the spawned future `Send`.
-                let run: BoxFuture<'static, Result<(), WorkerError>> = Box::pin(worker.run_until(stopped(stop)));
-                run
-            })
-            .await;
+            supervise_queue!(storage, DiagnosticJob, handle_diagnostic);
         }
         Pool::Sqlite(pool) => {
             let config = apalis_sqlite::Config::default()
@@ -81,19 +87,7 @@ pub async fn run_workers(
                 .heartbeat_interval(HEARTBEAT)
                 .missed_heartbeats(MISSED_HEARTBEATS);
             let storage = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config);
-            supervise(DiagnosticJob::KIND, &shutdown, |restarts, stop| {
-                let worker = WorkerBuilder::new(worker_name(&settings.name, DiagnosticJob::KIND, restarts))
-                    .backend(storage.clone().poll_with_interval(settings.poll_interval))
-                    .data(context.clone())
-                    .concurrency(settings.concurrency)
-                    .parallelize(tokio::spawn)
-                    .build(handle_diagnostic);
-                // Boxed as `dyn Future + Send` here, where its types are concrete: left
-                // generic, the compiler cannot prove the spawned future `Send`.
-                let run: BoxFuture<'static, Result<(), WorkerError>> = Box::pin(worker.run_until(stopped(stop)));
-                run
-            })
-            .await;
+            supervise_queue!(storage, DiagnosticJob, handle_diagnostic);
         }
     }
     tracing::info!(worker = %settings.name, "worker stopped");
@@ -106,8 +100,7 @@ const MAX_RESTART_DELAY: Duration = Duration::from_secs(30);
 /// A worker that ran this long before failing starts over from the first delay.
 const HEALTHY_RUN: Duration = Duration::from_secs(60);
 
-/// Runs `run_once` until it ends cleanly (after `shutdown`), restarting it with a backoff
-/// when it fails.
+/// Runs `run_once` until `shutdown`, restarting it with a backoff whenever it ends before.
 async fn supervise<F, Fut>(kind: &str, shutdown: &CancellationToken, mut run_once: F)
 where
     F: FnMut(usize, CancellationToken) -> Fut,
@@ -118,27 +111,29 @@ where
     loop {
         let started = Instant::now();
         let result = run_once(restarts, shutdown.clone()).await;
-        match result {
-            Ok(()) => return,
-            Err(_) if shutdown.is_cancelled() => return,
-            Err(error) => {
-                if started.elapsed() >= HEALTHY_RUN {
-                    delay = FIRST_RESTART_DELAY;
-                }
-                tracing::warn!(
-                    kind,
-                    error = %error,
-                    restart_in_ms = delay.as_millis() as u64,
-                    "worker lost its queue; restarting it"
-                );
-                tokio::select! {
-                    () = tokio::time::sleep(delay) => {}
-                    () = shutdown.cancelled() => return,
-                }
-                delay = (delay * 2).min(MAX_RESTART_DELAY);
-                restarts += 1;
-            }
+        if shutdown.is_cancelled() {
+            return;
         }
+        // Without a shutdown, a worker that ends, cleanly or not, has lost its queue.
+        let error = match result {
+            Ok(()) => "the worker stopped by itself".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        if started.elapsed() >= HEALTHY_RUN {
+            delay = FIRST_RESTART_DELAY;
+        }
+        tracing::warn!(
+            kind,
+            error = %error,
+            restart_in_ms = delay.as_millis() as u64,
+            "worker lost its queue; restarting it"
+        );
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.cancelled() => return,
+        }
+        delay = (delay * 2).min(MAX_RESTART_DELAY);
+        restarts += 1;
     }
 }
 
@@ -176,20 +171,36 @@ where
     F: AsyncFnOnce(&JobContext, &JobEnvelope<P>, Progress) -> Result<serde_json::Value, JobFailure>,
 {
     let version = job.get("version").and_then(serde_json::Value::as_u64);
-    if version != Some(u64::from(P::VERSION)) {
-        tracing::error!(
+    let job_id = job
+        .get("job_id")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|id| uuid::Uuid::parse_str(id).ok());
+    if version.is_some_and(|version| version > u64::from(P::VERSION)) {
+        // Written by a newer release: during a rolling upgrade a newer worker can run it, so
+        // it goes back to the queue instead of failing here.
+        tracing::warn!(
             kind = P::KIND,
             ?version,
-            expected = P::VERSION,
-            "job payload has an unsupported version"
+            known = P::VERSION,
+            ?job_id,
+            "job payload is newer than this worker"
         );
-        return Err(AbortError::new(format!("{} payload version {version:?} is not {}", P::KIND, P::VERSION)).into());
+        return Err(format!("{} payload version {version:?} is newer than {}", P::KIND, P::VERSION).into());
     }
     let envelope: JobEnvelope<P> = match serde_json::from_value(job) {
-        Ok(envelope) => envelope,
-        Err(error) => {
-            tracing::error!(kind = P::KIND, error = %error, "job payload does not decode");
-            return Err(AbortError::new(format!("{} payload does not decode", P::KIND)).into());
+        Ok(envelope) if version == Some(u64::from(P::VERSION)) => envelope,
+        Ok(_) | Err(_) => {
+            // The decoding error is not logged: it may quote the payload, which may hold
+            // document content.
+            let reason = format!(
+                "{} payload (version {version:?}) cannot be read by this worker",
+                P::KIND
+            );
+            tracing::error!(kind = P::KIND, ?version, ?job_id, "job payload cannot be read");
+            if let Some(job_id) = job_id {
+                context.mark_unrunnable(job_id, &reason).await;
+            }
+            return Err(AbortError::new(reason).into());
         }
     };
     let span = tracing::info_span!(

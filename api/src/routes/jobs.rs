@@ -9,7 +9,6 @@ use obscura_entity::job_records;
 use obscura_platform::jobs::{
     self, DiagnosticJob, EnqueueOptions, JobPayload, MAX_DIAGNOSTIC_BLOB_BYTES, MAX_DIAGNOSTIC_HOLD_MS,
 };
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -96,7 +95,7 @@ pub struct DiagnosticRequest {
 pub struct PageQuery {
     /// Items per page, 1 to 200 (default 50).
     pub limit: Option<u64>,
-    /// Items to skip (default 0).
+    /// Items to skip (default 0, at most 1,000,000).
     pub offset: Option<u64>,
 }
 
@@ -133,22 +132,19 @@ pub async fn create_diagnostic_job(
     principal.require(&[Role::Admin])?;
     let blob_bytes = request.blob_bytes.unwrap_or(1024);
     if blob_bytes > MAX_DIAGNOSTIC_BLOB_BYTES {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::invalid_field(
             "invalid_body",
-            "blob_bytes is larger than 1 MiB",
-        )
-        .with_field(
             "body.blob_bytes",
             format!("must be at most {MAX_DIAGNOSTIC_BLOB_BYTES}"),
         ));
     }
     let hold_ms = request.hold_ms.unwrap_or(0);
     if hold_ms > MAX_DIAGNOSTIC_HOLD_MS {
-        return Err(
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", "hold_ms is longer than 60000")
-                .with_field("body.hold_ms", format!("must be at most {MAX_DIAGNOSTIC_HOLD_MS}")),
-        );
+        return Err(ApiError::invalid_field(
+            "invalid_body",
+            "body.hold_ms",
+            format!("must be at most {MAX_DIAGNOSTIC_HOLD_MS}"),
+        ));
     }
     let options = EnqueueOptions {
         tenant_id: principal.tenant_id,
@@ -165,12 +161,12 @@ pub async fn create_diagnostic_job(
             kind: DiagnosticJob::KIND.to_owned(),
         })
         .inc();
-    Ok(accepted(job_id))
+    Ok(accepted(&state.config.server.public_url, job_id))
 }
 
-/// A 202 answer pointing at the job.
-pub fn accepted(job_id: Uuid) -> Response {
-    let status_url = format!("/api/v1/jobs/{job_id}");
+/// A 202 answer pointing at the job, by its absolute URL under `server.public_url`.
+pub fn accepted(public_url: &str, job_id: Uuid) -> Response {
+    let status_url = format!("{}/api/v1/jobs/{job_id}", public_url.trim_end_matches('/'));
     let mut response = (
         StatusCode::ACCEPTED,
         ApiJson(JobAccepted {
@@ -228,26 +224,21 @@ pub async fn list_jobs(
 ) -> Result<ApiJson<JobPage>, ApiError> {
     let limit = page.limit.unwrap_or(50);
     if limit == 0 || limit > MAX_PAGE_SIZE {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
+        return Err(ApiError::invalid_field(
             "invalid_query",
-            "limit must be between 1 and 200",
-        )
-        .with_field("query.limit", "must be between 1 and 200"));
+            "query.limit",
+            "must be between 1 and 200",
+        ));
     }
-    let query = job_records::Entity::find().filter(job_records::Column::TenantId.eq(principal.tenant_id));
-    let total = query
-        .clone()
-        .count(state.database.orm())
-        .await
-        .map_err(obscura_platform::database::DatabaseError::from)?;
-    let records = query
-        .order_by_desc(job_records::Column::CreatedAt)
-        .offset(page.offset.unwrap_or(0))
-        .limit(limit)
-        .all(state.database.orm())
-        .await
-        .map_err(obscura_platform::database::DatabaseError::from)?;
+    let offset = page.offset.unwrap_or(0);
+    if offset > jobs::MAX_LIST_OFFSET {
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "query.offset",
+            format!("must be at most {}", jobs::MAX_LIST_OFFSET),
+        ));
+    }
+    let (records, total) = jobs::list(state.database.orm(), principal.tenant_id, limit, offset).await?;
     Ok(ApiJson(JobPage {
         items: records.into_iter().map(JobView::from).collect(),
         total,

@@ -18,6 +18,8 @@ async fn status_of(request: reqwest::RequestBuilder) -> (u16, serde_json::Value)
 async fn api_requires_a_valid_key(mode: Mode) {
     let app = spawn_app(mode).await;
     let url = app.url("/api/v1/jobs");
+    let response = app.client.get(&url).send().await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
 
     let (status, body) = status_of(app.client.get(&url)).await;
     assert_eq!(status, 401, "{body}");

@@ -6,6 +6,28 @@ use std::time::Duration;
 
 use crate::support::{free_port, fresh_postgres_database, obscura_binary, wait_until_listening};
 
+/// Kills the child if a test fails before it is waited for.
+struct KillOnDrop(Option<std::process::Child>);
+
+impl KillOnDrop {
+    fn id(&self) -> u32 {
+        self.0.as_ref().map(std::process::Child::id).unwrap_or_default()
+    }
+
+    fn take(mut self) -> std::process::Child {
+        self.0.take().expect("the child is still owned")
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 fn bare_command(directory: &std::path::Path) -> Command {
     let mut command = Command::new(obscura_binary());
     command
@@ -19,12 +41,14 @@ fn bare_command(directory: &std::path::Path) -> Command {
 async fn serve_starts_with_no_configuration_in_an_empty_directory() {
     let directory = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = bare_command(directory.path())
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let child = KillOnDrop(Some(
+        bare_command(directory.path())
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
     let base = format!("http://127.0.0.1:{port}");
     wait_until_listening(&format!("{base}/health"), Duration::from_secs(30)).await;
 
@@ -43,6 +67,11 @@ async fn serve_starts_with_no_configuration_in_an_empty_directory() {
 
     let data = directory.path().join("data");
     assert!(data.join("obscura.db").is_file());
+    assert_eq!(
+        std::fs::metadata(&data).unwrap().permissions().mode() & 0o777,
+        0o700,
+        "the data directory is private"
+    );
     assert!(data.join("blobs").is_dir());
     let key_file = data.join("admin-key");
     assert_eq!(
@@ -63,6 +92,7 @@ async fn serve_starts_with_no_configuration_in_an_empty_directory() {
         .status()
         .unwrap();
     assert!(status.success());
+    let child = child.take();
     let output = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .unwrap()
@@ -164,4 +194,107 @@ async fn concurrent_migrations_on_postgres_do_not_race() {
 fn obscura_migration_count() -> i64 {
     use sea_orm_migration::MigratorTrait;
     obscura_migration::Migrator::migrations().len() as i64
+}
+
+#[tokio::test]
+async fn personal_data_in_requests_never_reaches_the_logs() {
+    let directory = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log_path = directory.path().join("stderr.log");
+    let log_file = std::fs::File::create(&log_path).unwrap();
+    let key = format!("obs_logcheck_{}", uuid::Uuid::new_v4().simple());
+    let child = KillOnDrop(Some(
+        bare_command(directory.path())
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("OBSCURA__LOG__FILTER", "trace,sqlx=info,hyper=info,h2=info")
+            .env("OBSCURA__LOG__FORMAT", "json")
+            .env("OBSCURA__AUTH__BOOTSTRAP_KEY", &key)
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .unwrap(),
+    ));
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_listening(&format!("{base}/health"), Duration::from_secs(30)).await;
+    let client = reqwest::Client::new();
+    let diagnostic = format!("{base}/api/v1/jobs/diagnostic");
+
+    let pii = [
+        "Juan Pérez García",
+        "12345678Z",
+        "juan.perez@example.com",
+        "+34 612 345 678",
+        "ES91 2100 0418 4502 0005 1332",
+    ];
+    // PII as a wrongly typed value, as an unknown field, in malformed JSON, in the query,
+    // in headers, and as a wrong API key.
+    let bodies = [
+        format!("{{\"blob_bytes\": \"{}\"}}", pii[0]),
+        format!("{{\"blob_bytes\": 1, \"{}\": \"{}\"}}", pii[1], pii[2]),
+        format!("{{\"blob_bytes\": {}", pii[3]),
+    ];
+    for body in bodies {
+        let response = client
+            .post(&diagnostic)
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error());
+        let text = response.text().await.unwrap();
+        for value in pii {
+            assert!(!text.contains(value), "the answer echoes {value}: {text}");
+        }
+    }
+    let response = client
+        .get(format!("{base}/api/v1/jobs?limit={}", pii[4].replace(' ', "+")))
+        .bearer_auth(&key)
+        .header("x-request-id", pii[2])
+        .header("user-agent", pii[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let response = client
+        .get(format!("{base}/api/v1/jobs"))
+        .bearer_auth(pii[1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let response = client
+        .post(&diagnostic)
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "blob_bytes": 64 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut child = child.take();
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exit.success());
+
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logs.lines().count() > 10,
+        "the server logged too little to prove anything: {logs}"
+    );
+    assert!(logs.contains("request_id"), "requests are logged with their id");
+    for value in pii.iter().chain([key.as_str()].iter()) {
+        assert!(!logs.contains(value), "{value} reached the logs");
+    }
+    // The JSON escaper writes non-ASCII as-is, but check the escaped form of the name too.
+    assert!(!logs.contains("P\\u00e9rez"), "an escaped name reached the logs");
 }

@@ -177,19 +177,8 @@ async fn oversized_diagnostic_blobs_are_refused() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn a_payload_of_an_unknown_version_fails_its_job_without_stopping_the_worker() {
-    let app = spawn_app(Mode::Embedded).await;
-    let database = app.server.as_ref().unwrap().state.database.clone();
-    let Pool::Sqlite(pool) = database.pool() else {
-        unreachable!("embedded mode is SQLite")
-    };
-    // A task as a future release might write it: same queue, version 99.
-    let job_id = Uuid::from_u128(ulid::Ulid::generate().0);
-    let envelope = serde_json::json!({
-        "version": 99, "job_id": job_id, "tenant_id": obscura_entity::DEFAULT_TENANT_ID,
-        "request_id": null, "payload": { "blob_bytes": 1, "new_field": true }
-    });
+/// Pushes a raw task to the diagnostic queue of an embedded app, as another release might.
+async fn push_raw_task(pool: &sqlx::SqlitePool, envelope: serde_json::Value, job_id: Uuid) {
     let task = apalis_core::task::builder::TaskBuilder::new(serde_json::to_vec(&envelope).unwrap())
         .task_id(apalis_core::task::task_id::TaskId::from_ulid(ulid::Ulid(
             job_id.as_u128(),
@@ -200,18 +189,89 @@ async fn a_payload_of_an_unknown_version_fails_its_job_without_stopping_the_work
     apalis_sqlite::queries::push_tasks(&mut *connection, "obscura.diagnostic", &[task])
         .await
         .unwrap();
-    drop(connection);
+}
 
-    // The worker keeps serving other jobs.
-    let good = app.queue_diagnostic(1).await;
-    let job = app.wait_for_job(&good, Duration::from_secs(30)).await;
-    assert_eq!(job["state"], "succeeded");
-    let status: String = sqlx::query_scalar("SELECT status FROM Jobs WHERE id = ?1")
+async fn task_state(pool: &sqlx::SqlitePool, job_id: Uuid) -> (String, i64) {
+    sqlx::query_as("SELECT status, attempts FROM Jobs WHERE id = ?1")
         .bind(ulid::Ulid(job_id.as_u128()).to_string())
         .fetch_one(pool)
         .await
-        .unwrap();
-    assert_eq!(status, "Killed", "an undecodable job is not retried");
+        .unwrap()
+}
+
+#[tokio::test]
+async fn unreadable_payloads_fail_their_job_and_newer_ones_go_back_to_the_queue() {
+    let app = spawn_app(Mode::Embedded).await;
+    let database = app.server.as_ref().unwrap().state.database.clone();
+    let Pool::Sqlite(pool) = database.pool() else {
+        unreachable!("embedded mode is SQLite")
+    };
+
+    // A current-version payload that does not decode, with its job record.
+    let broken = Uuid::from_u128(ulid::Ulid::generate().0);
+    let now = Utc::now();
+    job_records::ActiveModel {
+        id: Set(broken),
+        tenant_id: Set(obscura_entity::DEFAULT_TENANT_ID),
+        kind: Set("diagnostic".into()),
+        state: Set("queued".into()),
+        progress: Set(0),
+        attempts: Set(0),
+        max_attempts: Set(3),
+        error: Set(None),
+        result: Set(None),
+        request_id: Set(None),
+        worker_name: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        started_at: Set(None),
+        finished_at: Set(None),
+    }
+    .insert(database.orm())
+    .await
+    .unwrap();
+    let envelope = serde_json::json!({
+        "version": 1, "job_id": broken, "tenant_id": obscura_entity::DEFAULT_TENANT_ID,
+        "request_id": null, "payload": { "blob_bytes": "not a number" }
+    });
+    push_raw_task(pool, envelope, broken).await;
+
+    // A payload written by a newer release.
+    let newer = Uuid::from_u128(ulid::Ulid::generate().0);
+    let envelope = serde_json::json!({
+        "version": 99, "job_id": newer, "tenant_id": obscura_entity::DEFAULT_TENANT_ID,
+        "request_id": null, "payload": { "blob_bytes": 1, "new_field": true }
+    });
+    push_raw_task(pool, envelope, newer).await;
+
+    let job = app.wait_for_job(&broken.to_string(), Duration::from_secs(30)).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(job["error"].as_str().unwrap().contains("cannot be read"), "{job}");
+    assert_eq!(
+        task_state(pool, broken).await.0,
+        "Killed",
+        "an unreadable job is not retried"
+    );
+
+    // The newer job is handed back rather than killed, and the worker keeps serving.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, attempts) = task_state(pool, newer).await;
+        assert_ne!(status, "Killed");
+        if attempts >= 2 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the newer job was not retried: {status} {attempts}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let good = app.queue_diagnostic(1).await;
+    assert_eq!(
+        app.wait_for_job(&good, Duration::from_secs(30)).await["state"],
+        "succeeded"
+    );
     app.stop().await;
 }
 

@@ -1,7 +1,8 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 //! Integration tests of the API, run in both modes: embedded (SQLite and local blobs) and
 //! distributed (PostgreSQL and S3). `scripts/test` starts the services and exports their
 //! addresses; without them the distributed tests fail with a message saying so.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod auth;
 mod binary;

@@ -1,9 +1,13 @@
 //! Blobs as files under one directory, written atomically through a temporary file.
+//!
+//! Directories are created with mode 0700 and files with 0600: blobs are documents with
+//! personal data.
 
 use std::io::ErrorKind as IoErrorKind;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use tokio::io::AsyncWriteExt;
 
 use super::StorageError;
 
@@ -16,7 +20,7 @@ pub struct LocalBlobStore {
 impl LocalBlobStore {
     /// Opens (and creates if needed) the directory `root`.
     pub async fn open(root: &Path) -> Result<LocalBlobStore, StorageError> {
-        tokio::fs::create_dir_all(root)
+        super::create_private_dir(root)
             .await
             .map_err(|source| backend("create directory", &root.display().to_string(), source))?;
         Ok(LocalBlobStore {
@@ -27,19 +31,32 @@ impl LocalBlobStore {
     pub(super) async fn put(&self, key: &str, bytes: Bytes) -> Result<(), StorageError> {
         let path = self.root.join(key);
         if let Some(parent) = path.parent() {
-            tokio::fs::create_dir_all(parent)
+            super::create_private_dir(parent)
                 .await
                 .map_err(|source| backend("put", key, source))?;
         }
-        // Write beside the target and rename, so a reader never sees half a blob.
-        let temporary = path.with_extension(format!("partial-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&temporary, &bytes)
+        // Write beside the target and rename, so a reader never sees half a blob. The guard
+        // removes the temporary file if the write fails or the future is dropped.
+        let mut temporary = TemporaryFile {
+            path: path.with_extension(format!("partial-{}", uuid::Uuid::new_v4().simple())),
+            armed: true,
+        };
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary.path)
             .await
             .map_err(|source| backend("put", key, source))?;
-        if let Err(source) = tokio::fs::rename(&temporary, &path).await {
-            let _ = tokio::fs::remove_file(&temporary).await;
-            return Err(backend("put", key, source));
-        }
+        file.write_all(&bytes)
+            .await
+            .map_err(|source| backend("put", key, source))?;
+        file.sync_all().await.map_err(|source| backend("put", key, source))?;
+        drop(file);
+        tokio::fs::rename(&temporary.path, &path)
+            .await
+            .map_err(|source| backend("put", key, source))?;
+        temporary.armed = false;
         Ok(())
     }
 
@@ -74,10 +91,48 @@ impl LocalBlobStore {
     }
 }
 
+/// Removes a temporary file when dropped, unless disarmed after a successful rename.
+struct TemporaryFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TemporaryFile {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
 fn backend(operation: &'static str, key: &str, source: std::io::Error) -> StorageError {
     StorageError::Backend {
         operation,
         key: key.to_owned(),
         source: Box::new(source),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn blobs_are_private_and_leave_no_temporary_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("blobs");
+        let store = LocalBlobStore::open(&root).await.unwrap();
+        store.put("a/b.bin", Bytes::from_static(b"secret")).await.unwrap();
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("a")), 0o700);
+        assert_eq!(mode(&root.join("a/b.bin")), 0o600);
+        let names: Vec<_> = std::fs::read_dir(root.join("a"))
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("b.bin")]);
     }
 }
