@@ -194,7 +194,7 @@ pub struct KeySummary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
-    #[error("API key {0} does not exist")]
+    #[error("API key {0} does not exist or is already revoked")]
     NotFound(Uuid),
     #[error("the key could not be hashed")]
     Hash(String),

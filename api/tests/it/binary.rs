@@ -298,3 +298,34 @@ async fn personal_data_in_requests_never_reaches_the_logs() {
     // The JSON escaper writes non-ASCII as-is, but check the escaped form of the name too.
     assert!(!logs.contains("P\\u00e9rez"), "an escaped name reached the logs");
 }
+
+#[test]
+fn keys_can_be_created_listed_and_revoked_from_the_command_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| bare_command(directory.path()).args(args).output().unwrap();
+
+    let output = run(&["keys", "create", "--name", "reporting", "--role", "viewer"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .map(|value| value.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+    };
+    let id = field("id:");
+    assert!(field("key:").starts_with("obs_"));
+    assert_eq!(field("role:"), "viewer");
+
+    let listed = String::from_utf8(run(&["keys", "list"]).stdout).unwrap();
+    assert!(listed.contains(&id) && listed.contains("active"), "{listed}");
+    assert!(!listed.contains(&field("key:")), "list never shows secrets");
+
+    assert!(run(&["keys", "revoke", &id]).status.success());
+    let listed = String::from_utf8(run(&["keys", "list"]).stdout).unwrap();
+    assert!(listed.contains("revoked"), "{listed}");
+    let again = run(&["keys", "revoke", &id]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("does not exist"));
+}
