@@ -389,7 +389,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     ("payload_too_large", "The body is larger than the configured limit."),
     ("job_not_found", "No job with this id exists for the caller's tenant."),
-    ("api_key_not_found", "No active API key has this id: it does not exist or is already revoked."),
+    (
+        "api_key_not_found",
+        "No active API key has this id: it does not exist or is already revoked.",
+    ),
     ("blob_not_found", "The stored object does not exist."),
     ("invalid_blob_key", "A storage key is not valid."),
     (

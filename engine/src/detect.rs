@@ -1,0 +1,658 @@
+//! Detection: runs the recognizers, applies lists and thresholds, and resolves overlaps.
+//!
+//! # Overlap rule
+//!
+//! Detections that pass their thresholds are resolved to a set without overlaps:
+//! 1. A detection lying entirely inside a kept one is dropped: the outer span already covers
+//!    it, so an email inside a URL is anonymized with the URL.
+//! 2. Otherwise detections are taken in priority order, each kept unless it overlaps one
+//!    already kept. Priority: deny-list entries, then validated matches, then the higher
+//!    score, then the longer span, then the earlier start, then the entity name.
+//!
+//! The order is total, so the result never depends on the recognizers' order.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasickBuilder, MatchKind};
+use serde::Serialize;
+
+use crate::context::fold_word;
+use crate::error_kind::{ErrorClass, ErrorKind};
+use crate::pack::{LoadedPack, PackError};
+use crate::pattern::PatternSet;
+use crate::phone::PhoneRecognizer;
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo, ValidatorOutcome};
+use crate::secrets::EntropyRecognizer;
+use crate::taxonomy::Taxonomy;
+use crate::text::AnalyzedText;
+
+/// Longest text one detection call accepts, in bytes; `detect_stream` handles more.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024 * 1024;
+/// Default number of words on each side of a candidate searched for context.
+pub const DEFAULT_CONTEXT_WINDOW: usize = 5;
+/// Most entries an allow or deny list may have.
+pub const MAX_LIST_ENTRIES: usize = 10_000;
+
+/// A finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Detection {
+    pub entity_type: String,
+    /// Code-point offsets in the submitted text, end exclusive.
+    pub start: usize,
+    pub end: usize,
+    /// Byte offsets in the submitted text (UTF-8), end exclusive.
+    pub byte_start: usize,
+    pub byte_end: usize,
+    pub score: f32,
+    pub recognizer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// Why a detection was made; given on request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    pub pattern: Option<String>,
+    pub validator: Option<ValidatorOutcome>,
+    /// Context words found; contradicting ones start with `-`.
+    pub context_words: Vec<String>,
+    pub score_before_context: f32,
+    pub score_after_context: f32,
+    /// The threshold it had to reach.
+    pub threshold: f32,
+}
+
+/// A value the deny list always reports, as `entity_type`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenyEntry {
+    pub value: String,
+    pub entity_type: String,
+}
+
+/// Options of one detection call.
+#[derive(Debug, Clone, Default)]
+pub struct DetectOptions {
+    /// ISO 639-1 code; `en` when absent.
+    pub language: Option<String>,
+    /// Only these entity types (names or aliases); all when absent.
+    pub entities: Option<Vec<String>>,
+    /// A floor over every per-entity threshold.
+    pub min_score: Option<f32>,
+    /// Per-entity thresholds, by name or alias, replacing the taxonomy's defaults.
+    pub thresholds: BTreeMap<String, f32>,
+    /// Values never reported (compared without case).
+    pub allow_list: Vec<String>,
+    /// Values always reported.
+    pub deny_list: Vec<DenyEntry>,
+    /// Words searched for context on each side; 5 when absent.
+    pub context_window: Option<usize>,
+    /// Attach explanations.
+    pub explain: bool,
+}
+
+/// A request the engine refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("the text is {size} bytes; the limit is {limit} (use streaming detection for more)")]
+    TooLarge { size: usize, limit: usize },
+    #[error("unknown entity type {0:?}")]
+    UnknownEntity(String),
+    #[error("{field} must be between 0 and 1, not {value}")]
+    ScoreOutOfRange { field: String, value: f32 },
+    #[error("the {list} has {size} entries; the limit is {limit}")]
+    ListTooLong {
+        list: &'static str,
+        size: usize,
+        limit: usize,
+    },
+    #[error("the language must be an ISO 639-1 code such as \"en\" or \"es\", not {0:?}")]
+    InvalidLanguage(String),
+}
+
+impl ErrorClass for DetectError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DetectError::TooLarge { .. } | DetectError::ListTooLong { .. } => ErrorKind::TooLarge,
+            DetectError::UnknownEntity(_) | DetectError::ScoreOutOfRange { .. } | DetectError::InvalidLanguage(_) => {
+                ErrorKind::Invalid
+            }
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            DetectError::TooLarge { .. } => "text_too_large",
+            DetectError::ListTooLong { .. } => "list_too_long",
+            DetectError::UnknownEntity(_) => "unknown_entity",
+            DetectError::ScoreOutOfRange { .. } => "score_out_of_range",
+            DetectError::InvalidLanguage(_) => "invalid_language",
+        }
+    }
+}
+
+/// Runs a fixed set of recognizers. Build once, share across threads.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    patterns: Arc<PatternSet>,
+    recognizers: Vec<Arc<dyn Recognizer>>,
+    /// Entity types the recognizers can report, plus the taxonomy's.
+    known_entities: Arc<BTreeSet<String>>,
+}
+
+impl Detector {
+    /// A detector over `packs`, with the phone and entropy recognizers and any `extra` ones
+    /// (NER models).
+    pub fn new(packs: &[LoadedPack], extra: Vec<Arc<dyn Recognizer>>) -> Result<Detector, PackError> {
+        let patterns = PatternSet::compile(packs)?;
+        let mut recognizers: Vec<Arc<dyn Recognizer>> = vec![
+            Arc::new(PhoneRecognizer::default()),
+            Arc::new(EntropyRecognizer::default()),
+        ];
+        recognizers.extend(extra);
+        let mut known_entities: BTreeSet<String> = Taxonomy
+            .entities()
+            .iter()
+            .map(|entity| entity.name.to_owned())
+            .collect();
+        for info in patterns
+            .infos()
+            .chain(recognizers.iter().map(|recognizer| recognizer.info()))
+        {
+            known_entities.extend(info.entities.iter().cloned());
+        }
+        Ok(Detector {
+            patterns: Arc::new(patterns),
+            recognizers,
+            known_entities: Arc::new(known_entities),
+        })
+    }
+
+    /// A detector over every built-in pack.
+    pub fn with_builtin_packs() -> Result<Detector, PackError> {
+        Detector::new(&crate::pack::builtin_packs()?, Vec::new())
+    }
+
+    /// Every recognizer, patterns first.
+    pub fn recognizers(&self) -> Vec<RecognizerInfo> {
+        self.patterns
+            .infos()
+            .cloned()
+            .chain(self.recognizers.iter().map(|recognizer| recognizer.info().clone()))
+            .collect()
+    }
+
+    /// Checks options against the engine's rules; `detect` calls it too.
+    pub fn check_options(&self, options: &DetectOptions) -> Result<(), DetectError> {
+        if let Some(language) = &options.language
+            && !(language.len() == 2 && language.bytes().all(|byte| byte.is_ascii_lowercase()))
+        {
+            return Err(DetectError::InvalidLanguage(language.clone()));
+        }
+        for name in options.entities.iter().flatten() {
+            self.entity_name(name)?;
+        }
+        for name in options.thresholds.keys() {
+            self.entity_name(name)?;
+        }
+        for entry in &options.deny_list {
+            self.entity_name(&entry.entity_type)?;
+        }
+        let scores = options
+            .min_score
+            .map(|score| ("min_score".to_owned(), score))
+            .into_iter()
+            .chain(
+                options
+                    .thresholds
+                    .iter()
+                    .map(|(name, score)| (format!("thresholds.{name}"), *score)),
+            );
+        for (field, value) in scores {
+            if !(0.0..=1.0).contains(&value) || value.is_nan() {
+                return Err(DetectError::ScoreOutOfRange { field, value });
+            }
+        }
+        if options.allow_list.len() > MAX_LIST_ENTRIES {
+            return Err(DetectError::ListTooLong {
+                list: "allow list",
+                size: options.allow_list.len(),
+                limit: MAX_LIST_ENTRIES,
+            });
+        }
+        if options.deny_list.len() > MAX_LIST_ENTRIES {
+            return Err(DetectError::ListTooLong {
+                list: "deny list",
+                size: options.deny_list.len(),
+                limit: MAX_LIST_ENTRIES,
+            });
+        }
+        Ok(())
+    }
+
+    /// The canonical name of an entity type known to this detector.
+    pub fn entity_name(&self, name: &str) -> Result<String, DetectError> {
+        let canonical = Taxonomy.canonical_name(name);
+        if self.known_entities.contains(&canonical) {
+            Ok(canonical)
+        } else {
+            Err(DetectError::UnknownEntity(name.to_owned()))
+        }
+    }
+
+    /// Finds the personal data and secrets in `text`.
+    pub fn detect(&self, text: &str, options: &DetectOptions) -> Result<Vec<Detection>, DetectError> {
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(DetectError::TooLarge {
+                size: text.len(),
+                limit: MAX_TEXT_BYTES,
+            });
+        }
+        self.check_options(options)?;
+        let analyzed = AnalyzedText::new(text);
+        let language = options.language.as_deref().unwrap_or("en");
+        let request = RecognitionRequest {
+            language,
+            context_window: options.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW),
+        };
+        let wanted: Option<BTreeSet<String>> = options
+            .entities
+            .as_ref()
+            .map(|names| names.iter().filter_map(|name| self.entity_name(name).ok()).collect());
+        let is_wanted = |entity: &str| wanted.as_ref().is_none_or(|wanted| wanted.contains(entity));
+
+        let mut candidates = self.patterns.recognize(&analyzed, &request, &is_wanted);
+        for recognizer in &self.recognizers {
+            let info = recognizer.info();
+            if !info.supports_language(language) || !info.entities.iter().any(|entity| is_wanted(entity)) {
+                continue;
+            }
+            candidates.extend(
+                recognizer
+                    .recognize(&analyzed, &request)
+                    .into_iter()
+                    .filter(|candidate| is_wanted(&candidate.entity_type)),
+            );
+        }
+
+        let thresholds: BTreeMap<String, f32> = options
+            .thresholds
+            .iter()
+            .filter_map(|(name, score)| self.entity_name(name).ok().map(|name| (name, *score)))
+            .collect();
+        let threshold_of = |entity: &str| {
+            let base = thresholds
+                .get(entity)
+                .copied()
+                .unwrap_or_else(|| Taxonomy.default_threshold(entity));
+            base.max(options.min_score.unwrap_or(0.0))
+        };
+        let allowed: BTreeSet<String> = options.allow_list.iter().map(|value| fold_value(value)).collect();
+
+        let mut ranked: Vec<Ranked> = candidates
+            .into_iter()
+            .filter(|candidate| !candidate.is_empty() && candidate.score >= threshold_of(&candidate.entity_type))
+            .filter(|candidate| {
+                allowed.is_empty()
+                    || !allowed.contains(&fold_value(analyzed.original_slice(candidate.start, candidate.end)))
+            })
+            .map(|candidate| Ranked {
+                candidate,
+                denied: false,
+            })
+            .collect();
+        ranked.extend(
+            deny_list_candidates(&analyzed, &options.deny_list, self)
+                .into_iter()
+                .filter(|candidate| is_wanted(&candidate.entity_type))
+                .map(|candidate| Ranked {
+                    candidate,
+                    denied: true,
+                }),
+        );
+
+        let kept = resolve_overlaps(ranked);
+        Ok(kept
+            .into_iter()
+            .map(|candidate| {
+                let threshold = threshold_of(&candidate.entity_type);
+                to_detection(&analyzed, candidate, options.explain, threshold)
+            })
+            .collect())
+    }
+}
+
+/// A candidate with whether the deny list produced it.
+#[derive(Debug)]
+struct Ranked {
+    candidate: Candidate,
+    denied: bool,
+}
+
+fn priority(left: &Ranked, right: &Ranked) -> Ordering {
+    // Descending by strength; the last keys make the order total.
+    right
+        .denied
+        .cmp(&left.denied)
+        .then_with(|| right.candidate.is_validated().cmp(&left.candidate.is_validated()))
+        .then_with(|| right.candidate.score.total_cmp(&left.candidate.score))
+        .then_with(|| right.candidate.len().cmp(&left.candidate.len()))
+        .then_with(|| left.candidate.start.cmp(&right.candidate.start))
+        .then_with(|| left.candidate.entity_type.cmp(&right.candidate.entity_type))
+        .then_with(|| left.candidate.recognizer.cmp(&right.candidate.recognizer))
+}
+
+/// Applies the module's overlap rule; returns the kept candidates by start. O(n log n).
+fn resolve_overlaps(ranked: Vec<Ranked>) -> Vec<Candidate> {
+    // Rule 1: drop candidates strictly inside another. Sorted by start, longest first, a
+    // candidate is inside an earlier one exactly when an earlier, different span reaches
+    // at least as far.
+    let mut by_position: Vec<usize> = (0..ranked.len()).collect();
+    by_position.sort_by(|&left, &right| {
+        let (left, right) = (&ranked[left].candidate, &ranked[right].candidate);
+        left.start.cmp(&right.start).then(right.end.cmp(&left.end))
+    });
+    let mut inside = vec![false; ranked.len()];
+    let mut reach: Option<usize> = None;
+    let mut group_start = 0;
+    while group_start < by_position.len() {
+        // Identical spans form a group: they are not inside one another.
+        let span = (
+            ranked[by_position[group_start]].candidate.start,
+            ranked[by_position[group_start]].candidate.end,
+        );
+        let mut group_end = group_start;
+        while group_end < by_position.len()
+            && (
+                ranked[by_position[group_end]].candidate.start,
+                ranked[by_position[group_end]].candidate.end,
+            ) == span
+        {
+            group_end += 1;
+        }
+        let contained = reach.is_some_and(|reach| reach >= span.1);
+        for &index in &by_position[group_start..group_end] {
+            inside[index] = contained;
+        }
+        reach = Some(reach.map_or(span.1, |reach| reach.max(span.1)));
+        group_start = group_end;
+    }
+
+    // Rule 2: greedy by priority among the rest; kept spans never overlap, so only the
+    // nearest kept span starting before a candidate's end can overlap it.
+    let mut order: Vec<usize> = (0..ranked.len()).filter(|&index| !inside[index]).collect();
+    order.sort_by(|&left, &right| priority(&ranked[left], &ranked[right]));
+    let mut kept_spans: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut kept_indices = Vec::new();
+    for index in order {
+        let candidate = &ranked[index].candidate;
+        let overlaps_before = kept_spans
+            .range(..candidate.end)
+            .next_back()
+            .is_some_and(|(_, &end)| end > candidate.start);
+        if !overlaps_before {
+            kept_spans.insert(candidate.start, candidate.end);
+            kept_indices.push(index);
+        }
+    }
+    let mut slots: Vec<Option<Ranked>> = ranked.into_iter().map(Some).collect();
+    let mut kept: Vec<Candidate> = kept_indices
+        .into_iter()
+        .filter_map(|index| slots[index].take().map(|item| item.candidate))
+        .collect();
+    kept.sort_by(|left, right| left.start.cmp(&right.start).then(left.end.cmp(&right.end)));
+    kept
+}
+
+/// Case- and accent-insensitive form of a value, with inner whitespace collapsed.
+fn fold_value(value: &str) -> String {
+    value
+        .split_whitespace()
+        .map(fold_word_keep_punctuation)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn fold_word_keep_punctuation(word: &str) -> String {
+    word.chars()
+        .map(|character| {
+            let folded = fold_word(&character.to_string());
+            folded.chars().next().unwrap_or(character)
+        })
+        .collect()
+}
+
+/// Every whole-word occurrence of a deny-list value.
+fn deny_list_candidates(text: &AnalyzedText<'_>, entries: &[DenyEntry], detector: &Detector) -> Vec<Candidate> {
+    if entries.is_empty() {
+        return Vec::new();
+    }
+    let patterns: Vec<&str> = entries.iter().map(|entry| entry.value.as_str()).collect();
+    let Ok(automaton) = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(&patterns)
+    else {
+        return Vec::new();
+    };
+    let haystack = text.normalized();
+    let is_word_byte = |byte: Option<&u8>| byte.is_some_and(|byte| byte.is_ascii_alphanumeric());
+    automaton
+        .find_iter(haystack)
+        .filter(|found| !is_word_byte(haystack.as_bytes().get(found.start().wrapping_sub(1))) || found.start() == 0)
+        .filter(|found| !is_word_byte(haystack.as_bytes().get(found.end())))
+        .filter_map(|found| {
+            let entry = &entries[found.pattern().as_usize()];
+            let entity_type = detector.entity_name(&entry.entity_type).ok()?;
+            Some(Candidate {
+                entity_type,
+                start: text.char_index(found.start()),
+                end: text.char_index(found.end()),
+                score: 1.0,
+                recognizer: "deny_list".into(),
+                pattern: None,
+                validator: None,
+                context_words: Vec::new(),
+                base_score: 1.0,
+            })
+        })
+        .collect()
+}
+
+fn to_detection(text: &AnalyzedText<'_>, candidate: Candidate, explain: bool, threshold: f32) -> Detection {
+    let explanation = explain.then(|| Explanation {
+        pattern: candidate.pattern.clone(),
+        validator: candidate.validator.clone(),
+        context_words: candidate.context_words.clone(),
+        score_before_context: candidate.base_score,
+        score_after_context: candidate.score,
+        threshold,
+    });
+    Detection {
+        byte_start: text.original_byte(candidate.start),
+        byte_end: text.original_byte(candidate.end),
+        entity_type: candidate.entity_type,
+        start: candidate.start,
+        end: candidate.end,
+        score: candidate.score,
+        recognizer: candidate.recognizer,
+        explanation,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detector() -> Detector {
+        Detector::with_builtin_packs().unwrap()
+    }
+
+    fn found(text: &str, language: &str) -> Vec<(String, String)> {
+        let options = DetectOptions {
+            language: Some(language.into()),
+            ..DetectOptions::default()
+        };
+        detector()
+            .detect(text, &options)
+            .unwrap()
+            .into_iter()
+            .map(|detection| {
+                (
+                    detection.entity_type,
+                    text[detection.byte_start..detection.byte_end].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn has(found: &[(String, String)], entity: &str, value: &str) -> bool {
+        found.iter().any(|(kind, text)| kind == entity && text == value)
+    }
+
+    #[test]
+    fn english_identifiers() {
+        let text = "Email jane.doe@example.com, card 4111 1111 1111 1111, SSN 123-45-6789, IP 192.168.1.20, \
+                    IBAN GB82 WEST 1234 5698 7654 32, visit https://example.com/path.";
+        let hits = found(text, "en");
+        for (entity, value) in [
+            ("EMAIL_ADDRESS", "jane.doe@example.com"),
+            ("CREDIT_CARD", "4111 1111 1111 1111"),
+            ("US_SSN", "123-45-6789"),
+            ("IP_ADDRESS", "192.168.1.20"),
+            ("IBAN_CODE", "GB82 WEST 1234 5698 7654 32"),
+            ("URL", "https://example.com/path"),
+        ] {
+            assert!(has(&hits, entity, value), "{entity} {value} not in {hits:?}");
+        }
+    }
+
+    #[test]
+    fn spanish_identifiers_with_their_checks() {
+        let text = "El paciente, con DNI 12345678Z y NIE X1234567L, nacido el 15 de marzo de 1980, \
+                    teléfono 612 345 678, matrícula 1234 BCD.";
+        let hits = found(text, "es");
+        for (entity, value) in [
+            ("ES_NIF", "12345678Z"),
+            ("ES_NIE", "X1234567L"),
+            ("DATE_OF_BIRTH", "15 de marzo de 1980"),
+            ("PHONE_NUMBER", "612 345 678"),
+            ("LICENSE_PLATE", "1234 BCD"),
+        ] {
+            assert!(has(&hits, entity, value), "{entity} {value} not in {hits:?}");
+        }
+        let wrong_letter = found("DNI 12345678A", "es");
+        assert!(
+            !wrong_letter.iter().any(|(kind, _)| kind == "ES_NIF"),
+            "{wrong_letter:?}"
+        );
+    }
+
+    #[test]
+    fn impossible_dates_and_invalid_cards_are_not_reported() {
+        let hits = found("On 31/04/2020 card 4111 1111 1111 1112 was used.", "en");
+        assert!(
+            !hits
+                .iter()
+                .any(|(kind, _)| kind == "DATE_TIME" || kind == "CREDIT_CARD"),
+            "{hits:?}"
+        );
+    }
+
+    #[test]
+    fn full_width_digits_are_matched_and_offsets_point_at_the_original() {
+        let text = "カード ４１１１ １１１１ １１１１ １１１１ です";
+        let hits = found(text, "en");
+        assert!(
+            has(&hits, "CREDIT_CARD", "４１１１ １１１１ １１１１ １１１１"),
+            "{hits:?}"
+        );
+    }
+
+    #[test]
+    fn an_email_inside_a_url_goes_with_the_url() {
+        let hits = found("See https://example.com/?to=jane@example.com now", "en");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].0, "URL");
+    }
+
+    #[test]
+    fn allow_and_deny_lists() {
+        let detector = detector();
+        let options = DetectOptions {
+            allow_list: vec!["JANE@EXAMPLE.COM".into()],
+            deny_list: vec![DenyEntry {
+                value: "Project Falcon".into(),
+                entity_type: "ORGANIZATION".into(),
+            }],
+            ..DetectOptions::default()
+        };
+        let text = "jane@example.com works on project falcon with bob@example.com";
+        let hits = detector.detect(text, &options).unwrap();
+        let kinds: Vec<(&str, &str)> = hits
+            .iter()
+            .map(|hit| (hit.entity_type.as_str(), &text[hit.byte_start..hit.byte_end]))
+            .collect();
+        assert_eq!(
+            kinds,
+            [("ORGANIZATION", "project falcon"), ("EMAIL_ADDRESS", "bob@example.com")]
+        );
+    }
+
+    #[test]
+    fn thresholds_entities_and_explanations() {
+        let detector = detector();
+        let text = "Call 612 345 678 or write to ana@example.es";
+        let only_email = DetectOptions {
+            entities: Some(vec!["email".into()]),
+            explain: true,
+            ..DetectOptions::default()
+        };
+        let hits = detector.detect(text, &only_email).unwrap();
+        assert_eq!(hits.len(), 1);
+        let explanation = hits[0].explanation.as_ref().unwrap();
+        assert_eq!(explanation.pattern.as_deref(), Some("email"));
+        let strict = DetectOptions {
+            min_score: Some(0.99),
+            ..DetectOptions::default()
+        };
+        assert!(detector.detect(text, &strict).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_options_are_named() {
+        let detector = detector();
+        let unknown = DetectOptions {
+            entities: Some(vec!["FAVOURITE_COLOUR".into()]),
+            ..DetectOptions::default()
+        };
+        assert!(
+            matches!(detector.detect("x", &unknown), Err(DetectError::UnknownEntity(name)) if name == "FAVOURITE_COLOUR")
+        );
+        let out_of_range = DetectOptions {
+            min_score: Some(1.5),
+            ..DetectOptions::default()
+        };
+        assert!(matches!(
+            detector.detect("x", &out_of_range),
+            Err(DetectError::ScoreOutOfRange { .. })
+        ));
+    }
+
+    #[test]
+    fn secrets_are_found() {
+        let text = "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\npassword: hunter2hunter2\n\
+                    token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n\
+                    postgres://admin:s3cret@db.internal:5432/app";
+        let hits = found(text, "en");
+        for (entity, value) in [
+            ("AWS_ACCESS_KEY", "AKIAIOSFODNN7EXAMPLE"),
+            ("PASSWORD", "hunter2hunter2"),
+            ("API_KEY", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
+            ("CONNECTION_STRING", "postgres://admin:s3cret@db.internal:5432/app"),
+        ] {
+            assert!(has(&hits, entity, value), "{entity} {value} not in {hits:?}");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Pattern recognizers compiled from packs, run in one pass over the text.
+//!
+//! Every pattern of every loaded recognizer goes into one `RegexSet`. A first pass over the
+//! text tells which patterns match at all; only those run again to find their matches.
+//! The `regex` crate guarantees linear time in the size of the text for every pattern.
+
+use std::collections::BTreeMap;
+
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+
+use crate::context::{ContextWords, apply, window_around};
+use crate::pack::{LoadedPack, PackError, RecognizerSpec};
+use crate::recognizer::{Candidate, RecognitionRequest, RecognizerInfo, ValidatorOutcome};
+use crate::taxonomy::Taxonomy;
+use crate::text::AnalyzedText;
+use crate::validate::Validator;
+
+/// Largest compiled size of one pattern, in bytes; bigger patterns are refused.
+pub const MAX_PATTERN_SIZE: usize = 1 << 20;
+/// Score of a validated match, unless its pattern scores higher.
+pub const VALIDATED_SCORE: f32 = 0.95;
+
+/// Compiles one pack regex with the engine's limits.
+pub fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(MAX_PATTERN_SIZE).build()
+}
+
+#[derive(Debug)]
+struct CompiledRecognizer {
+    info: RecognizerInfo,
+    entity_type: String,
+    context: ContextWords,
+    negative_context: ContextWords,
+    validator: Option<Validator>,
+    group: Option<usize>,
+}
+
+#[derive(Debug)]
+struct CompiledPattern {
+    recognizer: usize,
+    name: String,
+    regex: Regex,
+    score: f32,
+}
+
+/// All pattern recognizers of a set of packs.
+#[derive(Debug)]
+pub struct PatternSet {
+    recognizers: Vec<CompiledRecognizer>,
+    patterns: Vec<CompiledPattern>,
+    prefilter: RegexSet,
+}
+
+impl PatternSet {
+    /// Compiles the recognizers of `packs`; recognizer names become `pack/name`.
+    pub fn compile(packs: &[LoadedPack]) -> Result<PatternSet, PackError> {
+        let taxonomy = Taxonomy;
+        let mut recognizers = Vec::new();
+        let mut patterns = Vec::new();
+        for loaded in packs {
+            for spec in &loaded.pack.recognizers {
+                let index = recognizers.len();
+                recognizers.push(compile_recognizer(&loaded.pack.name, spec, &taxonomy));
+                for (number, pattern) in spec.patterns.iter().enumerate() {
+                    let regex = compile_regex(&pattern.regex).map_err(|error| PackError::Invalid {
+                        file: loaded.source.clone(),
+                        line: loaded.line_of(&pattern.regex),
+                        recognizer: spec.name.clone(),
+                        message: format!("invalid regex: {error}"),
+                    })?;
+                    patterns.push(CompiledPattern {
+                        recognizer: index,
+                        name: pattern
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| format!("{}#{number}", spec.name)),
+                        regex,
+                        score: pattern.score,
+                    });
+                }
+            }
+        }
+        let prefilter = RegexSetBuilder::new(patterns.iter().map(|pattern| pattern.regex.as_str()))
+            .size_limit(MAX_PATTERN_SIZE * 64)
+            .build()
+            .map_err(|error| PackError::Invalid {
+                file: "pattern set".into(),
+                line: 1,
+                recognizer: "all".into(),
+                message: format!("the patterns do not compile together: {error}"),
+            })?;
+        Ok(PatternSet {
+            recognizers,
+            patterns,
+            prefilter,
+        })
+    }
+
+    /// Descriptions of every recognizer.
+    pub fn infos(&self) -> impl Iterator<Item = &RecognizerInfo> {
+        self.recognizers.iter().map(|recognizer| &recognizer.info)
+    }
+
+    /// Candidates of every applicable recognizer whose entity `wanted` accepts.
+    pub fn recognize(
+        &self,
+        text: &AnalyzedText<'_>,
+        request: &RecognitionRequest<'_>,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> Vec<Candidate> {
+        let haystack = text.normalized();
+        let mut candidates = Vec::new();
+        for pattern_index in self.prefilter.matches(haystack).iter() {
+            let pattern = &self.patterns[pattern_index];
+            let recognizer = &self.recognizers[pattern.recognizer];
+            if !recognizer.info.supports_language(request.language) || !wanted(&recognizer.entity_type) {
+                continue;
+            }
+            for captures in pattern.regex.captures_iter(haystack) {
+                let found = match recognizer.group {
+                    Some(group) => captures.get(group),
+                    None => captures.get(0),
+                };
+                let Some(found) = found else { continue };
+                if found.is_empty() {
+                    continue;
+                }
+                if let Some(candidate) = recognizer.candidate(text, request, pattern, found.start(), found.end()) {
+                    candidates.push(candidate);
+                }
+            }
+        }
+        candidates
+    }
+}
+
+impl CompiledRecognizer {
+    fn candidate(
+        &self,
+        text: &AnalyzedText<'_>,
+        request: &RecognitionRequest<'_>,
+        pattern: &CompiledPattern,
+        byte_start: usize,
+        byte_end: usize,
+    ) -> Option<Candidate> {
+        let matched = &text.normalized()[byte_start..byte_end];
+        let validator = self.validator.map(|validator| ValidatorOutcome {
+            validator: validator.name().to_owned(),
+            passed: validator.check(matched),
+        });
+        if validator.as_ref().is_some_and(|outcome| !outcome.passed) {
+            return None;
+        }
+        let start = text.char_index(byte_start);
+        let end = text.char_index(byte_end);
+        let base_score = if validator.is_some() {
+            pattern.score.max(VALIDATED_SCORE)
+        } else {
+            pattern.score
+        };
+        let mut score = base_score;
+        let mut context_words = Vec::new();
+        if !self.context.is_empty() || !self.negative_context.is_empty() {
+            let window = window_around(text.words(), start, end, request.context_window);
+            context_words = self.context.find_in(&window);
+            let contradicting = self.negative_context.find_in(&window);
+            score = apply(base_score, context_words.len(), contradicting.len());
+            context_words.extend(contradicting.into_iter().map(|word| format!("-{word}")));
+        }
+        Some(Candidate {
+            entity_type: self.entity_type.clone(),
+            start,
+            end,
+            score,
+            recognizer: self.info.name.clone(),
+            pattern: Some(pattern.name.clone()),
+            validator,
+            context_words,
+            base_score,
+        })
+    }
+}
+
+fn compile_recognizer(pack: &str, spec: &RecognizerSpec, taxonomy: &Taxonomy) -> CompiledRecognizer {
+    let entity_type = taxonomy.canonical_name(&spec.entity);
+    let languages = if spec.languages.is_empty() {
+        vec!["any".to_owned()]
+    } else {
+        spec.languages.iter().map(|language| language.to_lowercase()).collect()
+    };
+    let mut settings = BTreeMap::new();
+    for (number, pattern) in spec.patterns.iter().enumerate() {
+        settings.insert(
+            format!("pattern.{number}"),
+            format!("{} (score {})", pattern.regex, pattern.score),
+        );
+    }
+    if let Some(validator) = &spec.validator {
+        settings.insert("validator".into(), validator.clone());
+    }
+    if !spec.context.is_empty() {
+        settings.insert("context".into(), spec.context.join(", "));
+    }
+    if !spec.negative_context.is_empty() {
+        settings.insert("negative_context".into(), spec.negative_context.join(", "));
+    }
+    CompiledRecognizer {
+        info: RecognizerInfo {
+            name: format!("{pack}/{}", spec.name),
+            kind: "pattern",
+            entities: vec![entity_type.clone()],
+            languages,
+            description: spec.description.clone().unwrap_or_default(),
+            settings,
+        },
+        entity_type,
+        context: ContextWords::new(&spec.context),
+        negative_context: ContextWords::new(&spec.negative_context),
+        validator: spec.validator.as_deref().and_then(Validator::parse),
+        group: spec.group,
+    }
+}

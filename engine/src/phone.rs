@@ -1,0 +1,243 @@
+//! Phone numbers, validated against libphonenumber's metadata (the `phonenumber` crate).
+//!
+//! Candidates are digit runs with the separators phone numbers use. A number written with
+//! its country code is checked as is; others are checked in the region of the text's
+//! language first, then in other common regions, scoring lower the further the guess.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use phonenumber::country::Id;
+use regex::Regex;
+
+use crate::context::{ContextWords, apply, window_around};
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo, ValidatorOutcome};
+use crate::text::AnalyzedText;
+
+#[allow(clippy::expect_used)]
+static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+    // A fixed pattern; it compiles or the tests fail.
+    Regex::new(r"(?:\+|\b00)?\(?\d[\d\s().\-/]{5,20}\d(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?\b")
+        .expect("the phone pattern compiles")
+});
+
+/// Scores by how the number validated.
+const INTERNATIONAL_SCORE: f32 = 0.85;
+const HOME_REGION_SCORE: f32 = 0.7;
+const OTHER_REGION_SCORE: f32 = 0.5;
+/// Fewest digits in a phone number we report.
+const MIN_DIGITS: usize = 7;
+
+/// Regions tried after the language's own, most common first.
+const OTHER_REGIONS: &[Id] = &[
+    Id::US,
+    Id::GB,
+    Id::ES,
+    Id::DE,
+    Id::FR,
+    Id::IT,
+    Id::NL,
+    Id::BE,
+    Id::CH,
+    Id::AT,
+    Id::SE,
+    Id::NO,
+    Id::DK,
+    Id::FI,
+    Id::PL,
+    Id::PT,
+    Id::IE,
+    Id::AU,
+    Id::CA,
+    Id::MX,
+    Id::AR,
+    Id::CO,
+    Id::CL,
+    Id::BR,
+    Id::IN,
+    Id::ZA,
+];
+
+const CONTEXT: &[&str] = &[
+    "phone",
+    "telephone",
+    "tel",
+    "mobile",
+    "cell",
+    "fax",
+    "call",
+    "desk",
+    "office",
+    "contact",
+    "number",
+    "whatsapp",
+    "sms",
+    "text",
+    "teléfono",
+    "telefono",
+    "móvil",
+    "movil",
+    "llamar",
+    "llame",
+    "contacto",
+    "número",
+    "celular",
+    "fijo",
+];
+
+/// The region whose numbering plan a language most often means.
+pub fn home_region(language: &str) -> Id {
+    match language {
+        "es" => Id::ES,
+        "de" => Id::DE,
+        "fr" => Id::FR,
+        "it" => Id::IT,
+        "pt" => Id::PT,
+        "nl" => Id::NL,
+        _ => Id::US,
+    }
+}
+
+/// Finds phone numbers that libphonenumber accepts as valid.
+#[derive(Debug)]
+pub struct PhoneRecognizer {
+    info: RecognizerInfo,
+    context: ContextWords,
+}
+
+impl Default for PhoneRecognizer {
+    fn default() -> PhoneRecognizer {
+        let mut settings = BTreeMap::new();
+        settings.insert("validator".into(), "libphonenumber".into());
+        settings.insert("context".into(), CONTEXT.join(", "));
+        settings.insert("min_digits".into(), MIN_DIGITS.to_string());
+        PhoneRecognizer {
+            info: RecognizerInfo {
+                name: "default/phone".into(),
+                kind: "phone",
+                entities: vec!["PHONE_NUMBER".into()],
+                languages: vec!["any".into()],
+                description: "Phone numbers valid in libphonenumber's metadata, in the language's region or another."
+                    .into(),
+                settings,
+            },
+            context: ContextWords::new(&CONTEXT.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>()),
+        }
+    }
+}
+
+/// How well a candidate validates: the score, or `None` if it is not a phone number.
+fn validate(candidate: &str, language: &str) -> Option<f32> {
+    let digits = candidate.bytes().filter(u8::is_ascii_digit).count();
+    if !(MIN_DIGITS..=18).contains(&digits) {
+        return None;
+    }
+    let international = candidate.starts_with('+') || candidate.starts_with("00");
+    if international {
+        let normalized = candidate
+            .strip_prefix("00")
+            .map_or_else(|| candidate.to_owned(), |rest| format!("+{rest}"));
+        let number = phonenumber::parse(None, &normalized).ok()?;
+        return phonenumber::is_valid(&number).then_some(INTERNATIONAL_SCORE);
+    }
+    let home = home_region(language);
+    if phonenumber::parse(Some(home), candidate).is_ok_and(|number| phonenumber::is_valid(&number)) {
+        return Some(HOME_REGION_SCORE);
+    }
+    OTHER_REGIONS
+        .iter()
+        .filter(|region| **region != home)
+        .any(|region| phonenumber::parse(Some(*region), candidate).is_ok_and(|number| phonenumber::is_valid(&number)))
+        .then_some(OTHER_REGION_SCORE)
+}
+
+impl Recognizer for PhoneRecognizer {
+    fn info(&self) -> &RecognizerInfo {
+        &self.info
+    }
+
+    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+        let haystack = text.normalized();
+        let mut out = Vec::new();
+        for found in CANDIDATE.find_iter(haystack) {
+            // Trim separators the pattern may have taken at the ends, and an unbalanced
+            // opening parenthesis.
+            let raw = found.as_str();
+            let trimmed = raw.trim_end_matches([' ', '-', '.', '/', '(']);
+            let leading = trimmed.len() - trimmed.trim_start_matches([' ', ')']).len();
+            let trimmed = &trimmed[leading..];
+            let Some(base_score) = validate(trimmed, request.language) else {
+                continue;
+            };
+            let byte_start = found.start() + leading;
+            let start = text.char_index(byte_start);
+            let end = text.char_index(byte_start + trimmed.len());
+            let window = window_around(text.words(), start, end, request.context_window);
+            let context_words = self.context.find_in(&window);
+            out.push(Candidate {
+                entity_type: "PHONE_NUMBER".into(),
+                start,
+                end,
+                score: apply(base_score, context_words.len(), 0),
+                recognizer: self.info.name.clone(),
+                pattern: Some("phone".into()),
+                validator: Some(ValidatorOutcome {
+                    validator: "libphonenumber".into(),
+                    passed: true,
+                }),
+                context_words,
+                base_score,
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str, language: &str) -> Vec<(String, f32)> {
+        let analyzed = AnalyzedText::new(text);
+        let request = RecognitionRequest {
+            language,
+            context_window: 5,
+        };
+        PhoneRecognizer::default()
+            .recognize(&analyzed, &request)
+            .into_iter()
+            .map(|candidate| {
+                (
+                    analyzed.original_slice(candidate.start, candidate.end).to_owned(),
+                    candidate.score,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn international_and_national_numbers() {
+        let hits = found("Llámame al +34 612 34 56 78 o al 612 345 678.", "es");
+        assert_eq!(hits.len(), 2, "{hits:?}");
+        assert_eq!(hits[0].0, "+34 612 34 56 78");
+        assert_eq!(hits[1].0, "612 345 678");
+        let hits = found("Call (202) 555-0173 or +44 20 7946 0958", "en");
+        assert_eq!(
+            hits.iter().map(|hit| hit.0.as_str()).collect::<Vec<_>>(),
+            ["(202) 555-0173", "+44 20 7946 0958"]
+        );
+    }
+
+    #[test]
+    fn numbers_that_are_not_phones_are_skipped() {
+        assert!(found("Order 123456 shipped in 2019.", "en").is_empty());
+        assert!(found("+34 000 00 00 00", "es").is_empty());
+    }
+
+    #[test]
+    fn context_raises_the_score() {
+        let plain = found("ref 612 345 678", "es");
+        let with_context = found("teléfono 612 345 678", "es");
+        assert!(with_context[0].1 > plain[0].1);
+    }
+}

@@ -1,0 +1,93 @@
+//! The recognizer trait, which patterns, secrets detectors and NER models all implement,
+//! and the candidates they produce.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::text::AnalyzedText;
+
+/// What a recognizer is, for listings (`GET /api/v1/recognizers`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecognizerInfo {
+    /// Unique within a detector, such as `default/email` or `ner/rampart`.
+    pub name: String,
+    /// `pattern`, `phone`, `entropy`, `deny_list`, `gazetteer` or `ner`.
+    pub kind: &'static str,
+    /// The entity types it can report.
+    pub entities: Vec<String>,
+    /// ISO 639-1 codes it applies to; `any` for all.
+    pub languages: Vec<String>,
+    pub description: String,
+    /// Its settings (patterns, validator, context words, base score), as text.
+    pub settings: BTreeMap<String, String>,
+}
+
+impl RecognizerInfo {
+    /// True when the recognizer applies to `language`.
+    pub fn supports_language(&self, language: &str) -> bool {
+        self.languages
+            .iter()
+            .any(|supported| supported == "any" || supported == language)
+    }
+}
+
+/// What a recognizer is asked to do.
+#[derive(Debug, Clone)]
+pub struct RecognitionRequest<'a> {
+    /// ISO 639-1 code of the text.
+    pub language: &'a str,
+    /// Context words are looked for this many words before and after a candidate.
+    pub context_window: usize,
+}
+
+/// How a validator judged a candidate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ValidatorOutcome {
+    pub validator: String,
+    pub passed: bool,
+}
+
+/// One possible finding, before thresholds and overlap resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub entity_type: String,
+    /// Code-point offsets, end exclusive.
+    pub start: usize,
+    pub end: usize,
+    pub score: f32,
+    pub recognizer: String,
+    /// The pattern that matched, for explanations.
+    pub pattern: Option<String>,
+    pub validator: Option<ValidatorOutcome>,
+    /// Context words found near the candidate.
+    pub context_words: Vec<String>,
+    /// The score before context was applied.
+    pub base_score: f32,
+}
+
+impl Candidate {
+    /// True when a validator confirmed the candidate.
+    pub fn is_validated(&self) -> bool {
+        self.validator.as_ref().is_some_and(|outcome| outcome.passed)
+    }
+
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+}
+
+/// Finds candidates of one or more entity types in a text.
+///
+/// Implementations are pure: no I/O, and the same input always gives the same output. Long
+/// work (NER inference) is the caller's to schedule off async threads.
+pub trait Recognizer: Send + Sync + std::fmt::Debug {
+    fn info(&self) -> &RecognizerInfo;
+
+    /// Every candidate in `text`, with code-point offsets.
+    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate>;
+}

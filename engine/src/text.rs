@@ -1,0 +1,156 @@
+//! The text as recognizers see it: compatibility forms folded, offsets kept.
+//!
+//! Recognizers match on a normalized copy in which full-width ASCII, odd spaces, dashes and
+//! zero-width characters are replaced one character for one character. The code-point
+//! index of every character is therefore the same in both texts, and results are mapped
+//! back through code-point indices. A card number in full-width digits is a card number.
+
+/// The text of one detection request, with its normalized form and offset tables.
+#[derive(Debug)]
+pub struct AnalyzedText<'a> {
+    original: &'a str,
+    normalized: std::borrow::Cow<'a, str>,
+    /// Byte offset in `original` of each code point, plus the length; empty when the text is
+    /// ASCII, where byte and code-point offsets agree.
+    original_starts: Vec<u32>,
+    /// The same for `normalized`.
+    normalized_starts: Vec<u32>,
+    /// Folded words with code-point offsets, computed once for all context checks.
+    words: std::sync::OnceLock<Vec<(usize, usize, String)>>,
+}
+
+/// One character's replacement for matching, if it has one.
+pub fn fold_char(character: char) -> Option<char> {
+    match character {
+        // Full-width ASCII forms: ！ to ～.
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(character as u32 - 0xFF01 + 0x21),
+        // Spaces that are not ASCII spaces.
+        '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' => Some(' '),
+        // Zero-width characters, which can hide inside identifiers.
+        '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' => Some(' '),
+        // Hyphens and dashes.
+        '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' => Some('-'),
+        _ => None,
+    }
+}
+
+impl<'a> AnalyzedText<'a> {
+    pub fn new(original: &'a str) -> AnalyzedText<'a> {
+        if original.is_ascii() {
+            return AnalyzedText {
+                original,
+                normalized: std::borrow::Cow::Borrowed(original),
+                original_starts: Vec::new(),
+                normalized_starts: Vec::new(),
+                words: std::sync::OnceLock::new(),
+            };
+        }
+        let mut normalized = String::with_capacity(original.len());
+        let mut original_starts = Vec::with_capacity(original.len() + 1);
+        let mut normalized_starts = Vec::with_capacity(original.len() + 1);
+        for (byte, character) in original.char_indices() {
+            original_starts.push(byte as u32);
+            normalized_starts.push(normalized.len() as u32);
+            normalized.push(fold_char(character).unwrap_or(character));
+        }
+        original_starts.push(original.len() as u32);
+        normalized_starts.push(normalized.len() as u32);
+        AnalyzedText {
+            original,
+            normalized: std::borrow::Cow::Owned(normalized),
+            original_starts,
+            normalized_starts,
+            words: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The folded words of the text with their code-point offsets.
+    pub fn words(&self) -> &[(usize, usize, String)] {
+        self.words.get_or_init(|| crate::context::words(&self.normalized))
+    }
+
+    /// The text as submitted.
+    pub fn original(&self) -> &'a str {
+        self.original
+    }
+
+    /// The text recognizers match on.
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+
+    /// The code-point index of a byte offset of the normalized text (a char boundary).
+    pub fn char_index(&self, normalized_byte: usize) -> usize {
+        if self.normalized_starts.is_empty() {
+            return normalized_byte;
+        }
+        self.normalized_starts
+            .partition_point(|&start| (start as usize) < normalized_byte)
+    }
+
+    /// The byte offset in the original text of a code-point index.
+    pub fn original_byte(&self, char_index: usize) -> usize {
+        if self.original_starts.is_empty() {
+            return char_index;
+        }
+        self.original_starts
+            .get(char_index)
+            .map_or(self.original.len(), |&byte| byte as usize)
+    }
+
+    /// The byte offset in the normalized text of a code-point index.
+    pub fn normalized_byte(&self, char_index: usize) -> usize {
+        if self.normalized_starts.is_empty() {
+            return char_index;
+        }
+        self.normalized_starts
+            .get(char_index)
+            .map_or(self.normalized.len(), |&byte| byte as usize)
+    }
+
+    /// Number of code points.
+    pub fn char_len(&self) -> usize {
+        if self.original_starts.is_empty() {
+            self.original.len()
+        } else {
+            self.original_starts.len() - 1
+        }
+    }
+
+    /// The original text between two code-point indices.
+    pub fn original_slice(&self, start: usize, end: usize) -> &'a str {
+        &self.original[self.original_byte(start)..self.original_byte(end)]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_text_is_borrowed_with_identity_offsets() {
+        let text = AnalyzedText::new("call 555-0100");
+        assert_eq!(text.normalized(), "call 555-0100");
+        assert_eq!(text.char_index(5), 5);
+        assert_eq!(text.original_byte(5), 5);
+        assert_eq!(text.char_len(), 13);
+    }
+
+    #[test]
+    fn full_width_digits_fold_and_offsets_map_back() {
+        let original = "Tarjeta: ４１１１ é";
+        let text = AnalyzedText::new(original);
+        assert_eq!(text.normalized(), "Tarjeta: 4111 é");
+        let start_byte = text.normalized().find('4').unwrap();
+        let start = text.char_index(start_byte);
+        assert_eq!(start, 9);
+        assert_eq!(text.original_slice(start, start + 4), "４１１１");
+        assert_eq!(text.char_len(), original.chars().count());
+    }
+
+    #[test]
+    fn zero_width_and_odd_spaces_become_spaces() {
+        let text = AnalyzedText::new("a\u{200B}b\u{00A0}c\u{2013}d");
+        assert_eq!(text.normalized(), "a b c-d");
+    }
+}
