@@ -32,6 +32,10 @@ pub enum Command {
     Keys(KeysCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// Find personal data and secrets in a text file, standard input, or a JSONL dataset.
+    Detect(DetectArgs),
+    /// Score detection against a labelled JSONL dataset.
+    Eval(EvalArgs),
     /// Print the effective configuration, secrets redacted, and exit.
     Config(DataArgs),
     /// Check that the configured database and blob storage answer; exit 1 if one does not.
@@ -69,6 +73,44 @@ pub struct WorkerArgs {
     /// Directory for the embedded database and blobs (OBSCURA__SERVER__DATA_DIR).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// A text file; standard input when absent.
+    pub file: Option<PathBuf>,
+    /// A JSONL dataset (`{"id", "text", ...}` per line) instead of one text.
+    #[arg(long, value_name = "IN", conflicts_with = "file")]
+    pub jsonl: Option<PathBuf>,
+    /// Where `--jsonl` writes `{"id", "spans": [...]}` lines; standard output when absent.
+    #[arg(long, value_name = "OUT", requires = "jsonl")]
+    pub out: Option<PathBuf>,
+    /// ISO 639-1 code of the text (the profile's, else en).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// A profile: minimal, standard, healthcare-en, healthcare-es, legal-es, high-security.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Attach explanations (pattern, validator, context words, scores).
+    #[arg(long)]
+    pub explain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The labelled JSONL dataset.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub data: PathBuf,
+    /// How the dataset's labels map to entity types (YAML); labels are matched by name
+    /// and alias when absent.
+    #[arg(long, value_name = "MAP")]
+    pub label_map: Option<PathBuf>,
+    /// A profile (see `detect`).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,7 +165,7 @@ impl Command {
             | Command::Keys(KeysCommand::Revoke { data_dir, .. }) => {
                 overrides.set("server.data_dir", data_dir.clone());
             }
-            Command::Openapi => {}
+            Command::Openapi | Command::Detect(_) | Command::Eval(_) => {}
         }
         overrides
     }

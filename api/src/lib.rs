@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod commands;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -83,6 +83,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Check(_) => run_check(&config).await,
         Command::Keys(keys) => run_keys(keys, &config).await,
+        Command::Detect(args) => {
+            tokio::task::spawn_blocking(move || obscura_api::commands::run_detect(&args, &config)).await?
+        }
+        Command::Eval(args) => {
+            tokio::task::spawn_blocking(move || obscura_api::commands::run_eval(&args, &config)).await?
+        }
         Command::Openapi => Ok(()),
     }
 }

@@ -169,6 +169,24 @@ impl Detector {
         })
     }
 
+    /// A detector without pattern packs (NER only, for example).
+    pub fn without_patterns(extra: Vec<Arc<dyn Recognizer>>) -> Result<Detector, PackError> {
+        let patterns = PatternSet::compile(&[])?;
+        let mut known_entities: BTreeSet<String> = Taxonomy
+            .entities()
+            .iter()
+            .map(|entity| entity.name.to_owned())
+            .collect();
+        for recognizer in &extra {
+            known_entities.extend(recognizer.info().entities.iter().cloned());
+        }
+        Ok(Detector {
+            patterns: Arc::new(patterns),
+            recognizers: extra,
+            known_entities: Arc::new(known_entities),
+        })
+    }
+
     /// A detector over every built-in pack.
     pub fn with_builtin_packs() -> Result<Detector, PackError> {
         Detector::new(&crate::pack::builtin_packs()?, Vec::new())

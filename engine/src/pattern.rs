@@ -17,8 +17,6 @@ use crate::validate::Validator;
 
 /// Largest compiled size of one pattern, in bytes; bigger patterns are refused.
 pub const MAX_PATTERN_SIZE: usize = 1 << 20;
-/// Score of a validated match, unless its pattern scores higher.
-pub const VALIDATED_SCORE: f32 = 0.95;
 
 /// Compiles one pack regex with the engine's limits.
 pub fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
@@ -143,21 +141,32 @@ impl CompiledRecognizer {
         byte_start: usize,
         byte_end: usize,
     ) -> Option<Candidate> {
-        let matched = &text.normalized()[byte_start..byte_end];
-        let validator = self.validator.map(|validator| ValidatorOutcome {
-            validator: validator.name().to_owned(),
-            passed: validator.check(matched),
-        });
-        if validator.as_ref().is_some_and(|outcome| !outcome.passed) {
-            return None;
-        }
+        let mut byte_end = byte_end;
+        let validator = match self.validator {
+            None => None,
+            Some(validator) => {
+                // Greedy patterns can run on into a following group of digits or a word
+                // ("4111 1111 1111 1111 2019"); when the whole match fails, the longest prefix
+                // ending before a separator that passes is taken instead.
+                let matched = &text.normalized()[byte_start..byte_end];
+                if !validator.check(matched) {
+                    let shorter = matched
+                        .char_indices()
+                        .rev()
+                        .filter(|(_, character)| matches!(character, ' ' | '-' | '.' | '/'))
+                        .map(|(offset, _)| offset)
+                        .find(|&offset| offset > 0 && validator.check(matched[..offset].trim_end()))?;
+                    byte_end = byte_start + matched[..shorter].trim_end().len();
+                }
+                Some(ValidatorOutcome {
+                    validator: validator.name().to_owned(),
+                    passed: true,
+                })
+            }
+        };
         let start = text.char_index(byte_start);
         let end = text.char_index(byte_end);
-        let base_score = if validator.is_some() {
-            pattern.score.max(VALIDATED_SCORE)
-        } else {
-            pattern.score
-        };
+        let base_score = pattern.score;
         let mut score = base_score;
         let mut context_words = Vec::new();
         if !self.context.is_empty() || !self.negative_context.is_empty() {

@@ -21,10 +21,14 @@ static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the phone pattern compiles")
 });
 
-/// Scores by how the number validated.
+/// Scores by how the number validated. Only a number valid with its country code passes
+/// the default threshold alone; the others need a context word such as "phone".
 const INTERNATIONAL_SCORE: f32 = 0.85;
-const HOME_REGION_SCORE: f32 = 0.7;
-const OTHER_REGION_SCORE: f32 = 0.5;
+const HOME_REGION_SCORE: f32 = 0.6;
+/// A number with a country code and a plausible length that libphonenumber does not know
+/// as valid (new ranges, fictional numbers, typos): still most likely a phone number.
+const INTERNATIONAL_POSSIBLE_SCORE: f32 = 0.6;
+const OTHER_REGION_SCORE: f32 = 0.4;
 /// Fewest digits in a phone number we report.
 const MIN_DIGITS: usize = 7;
 
@@ -137,8 +141,16 @@ fn validate(candidate: &str, language: &str) -> Option<f32> {
         let normalized = candidate
             .strip_prefix("00")
             .map_or_else(|| candidate.to_owned(), |rest| format!("+{rest}"));
+        // "+41 (0)62 …": the national trunk prefix in parentheses is not dialled.
+        let normalized = normalized.replace("(0)", "");
         let number = phonenumber::parse(None, &normalized).ok()?;
-        return phonenumber::is_valid(&number).then_some(INTERNATIONAL_SCORE);
+        if phonenumber::is_valid(&number) {
+            return Some(INTERNATIONAL_SCORE);
+        }
+        let national_digits = number.national().to_string().len();
+        return (7..=12)
+            .contains(&national_digits)
+            .then_some(INTERNATIONAL_POSSIBLE_SCORE);
     }
     let home = home_region(language);
     if phonenumber::parse(Some(home), candidate).is_ok_and(|number| phonenumber::is_valid(&number)) {

@@ -95,6 +95,8 @@ pub struct WorkerConfig {
 #[serde(deny_unknown_fields)]
 pub struct ModelsConfig {
     pub dir: PathBuf,
+    /// A directory of extra pattern packs (YAML or JSON); empty means the built-in ones only.
+    pub packs_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

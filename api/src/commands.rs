@@ -1,0 +1,124 @@
+//! The `detect` and `eval` commands: detection from the command line, with no server.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{BufWriter, Read, Write};
+
+use anyhow::Context;
+use obscura_engine::DetectOptions;
+use obscura_engine::catalog::Catalog;
+use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
+use obscura_engine::taxonomy::Taxonomy;
+use obscura_platform::config::Config;
+
+use crate::cli::{DetectArgs, EvalArgs};
+
+/// The catalog of built-in packs plus the configured pack directory.
+pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
+    let directory = (!config.models.packs_dir.as_os_str().is_empty()).then_some(config.models.packs_dir.as_path());
+    Catalog::load(directory, Vec::new()).context("loading pattern packs (models.packs_dir)")
+}
+
+/// `obscura detect`.
+pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
+    let catalog = load_catalog(config)?;
+    let selection = catalog.select(args.profile.as_deref(), None, None)?;
+    let mut options = DetectOptions {
+        language: args.language.clone(),
+        explain: args.explain,
+        ..DetectOptions::default()
+    };
+    selection.apply_defaults(&mut options);
+
+    if let Some(path) = &args.jsonl {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let documents = eval::read_documents(&text)?;
+        let mut out: Box<dyn Write> = match &args.out {
+            Some(path) => Box::new(BufWriter::new(
+                std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+            )),
+            None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        };
+        for document in &documents {
+            let mut document_options = options.clone();
+            if args.language.is_none() && document.lang.is_some() {
+                document_options.language = document.lang.clone();
+            }
+            let detections = selection.detector.detect(&document.text, &document_options)?;
+            let spans: Vec<Span> = detections
+                .into_iter()
+                .map(|detection| Span {
+                    start: detection.start,
+                    end: detection.end,
+                    label: detection.entity_type,
+                    score: Some(detection.score),
+                })
+                .collect();
+            let line = serde_json::json!({ "id": document.id, "spans": spans });
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
+
+    let mut text = String::new();
+    match &args.file {
+        Some(path) => {
+            text =
+                std::fs::read_to_string(path).with_context(|| format!("reading {} as UTF-8 text", path.display()))?;
+        }
+        None => {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading standard input as UTF-8 text")?;
+        }
+    }
+    let detections = selection.detector.detect(&text, &options)?;
+    println!("{}", serde_json::to_string_pretty(&detections)?);
+    Ok(())
+}
+
+/// A label map that matches dataset labels to entity types by name and alias.
+fn identity_map(documents: &[Document]) -> LabelMap {
+    let mut map = LabelMap::default();
+    for span in documents.iter().flat_map(|document| &document.spans) {
+        let target = match Taxonomy.resolve(&span.label) {
+            Some(entity) => LabelTarget::One(entity.name.to_owned()),
+            None => LabelTarget::Ignored(()),
+        };
+        map.labels.entry(span.label.clone()).or_insert(target);
+    }
+    map
+}
+
+/// `obscura eval`.
+pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
+    let catalog = load_catalog(config)?;
+    let selection = catalog.select(args.profile.as_deref(), None, None)?;
+    let text = std::fs::read_to_string(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
+    let documents = eval::read_documents(&text).with_context(|| format!("reading {}", args.data.display()))?;
+    let map = match &args.label_map {
+        Some(path) => eval::parse_label_map(
+            &std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("reading {}", path.display()))?,
+        None => identity_map(&documents),
+    };
+    let mut options = DetectOptions::default();
+    selection.apply_defaults(&mut options);
+    let bar = indicatif::ProgressBar::new(documents.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} documents {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = eval::evaluate(&selection.detector, &documents, &map, &options, |done| {
+        bar.set_position(done as u64)
+    })?;
+    bar.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", eval::render_table(&report));
+    }
+    Ok(())
+}

@@ -1,0 +1,375 @@
+//! Evaluation against labelled data in the JSONL span format:
+//! `{"id", "lang", "text", "spans": [{"start", "end", "label"}]}`, offsets in code points.
+//!
+//! A label map says which of our entity types count as each dataset label. For every
+//! mapped label, precision, recall and F1 are computed twice: for exact spans, and for any
+//! overlap. Predictions of types no label maps to are not scored. Micro averages pool all
+//! mapped labels.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::{DetectError, DetectOptions, Detector};
+use crate::taxonomy::Taxonomy;
+
+/// One labelled document.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Document {
+    pub id: String,
+    #[serde(default)]
+    pub lang: Option<String>,
+    pub text: String,
+    #[serde(default)]
+    pub spans: Vec<Span>,
+}
+
+/// A labelled span, in code points, end exclusive.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+}
+
+/// How dataset labels map to our entity types.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelMap {
+    #[serde(default)]
+    pub description: String,
+    /// Dataset label -> our types that count as it (the first names the row), or nothing to
+    /// leave the label unscored.
+    pub labels: BTreeMap<String, LabelTarget>,
+}
+
+/// One label's targets.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum LabelTarget {
+    Ignored(()),
+    One(String),
+    Many(Vec<String>),
+}
+
+impl LabelTarget {
+    fn types(&self) -> Vec<String> {
+        match self {
+            LabelTarget::Ignored(()) => Vec::new(),
+            LabelTarget::One(name) => vec![Taxonomy.canonical_name(name)],
+            LabelTarget::Many(names) => names.iter().map(|name| Taxonomy.canonical_name(name)).collect(),
+        }
+    }
+}
+
+/// A dataset line that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("line {line}: {message}")]
+    Line { line: usize, message: String },
+    #[error("label map: {0}")]
+    LabelMap(String),
+    #[error("document {id}: {source}")]
+    Detect {
+        id: String,
+        #[source]
+        source: DetectError,
+    },
+}
+
+/// Reads JSONL documents, naming the line of the first bad one.
+pub fn read_documents(text: &str) -> Result<Vec<Document>, EvalError> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(index, line)| {
+            let document: Document = serde_json::from_str(line).map_err(|error| EvalError::Line {
+                line: index + 1,
+                message: error.to_string(),
+            })?;
+            let length = document.text.chars().count();
+            if let Some(span) = document
+                .spans
+                .iter()
+                .find(|span| span.start >= span.end || span.end > length)
+            {
+                return Err(EvalError::Line {
+                    line: index + 1,
+                    message: format!(
+                        "span {}..{} does not fit a text of {length} code points",
+                        span.start, span.end
+                    ),
+                });
+            }
+            Ok(document)
+        })
+        .collect()
+}
+
+/// Parses a label map from YAML.
+pub fn parse_label_map(text: &str) -> Result<LabelMap, EvalError> {
+    serde_yaml_ng::from_str(text).map_err(|error| EvalError::LabelMap(error.to_string()))
+}
+
+/// Counts of one label.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub gold: usize,
+    pub predicted: usize,
+    pub true_positive_predictions: usize,
+    pub found_gold: usize,
+}
+
+impl Counts {
+    fn add(&mut self, other: Counts) {
+        self.gold += other.gold;
+        self.predicted += other.predicted;
+        self.true_positive_predictions += other.true_positive_predictions;
+        self.found_gold += other.found_gold;
+    }
+
+    pub fn precision(&self) -> f64 {
+        if self.predicted == 0 {
+            0.0
+        } else {
+            self.true_positive_predictions as f64 / self.predicted as f64
+        }
+    }
+
+    pub fn recall(&self) -> f64 {
+        if self.gold == 0 {
+            0.0
+        } else {
+            self.found_gold as f64 / self.gold as f64
+        }
+    }
+
+    pub fn f1(&self) -> f64 {
+        let (precision, recall) = (self.precision(), self.recall());
+        if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        }
+    }
+}
+
+/// Scores of one row: exact and overlap.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RowScores {
+    pub exact: Counts,
+    pub overlap: Counts,
+}
+
+/// The whole evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub documents: usize,
+    pub characters: usize,
+    pub bytes: usize,
+    /// Time spent in detection only.
+    pub detection_seconds: f64,
+    /// Rows by our entity type (the first target of a label).
+    pub rows: BTreeMap<String, RowScores>,
+    pub micro: RowScores,
+}
+
+impl Report {
+    pub fn megabytes_per_second(&self) -> f64 {
+        if self.detection_seconds == 0.0 {
+            0.0
+        } else {
+            self.bytes as f64 / 1_000_000.0 / self.detection_seconds
+        }
+    }
+}
+
+/// Runs `detector` over `documents` and scores it; `progress` is called after each document.
+pub fn evaluate(
+    detector: &Detector,
+    documents: &[Document],
+    map: &LabelMap,
+    options: &DetectOptions,
+    mut progress: impl FnMut(usize),
+) -> Result<Report, EvalError> {
+    // Our type -> the row it counts for; dataset label -> row.
+    let mut row_of_type: BTreeMap<String, String> = BTreeMap::new();
+    let mut row_of_label: BTreeMap<String, String> = BTreeMap::new();
+    for (label, target) in &map.labels {
+        let types = target.types();
+        if let Some(row) = types.first() {
+            row_of_label.insert(label.clone(), row.clone());
+            for kind in &types {
+                row_of_type.entry(kind.clone()).or_insert_with(|| row.clone());
+            }
+        }
+    }
+    let mut rows: BTreeMap<String, RowScores> = row_of_label
+        .values()
+        .map(|row| (row.clone(), RowScores::default()))
+        .collect();
+    let mut elapsed = Duration::ZERO;
+    let mut characters = 0;
+    let mut bytes = 0;
+    for (index, document) in documents.iter().enumerate() {
+        let mut document_options = options.clone();
+        if document_options.language.is_none() {
+            document_options.language = document.lang.clone();
+        }
+        let started = Instant::now();
+        let detections = detector
+            .detect(&document.text, &document_options)
+            .map_err(|source| EvalError::Detect {
+                id: document.id.clone(),
+                source,
+            })?;
+        elapsed += started.elapsed();
+        characters += document.text.chars().count();
+        bytes += document.text.len();
+
+        let gold: Vec<(&str, usize, usize)> = document
+            .spans
+            .iter()
+            .filter_map(|span| {
+                row_of_label
+                    .get(&span.label)
+                    .map(|row| (row.as_str(), span.start, span.end))
+            })
+            .collect();
+        let predicted: Vec<(&str, usize, usize)> = detections
+            .iter()
+            .filter_map(|detection| {
+                row_of_type
+                    .get(&detection.entity_type)
+                    .map(|row| (row.as_str(), detection.start, detection.end))
+            })
+            .collect();
+        for (row, scores) in rows.iter_mut() {
+            let gold: Vec<(usize, usize)> = gold
+                .iter()
+                .filter(|span| span.0 == row)
+                .map(|span| (span.1, span.2))
+                .collect();
+            let predicted: Vec<(usize, usize)> = predicted
+                .iter()
+                .filter(|span| span.0 == row)
+                .map(|span| (span.1, span.2))
+                .collect();
+            scores.exact.add(count(&gold, &predicted, |a, b| a == b));
+            scores
+                .overlap
+                .add(count(&gold, &predicted, |a, b| a.0 < b.1 && b.0 < a.1));
+        }
+        progress(index + 1);
+    }
+    let mut micro = RowScores::default();
+    for scores in rows.values() {
+        micro.exact.add(scores.exact);
+        micro.overlap.add(scores.overlap);
+    }
+    Ok(Report {
+        documents: documents.len(),
+        characters,
+        bytes,
+        detection_seconds: elapsed.as_secs_f64(),
+        rows,
+        micro,
+    })
+}
+
+fn count(
+    gold: &[(usize, usize)],
+    predicted: &[(usize, usize)],
+    matches: impl Fn((usize, usize), (usize, usize)) -> bool,
+) -> Counts {
+    Counts {
+        gold: gold.len(),
+        predicted: predicted.len(),
+        true_positive_predictions: predicted
+            .iter()
+            .filter(|prediction| gold.iter().any(|span| matches(**prediction, *span)))
+            .count(),
+        found_gold: gold
+            .iter()
+            .filter(|span| predicted.iter().any(|prediction| matches(*prediction, **span)))
+            .count(),
+    }
+}
+
+/// The report as a fixed-width table.
+pub fn render_table(report: &Report) -> String {
+    let mut out = format!(
+        "{:<22} {:>5} {:>5} | {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6}\n",
+        "entity", "gold", "pred", "P", "R", "F1", "P~", "R~", "F1~"
+    );
+    let mut line = |name: &str, scores: &RowScores| {
+        out.push_str(&format!(
+            "{:<22} {:>5} {:>5} | {:>6.3} {:>6.3} {:>6.3} | {:>6.3} {:>6.3} {:>6.3}\n",
+            name,
+            scores.exact.gold,
+            scores.exact.predicted,
+            scores.exact.precision(),
+            scores.exact.recall(),
+            scores.exact.f1(),
+            scores.overlap.precision(),
+            scores.overlap.recall(),
+            scores.overlap.f1()
+        ));
+    };
+    for (name, scores) in &report.rows {
+        line(name, scores);
+    }
+    line("micro", &report.micro);
+    out.push_str(&format!(
+        "{} documents, {} characters, {:.3} s in detection, {:.2} MB/s ({} = exact spans, ~ = any overlap)\n",
+        report.documents,
+        report.characters,
+        report.detection_seconds,
+        report.megabytes_per_second(),
+        "P/R/F1"
+    ));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_exact_and_overlap_matches() {
+        let detector = Detector::with_builtin_packs().unwrap();
+        let documents = read_documents(
+            "{\"id\":\"1\",\"lang\":\"en\",\"text\":\"mail a@example.com or b@example.org\",\"spans\":[{\"start\":5,\"end\":18,\"label\":\"EMAIL\"},{\"start\":22,\"end\":25,\"label\":\"EMAIL\"}]}\n",
+        )
+        .unwrap();
+        let map = parse_label_map("labels:\n  EMAIL: EMAIL_ADDRESS\n").unwrap();
+        let report = evaluate(&detector, &documents, &map, &DetectOptions::default(), |_| {}).unwrap();
+        let row = &report.rows["EMAIL_ADDRESS"];
+        assert_eq!(row.exact.gold, 2);
+        assert_eq!(row.exact.predicted, 2);
+        assert_eq!(row.exact.true_positive_predictions, 1);
+        assert_eq!(row.overlap.true_positive_predictions, 2);
+        assert!((row.overlap.f1() - 1.0).abs() < 1e-9);
+        assert!(render_table(&report).contains("EMAIL_ADDRESS"));
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let error = read_documents("{\"id\":\"1\",\"text\":\"ab\",\"spans\":[]}\nnot json\n").unwrap_err();
+        assert!(error.to_string().starts_with("line 2:"), "{error}");
+        let error =
+            read_documents("{\"id\":\"1\",\"text\":\"ab\",\"spans\":[{\"start\":0,\"end\":5,\"label\":\"X\"}]}")
+                .unwrap_err();
+        assert!(error.to_string().contains("does not fit"), "{error}");
+    }
+
+    #[test]
+    fn ignored_labels_are_not_scored() {
+        let map = parse_label_map("labels:\n  TITLE: ~\n  DATE_TIME: [DATE_TIME, DATE_OF_BIRTH]\n").unwrap();
+        assert!(map.labels["TITLE"].types().is_empty());
+        assert_eq!(map.labels["DATE_TIME"].types(), ["DATE_TIME", "DATE_OF_BIRTH"]);
+    }
+}
