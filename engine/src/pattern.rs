@@ -17,10 +17,58 @@ use crate::validate::Validator;
 
 /// Largest compiled size of one pattern, in bytes; bigger patterns are refused.
 pub const MAX_PATTERN_SIZE: usize = 1 << 20;
+/// Lazy DFA cache per pattern (eight times this for the prefilter set). The default is
+/// small for patterns with large character classes, and a full cache makes the regex
+/// crate fall back to its slower NFA.
+pub const DFA_CACHE_BYTES: usize = 8 << 20;
 
 /// Compiles one pack regex with the engine's limits.
 pub fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).size_limit(MAX_PATTERN_SIZE).build()
+    RegexBuilder::new(&ascii_word_boundaries(pattern))
+        .size_limit(MAX_PATTERN_SIZE)
+        .dfa_size_limit(DFA_CACHE_BYTES)
+        .build()
+}
+
+/// Rewrites `\b` and `\B` as their ASCII forms.
+///
+/// A Unicode word boundary cannot run in the regex crate's DFAs once the text holds
+/// non-ASCII characters, which sends every search to its much slower NFA. Identifiers are
+/// ASCII, so an ASCII boundary is what the packs mean; the rest of a pattern keeps Unicode.
+pub fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut characters = pattern.chars().peekable();
+    while let Some(character) = characters.next() {
+        if character == '\\' {
+            match characters.next() {
+                Some(letter @ ('b' | 'B')) => {
+                    out.push_str("(?-u:\\");
+                    out.push(letter);
+                    out.push(')');
+                }
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(character);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_boundaries_become_ascii_and_escapes_survive() {
+        assert_eq!(ascii_word_boundaries(r"\bA\d\B\\b"), r"(?-u:\b)A\d(?-u:\B)\\b");
+        let regex = compile_regex(r"\b\d{4}\b").unwrap();
+        assert!(regex.is_match("año 2024 é"));
+    }
 }
 
 #[derive(Debug)]
@@ -80,6 +128,7 @@ impl PatternSet {
         }
         let prefilter = RegexSetBuilder::new(patterns.iter().map(|pattern| pattern.regex.as_str()))
             .size_limit(MAX_PATTERN_SIZE * 64)
+            .dfa_size_limit(DFA_CACHE_BYTES * 8)
             .build()
             .map_err(|error| PackError::Invalid {
                 file: "pattern set".into(),
@@ -114,16 +163,22 @@ impl PatternSet {
             if !recognizer.info.supports_language(request.language) || !wanted(&recognizer.entity_type) {
                 continue;
             }
-            for captures in pattern.regex.captures_iter(haystack) {
-                let found = match recognizer.group {
-                    Some(group) => captures.get(group),
-                    None => captures.get(0),
+            for whole in pattern.regex.find_iter(haystack) {
+                // Only patterns that report a group pay for capture positions, and only
+                // within the match.
+                let span = match recognizer.group {
+                    None => Some((whole.start(), whole.end())),
+                    Some(group) => pattern
+                        .regex
+                        .captures_at(&haystack[..whole.end()], whole.start())
+                        .and_then(|captures| captures.get(group))
+                        .map(|found| (found.start(), found.end())),
                 };
-                let Some(found) = found else { continue };
-                if found.is_empty() {
+                let Some((start, end)) = span else { continue };
+                if start == end {
                     continue;
                 }
-                if let Some(candidate) = recognizer.candidate(text, request, pattern, found.start(), found.end()) {
+                if let Some(candidate) = recognizer.candidate(text, request, pattern, start, end) {
                     candidates.push(candidate);
                 }
             }

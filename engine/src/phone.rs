@@ -4,8 +4,8 @@
 //! its country code is checked as is; others are checked in the region of the text's
 //! language first, then in other common regions, scoring lower the further the guess.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{LazyLock, Mutex};
 
 use phonenumber::country::Id;
 use regex::Regex;
@@ -17,7 +17,7 @@ use crate::text::AnalyzedText;
 #[allow(clippy::expect_used)]
 static CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
     // A fixed pattern; it compiles or the tests fail.
-    Regex::new(r"(?:\+|\b00)?\(?\d[\d\s().\-/]{5,20}\d(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?\b")
+    Regex::new(r"(?:\+|(?-u:\b)00)?\(?[0-9][0-9 ().\-/]{5,20}[0-9](?:\s?(?:x|ext\.?|extension)\s?[0-9]{1,6})?(?-u:\b)")
         .expect("the phone pattern compiles")
 });
 
@@ -107,10 +107,27 @@ pub fn home_region(language: &str) -> Id {
 pub struct PhoneRecognizer {
     info: RecognizerInfo,
     context: ContextWords,
+    memo: Mutex<HashMap<(String, bool, String), Option<f32>>>,
 }
+
+/// Compiled metadata patterns kept by libphonenumber's metadata. Its own cache holds 100,
+/// and checking numbers against a few dozen regions recompiles patterns on every call
+/// once that is full.
+const METADATA_REGEX_CACHE: usize = 4096;
+
+static ENLARGE_METADATA_CACHE: LazyLock<()> = LazyLock::new(|| {
+    let cache = phonenumber::metadata::DATABASE.cache();
+    let mut guard = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    *guard = regex_cache::RegexCache::new(METADATA_REGEX_CACHE);
+});
+
+/// Validation results by candidate text, so repeated numbers are parsed once; cleared
+/// when it reaches this many entries.
+const MEMO_ENTRIES: usize = 65_536;
 
 impl Default for PhoneRecognizer {
     fn default() -> PhoneRecognizer {
+        LazyLock::force(&ENLARGE_METADATA_CACHE);
         let mut settings = BTreeMap::new();
         settings.insert("validator".into(), "libphonenumber".into());
         settings.insert("context".into(), CONTEXT.join(", "));
@@ -126,12 +143,15 @@ impl Default for PhoneRecognizer {
                 settings,
             },
             context: ContextWords::new(&CONTEXT.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>()),
+            memo: Mutex::new(HashMap::new()),
         }
     }
 }
 
 /// How well a candidate validates: the score, or `None` if it is not a phone number.
-fn validate(candidate: &str, language: &str) -> Option<f32> {
+/// Other regions are tried only when `try_other_regions`: such numbers score below the
+/// threshold without context, so they are not worth the parsing otherwise.
+fn validate(candidate: &str, language: &str, try_other_regions: bool) -> Option<f32> {
     let digits = candidate.bytes().filter(u8::is_ascii_digit).count();
     if !(MIN_DIGITS..=18).contains(&digits) {
         return None;
@@ -156,11 +176,35 @@ fn validate(candidate: &str, language: &str) -> Option<f32> {
     if phonenumber::parse(Some(home), candidate).is_ok_and(|number| phonenumber::is_valid(&number)) {
         return Some(HOME_REGION_SCORE);
     }
+    if !try_other_regions {
+        return None;
+    }
     OTHER_REGIONS
         .iter()
         .filter(|region| **region != home)
         .any(|region| phonenumber::parse(Some(*region), candidate).is_ok_and(|number| phonenumber::is_valid(&number)))
         .then_some(OTHER_REGION_SCORE)
+}
+
+impl PhoneRecognizer {
+    fn validate_memoized(&self, candidate: &str, language: &str, try_other_regions: bool) -> Option<f32> {
+        let key = (candidate.to_owned(), try_other_regions, language.to_owned());
+        if let Some(known) = self
+            .memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+        {
+            return *known;
+        }
+        let result = validate(candidate, language, try_other_regions);
+        let mut memo = self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if memo.len() >= MEMO_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(key, result);
+        result
+    }
 }
 
 impl Recognizer for PhoneRecognizer {
@@ -178,14 +222,14 @@ impl Recognizer for PhoneRecognizer {
             let trimmed = raw.trim_end_matches([' ', '-', '.', '/', '(']);
             let leading = trimmed.len() - trimmed.trim_start_matches([' ', ')']).len();
             let trimmed = &trimmed[leading..];
-            let Some(base_score) = validate(trimmed, request.language) else {
-                continue;
-            };
             let byte_start = found.start() + leading;
             let start = text.char_index(byte_start);
             let end = text.char_index(byte_start + trimmed.len());
             let window = window_around(text.words(), start, end, request.context_window);
             let context_words = self.context.find_in(&window);
+            let Some(base_score) = self.validate_memoized(trimmed, request.language, !context_words.is_empty()) else {
+                continue;
+            };
             out.push(Candidate {
                 entity_type: "PHONE_NUMBER".into(),
                 start,
