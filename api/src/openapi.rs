@@ -24,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
-use crate::routes::{docs, health, jobs, service};
+use crate::routes::{detection, docs, health, jobs, service};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -37,6 +37,7 @@ use crate::state::AppState;
     modifiers(&BearerSecurity),
     tags(
         (name = "service", description = "Health, metrics and this document"),
+        (name = "detection", description = "Finding personal data and secrets in text"),
         (name = "jobs", description = "Background jobs and their progress"),
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
@@ -67,6 +68,11 @@ fn documented_routes(
     authenticate: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
 ) -> OpenApiRouter<AppState> {
     let protected = OpenApiRouter::new()
+        .routes(routes!(detection::create_detection))
+        .routes(routes!(detection::list_entities))
+        .routes(routes!(detection::list_recognizers))
+        .routes(routes!(detection::list_pattern_packs))
+        .routes(routes!(detection::list_profiles))
         .routes(routes!(jobs::create_diagnostic_job))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job));

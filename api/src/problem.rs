@@ -166,6 +166,7 @@ from_classified!(
     obscura_platform::storage::StorageError,
     obscura_platform::jobs::JobError,
     crate::auth::KeyStoreError,
+    obscura_engine::DetectError,
 );
 
 impl IntoResponse for ApiError {

@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+pub mod detection;
 pub mod docs;
 pub mod health;
 pub mod jobs;

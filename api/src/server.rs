@@ -122,6 +122,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let blobs = BlobStore::from_config(&config.storage)
         .await
         .context("opening blob storage")?;
+    let catalog = Arc::new(crate::commands::load_catalog(&config)?);
     let address = config.bind_address()?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -141,6 +142,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         config: Arc::new(config),
         database,
         blobs,
+        catalog,
         metrics: Arc::new(Metrics::new()),
         key_cache: Arc::new(KeyCache::default()),
         in_process_workers: workers.len(),

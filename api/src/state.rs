@@ -15,6 +15,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub database: Database,
     pub blobs: BlobStore,
+    /// Pattern packs, profiles and their detectors.
+    pub catalog: Arc<obscura_engine::catalog::Catalog>,
     pub metrics: Arc<Metrics>,
     pub key_cache: SharedKeyCache,
     /// Workers running inside this process (0 for a stateless API).

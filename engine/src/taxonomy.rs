@@ -399,6 +399,14 @@ pub static ENTITIES: &[EntityInfo] = &[
         ["HIGH_ENTROPY_STRING", "GENERIC_SECRET", "SECRET"],
         "A long random-looking base64 or hex string, likely a secret."
     ),
+    entity!(
+        "CUSTOM",
+        Custom,
+        ANY,
+        0.5,
+        ["DENY_LIST", "CUSTOM_ENTITY"],
+        "A value from a deny list or a custom rule without a type of its own."
+    ),
 ];
 
 /// Looks up built-in entity types by canonical name or alias, without regard to case.

@@ -6,6 +6,7 @@
 
 mod auth;
 mod binary;
+mod detection;
 mod jobs;
 mod outages;
 mod service;
