@@ -14,6 +14,7 @@ pub mod phone;
 pub mod profile;
 pub mod recognizer;
 pub mod secrets;
+pub mod stream;
 pub mod taxonomy;
 pub mod text;
 pub mod validate;
