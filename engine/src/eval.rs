@@ -198,8 +198,10 @@ pub fn evaluate(
     // Our type -> the row it counts for; dataset label -> row.
     let mut row_of_type: BTreeMap<String, String> = BTreeMap::new();
     let mut row_of_label: BTreeMap<String, String> = BTreeMap::new();
+    let mut accepted_types: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (label, target) in &map.labels {
         let types = target.types();
+        accepted_types.insert(label.clone(), types.clone());
         if let Some(row) = types.first() {
             row_of_label.insert(label.clone(), row.clone());
             for kind in &types {
@@ -230,38 +232,65 @@ pub fn evaluate(
         characters += document.text.chars().count();
         bytes += document.text.len();
 
-        let gold: Vec<(&str, usize, usize)> = document
+        // A prediction is right when it matches a gold span whose label accepts its type;
+        // a right one counts in that label's row, a wrong one in its own type's row.
+        let gold: Vec<(&str, usize, usize, &[String])> = document
             .spans
             .iter()
             .filter_map(|span| {
-                row_of_label
-                    .get(&span.label)
-                    .map(|row| (row.as_str(), span.start, span.end))
+                let row = row_of_label.get(&span.label)?;
+                let accepted = accepted_types.get(&span.label)?;
+                Some((row.as_str(), span.start, span.end, accepted.as_slice()))
             })
             .collect();
         let predicted: Vec<(&str, usize, usize)> = detections
             .iter()
             .filter_map(|detection| {
-                row_of_type
-                    .get(&detection.entity_type)
-                    .map(|row| (row.as_str(), detection.start, detection.end))
+                row_of_type.contains_key(&detection.entity_type).then_some((
+                    detection.entity_type.as_str(),
+                    detection.start,
+                    detection.end,
+                ))
             })
             .collect();
-        for (row, scores) in rows.iter_mut() {
-            let gold: Vec<(usize, usize)> = gold
-                .iter()
-                .filter(|span| span.0 == row)
-                .map(|span| (span.1, span.2))
-                .collect();
-            let predicted: Vec<(usize, usize)> = predicted
-                .iter()
-                .filter(|span| span.0 == row)
-                .map(|span| (span.1, span.2))
-                .collect();
-            scores.exact.add(count(&gold, &predicted, |a, b| a == b));
-            scores
-                .overlap
-                .add(count(&gold, &predicted, |a, b| a.0 < b.1 && b.0 < a.1));
+        for (exact, counts_of) in [(true, 0), (false, 1)] {
+            let matches = |a: (usize, usize), b: (usize, usize)| if exact { a == b } else { a.0 < b.1 && b.0 < a.1 };
+            for gold_span in &gold {
+                let row = rows.entry(gold_span.0.to_owned()).or_default();
+                let counts = if counts_of == 0 {
+                    &mut row.exact
+                } else {
+                    &mut row.overlap
+                };
+                counts.gold += 1;
+                let found = predicted.iter().any(|prediction| {
+                    gold_span.3.iter().any(|kind| kind == prediction.0)
+                        && matches((prediction.1, prediction.2), (gold_span.1, gold_span.2))
+                });
+                if found {
+                    counts.found_gold += 1;
+                }
+            }
+            for prediction in &predicted {
+                let matched = gold.iter().find(|gold_span| {
+                    gold_span.3.iter().any(|kind| kind == prediction.0)
+                        && matches((prediction.1, prediction.2), (gold_span.1, gold_span.2))
+                });
+                let row_name = match matched {
+                    Some(gold_span) => gold_span.0.to_owned(),
+                    None => row_of_type.get(prediction.0).cloned().unwrap_or_default(),
+                };
+                let row = rows.entry(row_name).or_default();
+                let counts = if counts_of == 0 {
+                    &mut row.exact
+                } else {
+                    &mut row.overlap
+                };
+                counts.predicted += 1;
+                if matched.is_some() {
+                    counts.true_positive_predictions += 1;
+                }
+            }
         }
         progress(index + 1);
     }
@@ -278,25 +307,6 @@ pub fn evaluate(
         rows,
         micro,
     })
-}
-
-fn count(
-    gold: &[(usize, usize)],
-    predicted: &[(usize, usize)],
-    matches: impl Fn((usize, usize), (usize, usize)) -> bool,
-) -> Counts {
-    Counts {
-        gold: gold.len(),
-        predicted: predicted.len(),
-        true_positive_predictions: predicted
-            .iter()
-            .filter(|prediction| gold.iter().any(|span| matches(**prediction, *span)))
-            .count(),
-        found_gold: gold
-            .iter()
-            .filter(|span| predicted.iter().any(|prediction| matches(*prediction, **span)))
-            .count(),
-    }
 }
 
 /// The report as a fixed-width table.
