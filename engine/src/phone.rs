@@ -70,6 +70,7 @@ const CONTEXT: &[&str] = &[
     "cell",
     "fax",
     "call",
+    "calling",
     "desk",
     "office",
     "contact",
@@ -77,16 +78,49 @@ const CONTEXT: &[&str] = &[
     "whatsapp",
     "sms",
     "text",
+    "message",
+    "messages",
+    "answering",
+    "registered",
+    "reach",
+    "dial",
+    "ring",
     "teléfono",
     "telefono",
     "móvil",
     "movil",
     "llamar",
     "llame",
+    "llamadas",
     "contacto",
     "número",
     "celular",
     "fijo",
+    "mensaje",
+    "mensajes",
+];
+
+/// Words that say a number is some other identifier.
+const NEGATIVE_CONTEXT: &[&str] = &[
+    "license",
+    "licence",
+    "passport",
+    "pasaporte",
+    "licencia",
+    "account",
+    "cuenta",
+    "ssn",
+    "iban",
+    "invoice",
+    "factura",
+    "zip",
+    "postal",
+    "dni",
+    "nif",
+    "nie",
+    "nss",
+    "expediente",
+    "case",
 ];
 
 /// The region whose numbering plan a language most often means.
@@ -107,6 +141,7 @@ pub fn home_region(language: &str) -> Id {
 pub struct PhoneRecognizer {
     info: RecognizerInfo,
     context: ContextWords,
+    negative_context: ContextWords,
     memo: Mutex<HashMap<(String, bool, String), Option<f32>>>,
 }
 
@@ -131,6 +166,7 @@ impl Default for PhoneRecognizer {
         let mut settings = BTreeMap::new();
         settings.insert("validator".into(), "libphonenumber".into());
         settings.insert("context".into(), CONTEXT.join(", "));
+        settings.insert("negative_context".into(), NEGATIVE_CONTEXT.join(", "));
         settings.insert("min_digits".into(), MIN_DIGITS.to_string());
         PhoneRecognizer {
             info: RecognizerInfo {
@@ -143,6 +179,12 @@ impl Default for PhoneRecognizer {
                 settings,
             },
             context: ContextWords::new(&CONTEXT.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>()),
+            negative_context: ContextWords::new(
+                &NEGATIVE_CONTEXT
+                    .iter()
+                    .map(|word| (*word).to_owned())
+                    .collect::<Vec<_>>(),
+            ),
             memo: Mutex::new(HashMap::new()),
         }
     }
@@ -226,15 +268,18 @@ impl Recognizer for PhoneRecognizer {
             let start = text.char_index(byte_start);
             let end = text.char_index(byte_start + trimmed.len());
             let window = window_around(text.words(), start, end, request.context_window);
-            let context_words = self.context.find_in(&window);
+            let mut context_words = self.context.find_in(&window);
+            let contradicting = self.negative_context.find_in(&window);
             let Some(base_score) = self.validate_memoized(trimmed, request.language, !context_words.is_empty()) else {
                 continue;
             };
+            let score = apply(base_score, context_words.len(), contradicting.len());
+            context_words.extend(contradicting.into_iter().map(|word| format!("-{word}")));
             out.push(Candidate {
                 entity_type: "PHONE_NUMBER".into(),
                 start,
                 end,
-                score: apply(base_score, context_words.len(), 0),
+                score,
                 recognizer: self.info.name.clone(),
                 pattern: Some("phone".into()),
                 validator: Some(ValidatorOutcome {
@@ -288,6 +333,12 @@ mod tests {
     fn numbers_that_are_not_phones_are_skipped() {
         assert!(found("Order 123456 shipped in 2019.", "en").is_empty());
         assert!(found("+34 000 00 00 00", "es").is_empty());
+    }
+
+    #[test]
+    fn another_identifier_s_label_lowers_the_score() {
+        let hits = found("My driver's license number is 6940579", "en");
+        assert!(hits.iter().all(|hit| hit.1 < 0.5), "{hits:?}");
     }
 
     #[test]
