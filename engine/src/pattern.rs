@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
-use crate::context::{ContextWords, apply, window_around};
+use crate::context::{ContextWords, apply};
 use crate::pack::{LoadedPack, PackError, RecognizerSpec};
 use crate::recognizer::{Candidate, RecognitionRequest, RecognizerInfo, ValidatorOutcome};
 use crate::taxonomy::Taxonomy;
@@ -225,7 +225,8 @@ impl CompiledRecognizer {
         let mut score = base_score;
         let mut context_words = Vec::new();
         if !self.context.is_empty() || !self.negative_context.is_empty() {
-            let window = window_around(text.words(), start, end, request.context_window);
+            let window_words = text.context_window(start, end, request.context_window);
+            let window: Vec<&str> = window_words.iter().map(String::as_str).collect();
             context_words = self.context.find_in(&window);
             let contradicting = self.negative_context.find_in(&window);
             score = apply(base_score, context_words.len(), contradicting.len());

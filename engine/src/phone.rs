@@ -10,7 +10,7 @@ use std::sync::{LazyLock, Mutex};
 use phonenumber::country::Id;
 use regex::Regex;
 
-use crate::context::{ContextWords, apply, window_around};
+use crate::context::{ContextWords, apply};
 use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo, ValidatorOutcome};
 use crate::text::AnalyzedText;
 
@@ -267,7 +267,8 @@ impl Recognizer for PhoneRecognizer {
             let byte_start = found.start() + leading;
             let start = text.char_index(byte_start);
             let end = text.char_index(byte_start + trimmed.len());
-            let window = window_around(text.words(), start, end, request.context_window);
+            let window_words = text.context_window(start, end, request.context_window);
+            let window: Vec<&str> = window_words.iter().map(String::as_str).collect();
             let mut context_words = self.context.find_in(&window);
             let contradicting = self.negative_context.find_in(&window);
             let Some(base_score) = self.validate_memoized(trimmed, request.language, !context_words.is_empty()) else {

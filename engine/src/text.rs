@@ -69,6 +69,63 @@ impl<'a> AnalyzedText<'a> {
         self.words.get_or_init(|| crate::context::words(&self.normalized))
     }
 
+    /// Up to `window` folded words before code point `start` and after `end`, skipping words
+    /// that overlap the span. Scans only around the span, so it costs nothing per word of
+    /// the rest of the text.
+    pub fn context_window(&self, start: usize, end: usize, window: usize) -> Vec<String> {
+        let text: &str = &self.normalized;
+        let start_byte = self.normalized_byte(start);
+        let end_byte = self.normalized_byte(end);
+        let mut words = Vec::with_capacity(window * 2);
+
+        // Before: skip the rest of a word the span starts inside, then take whole words.
+        let mut before: Vec<String> = Vec::with_capacity(window);
+        let mut characters = text[..start_byte].char_indices().rev().peekable();
+        let starts_inside_word = text[start_byte..].chars().next().is_some_and(char::is_alphanumeric);
+        if starts_inside_word {
+            while characters
+                .next_if(|(_, character)| character.is_alphanumeric())
+                .is_some()
+            {}
+        }
+        while before.len() < window {
+            while characters
+                .next_if(|(_, character)| !character.is_alphanumeric())
+                .is_some()
+            {}
+            let mut word: Vec<char> = Vec::new();
+            while let Some((_, character)) = characters.next_if(|(_, character)| character.is_alphanumeric()) {
+                word.push(character);
+            }
+            if word.is_empty() {
+                break;
+            }
+            word.reverse();
+            before.push(crate::context::fold_word(&word.into_iter().collect::<String>()));
+        }
+        before.reverse();
+        words.extend(before);
+
+        // After: skip the rest of a word the span ends inside, then take whole words.
+        let mut characters = text[end_byte..].chars().peekable();
+        let ends_inside_word = text[..end_byte].chars().next_back().is_some_and(char::is_alphanumeric);
+        if ends_inside_word {
+            while characters.next_if(|character| character.is_alphanumeric()).is_some() {}
+        }
+        let mut taken = 0;
+        while taken < window {
+            while characters.next_if(|character| !character.is_alphanumeric()).is_some() {}
+            let word: String =
+                std::iter::from_fn(|| characters.next_if(|character| character.is_alphanumeric())).collect();
+            if word.is_empty() {
+                break;
+            }
+            words.push(crate::context::fold_word(&word));
+            taken += 1;
+        }
+        words
+    }
+
     /// The text as submitted.
     pub fn original(&self) -> &'a str {
         self.original
@@ -146,6 +203,22 @@ mod tests {
         assert_eq!(start, 9);
         assert_eq!(text.original_slice(start, start + 4), "４１１１");
         assert_eq!(text.char_len(), original.chars().count());
+    }
+
+    #[test]
+    fn context_windows_agree_with_the_word_list() {
+        let text = AnalyzedText::new("Teléfono del Sr. Núñez: 612-345-678, llamar después de las 5.");
+        let start = text.normalized().find("612").map(|byte| text.char_index(byte)).unwrap();
+        let end = start + 11;
+        for window in [0, 1, 3, 10] {
+            let expected: Vec<String> = crate::context::window_around(text.words(), start, end, window)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            assert_eq!(text.context_window(start, end, window), expected, "window {window}");
+        }
+        // A span that starts and ends inside words skips those words' parts.
+        assert_eq!(text.context_window(1, 3, 2), vec!["del".to_owned(), "sr".to_owned()]);
     }
 
     #[test]

@@ -74,3 +74,22 @@ proptest! {
         prop_assert_eq!(stream.finish().expect("valid options"), whole);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn local_context_windows_equal_the_full_word_list(text in text(), a in any::<prop::sample::Index>(), b in any::<prop::sample::Index>(), window in 0_usize..8) {
+        let analyzed = obscura_engine::text::AnalyzedText::new(&text);
+        let length = analyzed.char_len();
+        let (mut start, mut end) = (a.index(length + 1), b.index(length + 1));
+        if start > end {
+            std::mem::swap(&mut start, &mut end);
+        }
+        let expected: Vec<String> = obscura_engine::context::window_around(analyzed.words(), start, end, window)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        prop_assert_eq!(analyzed.context_window(start, end, window), expected);
+    }
+}
