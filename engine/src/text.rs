@@ -13,7 +13,7 @@ pub struct AnalyzedText<'a> {
     /// Byte offset in `original` of each code point, plus the length; empty when the text is
     /// ASCII, where byte and code-point offsets agree.
     original_starts: Vec<u32>,
-    /// The same for `normalized`.
+    /// The same for `normalized`; empty when nothing was folded and the two agree.
     normalized_starts: Vec<u32>,
     /// Folded words with code-point offsets, computed once for all context checks.
     words: std::sync::OnceLock<Vec<(usize, usize, String)>>,
@@ -45,8 +45,20 @@ impl<'a> AnalyzedText<'a> {
                 words: std::sync::OnceLock::new(),
             };
         }
+        let mut original_starts: Vec<u32> = Vec::with_capacity(original.len() + 1);
+        if !original.chars().any(|character| fold_char(character).is_some()) {
+            // Nothing to fold: the normalized text is the original, with the same offsets.
+            original_starts.extend(original.char_indices().map(|(byte, _)| byte as u32));
+            original_starts.push(original.len() as u32);
+            return AnalyzedText {
+                original,
+                normalized: std::borrow::Cow::Borrowed(original),
+                original_starts,
+                normalized_starts: Vec::new(),
+                words: std::sync::OnceLock::new(),
+            };
+        }
         let mut normalized = String::with_capacity(original.len());
-        let mut original_starts = Vec::with_capacity(original.len() + 1);
         let mut normalized_starts = Vec::with_capacity(original.len() + 1);
         for (byte, character) in original.char_indices() {
             original_starts.push(byte as u32);
@@ -136,13 +148,22 @@ impl<'a> AnalyzedText<'a> {
         &self.normalized
     }
 
+    /// Byte offsets of each code point in the normalized text; empty for ASCII text.
+    fn normalized_table(&self) -> &[u32] {
+        if self.normalized_starts.is_empty() {
+            &self.original_starts
+        } else {
+            &self.normalized_starts
+        }
+    }
+
     /// The code-point index of a byte offset of the normalized text (a char boundary).
     pub fn char_index(&self, normalized_byte: usize) -> usize {
-        if self.normalized_starts.is_empty() {
+        let table = self.normalized_table();
+        if table.is_empty() {
             return normalized_byte;
         }
-        self.normalized_starts
-            .partition_point(|&start| (start as usize) < normalized_byte)
+        table.partition_point(|&start| (start as usize) < normalized_byte)
     }
 
     /// The byte offset in the original text of a code-point index.
@@ -157,10 +178,11 @@ impl<'a> AnalyzedText<'a> {
 
     /// The byte offset in the normalized text of a code-point index.
     pub fn normalized_byte(&self, char_index: usize) -> usize {
-        if self.normalized_starts.is_empty() {
+        let table = self.normalized_table();
+        if table.is_empty() {
             return char_index;
         }
-        self.normalized_starts
+        table
             .get(char_index)
             .map_or(self.normalized.len(), |&byte| byte as usize)
     }
