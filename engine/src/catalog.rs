@@ -9,6 +9,9 @@ use crate::pack::{LoadedPack, PackError, builtin_packs, load_directory};
 use crate::profile::{DEFAULT_PROFILE, Engine, Profile, builtin_profiles};
 use crate::recognizer::Recognizer;
 
+/// What a detector is built from: pack names, then whether NER and gazetteers run.
+type DetectorKey = (Vec<String>, bool, bool);
+
 /// Packs, profiles, and detectors built from them on first use.
 #[derive(Debug)]
 pub struct Catalog {
@@ -16,7 +19,7 @@ pub struct Catalog {
     profiles: Vec<Profile>,
     /// NER and other recognizers that profiles with the `ner` engine add.
     ner: Vec<Arc<dyn Recognizer>>,
-    detectors: Mutex<BTreeMap<(Vec<String>, bool), Detector>>,
+    detectors: Mutex<BTreeMap<DetectorKey, Detector>>,
 }
 
 /// The detector and defaults chosen for one request.
@@ -79,8 +82,13 @@ impl Catalog {
         pack_names.dedup();
         let engines = engines.unwrap_or(&profile.engines);
         let with_ner = engines.contains(&Engine::Ner);
+        let with_gazetteer = engines.contains(&Engine::Gazetteer);
         let patterns = engines.contains(&Engine::Patterns);
-        let key = (if patterns { pack_names.clone() } else { Vec::new() }, with_ner);
+        let key = (
+            if patterns { pack_names.clone() } else { Vec::new() },
+            with_ner,
+            with_gazetteer,
+        );
         let mut cache = self.detectors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(detector) = cache.get(&key) {
             return Ok(Selection {
@@ -97,7 +105,10 @@ impl Catalog {
                 .ok_or_else(|| PackError::Unknown(name.clone()))?;
             chosen.push(pack.clone());
         }
-        let extra = if with_ner { self.ner.clone() } else { Vec::new() };
+        let mut extra: Vec<Arc<dyn Recognizer>> = if with_ner { self.ner.clone() } else { Vec::new() };
+        if with_gazetteer {
+            extra.push(Arc::new(crate::gazetteer::GazetteerRecognizer::default()));
+        }
         let detector = if patterns {
             Detector::new(&chosen, extra)?
         } else {

@@ -8,6 +8,7 @@ pub mod context;
 pub mod detect;
 pub mod error_kind;
 pub mod eval;
+pub mod gazetteer;
 pub mod pack;
 pub mod pattern;
 pub mod phone;

@@ -12,6 +12,8 @@ use crate::pack::PackError;
 pub enum Engine {
     /// Pattern packs, phones and entropy.
     Patterns,
+    /// Names and places from word lists.
+    Gazetteer,
     /// Transformer NER models, where one is installed.
     Ner,
 }

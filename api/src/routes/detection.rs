@@ -29,6 +29,7 @@ pub enum DenyListItem {
 #[serde(rename_all = "snake_case")]
 pub enum EngineName {
     Patterns,
+    Gazetteer,
     Ner,
 }
 
@@ -156,6 +157,7 @@ pub async fn create_detection(
             .iter()
             .map(|engine| match engine {
                 EngineName::Patterns => Engine::Patterns,
+                EngineName::Gazetteer => Engine::Gazetteer,
                 EngineName::Ner => Engine::Ner,
             })
             .collect()
@@ -272,7 +274,11 @@ pub async fn list_recognizers(State(state): State<AppState>) -> Result<ApiJson<V
     let everything = all_packs(&state.catalog);
     let selection = state
         .catalog
-        .select(None, Some(&everything), Some(&[Engine::Patterns, Engine::Ner]))
+        .select(
+            None,
+            Some(&everything),
+            Some(&[Engine::Patterns, Engine::Gazetteer, Engine::Ner]),
+        )
         .map_err(ApiError::internal)?;
     Ok(ApiJson(
         selection
@@ -366,6 +372,7 @@ pub async fn list_profiles(State(state): State<AppState>) -> ApiJson<Vec<Profile
                     .iter()
                     .map(|engine| match engine {
                         Engine::Patterns => EngineName::Patterns,
+                        Engine::Gazetteer => EngineName::Gazetteer,
                         Engine::Ner => EngineName::Ner,
                     })
                     .collect(),

@@ -1,0 +1,295 @@
+//! Names and places from word lists, weighed as evidence rather than matched blindly.
+//!
+//! A run of capitalized words is a PERSON when it starts with a known first name and holds
+//! a known surname; a first name or a surname alone needs a context word ("Sr.", "Dr.",
+//! "paciente") to pass. Known place names are LOCATIONs. Lower-case words are never
+//! reported, so "rosa" the colour is not a person, and "Rosa" next to "color" is pushed
+//! down by negative context. The lists ship in `gazetteers/` with their license.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
+
+use crate::context::{ContextWords, apply, fold_word};
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
+use crate::text::AnalyzedText;
+
+/// Score of a known first name followed by a known surname.
+const FULL_NAME_SCORE: f32 = 0.65;
+/// Score of a known first name, or surname, alone; context must lift it.
+const PARTIAL_NAME_SCORE: f32 = 0.3;
+const PLACE_SCORE: f32 = 0.6;
+/// Longest run of capitalized words considered one name.
+const MAX_RUN_WORDS: usize = 6;
+
+const PERSON_CONTEXT: &[&str] = &[
+    "sr", "sra", "srta", "dr", "dra", "don", "doña", "mr", "mrs", "ms", "miss", "señor", "señora", "doctor", "doctora",
+    "paciente", "patient", "named", "name", "nombre", "llamado", "llamada", "hijo", "hija", "esposa", "esposo",
+    "madre", "padre", "mother", "father", "wife", "husband", "dear", "estimado", "estimada", "firmado", "signed",
+];
+const PERSON_NEGATIVE_CONTEXT: &[&str] = &[
+    "color", "colour", "flor", "flores", "flower", "calle", "street", "avenida", "plaza", "hospital",
+];
+/// Words that may sit inside a name without being capitalized.
+const NAME_PARTICLES: &[&str] = &[
+    "de", "del", "la", "las", "los", "y", "i", "van", "von", "da", "di", "du",
+];
+/// Capitalized words that introduce a name but are not part of it.
+const HONORIFICS: &[&str] = &[
+    "sr", "sra", "srta", "dr", "dra", "don", "doña", "mr", "mrs", "ms", "miss", "prof", "d", "dña", "señor", "señora",
+];
+
+struct Lists {
+    first_names: HashSet<String>,
+    surnames: HashSet<String>,
+    places: HashSet<String>,
+}
+
+fn load(list: &str) -> HashSet<String> {
+    list.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| line.split_whitespace().map(fold_word).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+static LISTS: LazyLock<Lists> = LazyLock::new(|| Lists {
+    first_names: load(include_str!("../gazetteers/first_names.txt")),
+    surnames: load(include_str!("../gazetteers/surnames.txt")),
+    places: load(include_str!("../gazetteers/places.txt")),
+});
+
+/// Finds names and places listed in the gazetteers.
+#[derive(Debug)]
+pub struct GazetteerRecognizer {
+    info: RecognizerInfo,
+    context: ContextWords,
+    negative_context: ContextWords,
+}
+
+impl Default for GazetteerRecognizer {
+    fn default() -> GazetteerRecognizer {
+        let lists = &*LISTS;
+        let mut settings = BTreeMap::new();
+        settings.insert("first_names".into(), lists.first_names.len().to_string());
+        settings.insert("surnames".into(), lists.surnames.len().to_string());
+        settings.insert("places".into(), lists.places.len().to_string());
+        settings.insert("context".into(), PERSON_CONTEXT.join(", "));
+        let owned = |words: &[&str]| words.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>();
+        GazetteerRecognizer {
+            info: RecognizerInfo {
+                name: "gazetteer/names_and_places".into(),
+                kind: "gazetteer",
+                entities: vec!["PERSON".into(), "LOCATION".into()],
+                languages: vec!["en".into(), "es".into()],
+                description:
+                    "Capitalized runs starting with a listed first name and holding a listed surname; listed places."
+                        .into(),
+                settings,
+            },
+            context: ContextWords::new(&owned(PERSON_CONTEXT)),
+            negative_context: ContextWords::new(&owned(PERSON_NEGATIVE_CONTEXT)),
+        }
+    }
+}
+
+/// A word of the text: byte span and folded form.
+struct Word {
+    start: usize,
+    end: usize,
+    folded: String,
+    capitalized: bool,
+}
+
+fn words_of(text: &str) -> Vec<Word> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (byte, character) in text.char_indices().chain([(text.len(), ' ')]) {
+        let part_of_word = character.is_alphabetic() || (start.is_some() && matches!(character, '-' | '\''));
+        match (start, part_of_word) {
+            (None, true) => start = Some(byte),
+            (Some(begin), false) => {
+                let word = text[begin..byte].trim_end_matches(['-', '\'']);
+                let capitalized = word.chars().next().is_some_and(char::is_uppercase)
+                    && !word.chars().skip(1).all(char::is_uppercase);
+                out.push(Word {
+                    start: begin,
+                    end: begin + word.len(),
+                    folded: fold_word(word),
+                    capitalized,
+                });
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+impl GazetteerRecognizer {
+    fn candidate(
+        &self,
+        text: &AnalyzedText<'_>,
+        request: &RecognitionRequest<'_>,
+        entity: &str,
+        span: (usize, usize),
+        base: f32,
+    ) -> Candidate {
+        let start = text.char_index(span.0);
+        let end = text.char_index(span.1);
+        let window_words = text.context_window(start, end, request.context_window);
+        let window: Vec<&str> = window_words.iter().map(String::as_str).collect();
+        let (mut found, against) = if entity == "PERSON" {
+            (self.context.find_in(&window), self.negative_context.find_in(&window))
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let score = apply(base, found.len(), against.len());
+        found.extend(against.into_iter().map(|word| format!("-{word}")));
+        Candidate {
+            entity_type: entity.to_owned(),
+            start,
+            end,
+            score,
+            recognizer: self.info.name.clone(),
+            pattern: Some("gazetteer".into()),
+            validator: None,
+            context_words: found,
+            base_score: base,
+        }
+    }
+}
+
+impl Recognizer for GazetteerRecognizer {
+    fn info(&self) -> &RecognizerInfo {
+        &self.info
+    }
+
+    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+        let lists = &*LISTS;
+        let haystack = text.normalized();
+        let words = words_of(haystack);
+        let mut out = Vec::new();
+        let mut index = 0;
+        while index < words.len() {
+            if !words[index].capitalized || HONORIFICS.contains(&words[index].folded.as_str()) {
+                index += 1;
+                continue;
+            }
+            // A run: capitalized words, possibly joined by particles, on one line.
+            let mut run = vec![index];
+            let mut next = index + 1;
+            while next < words.len() && run.len() < MAX_RUN_WORDS {
+                let gap = &haystack[words[next - 1].end..words[next].start];
+                if gap.contains('\n') || gap.trim().len() > 1 || gap.contains(['.', ';', ':']) {
+                    break;
+                }
+                if words[next].capitalized {
+                    run.push(next);
+                } else if !NAME_PARTICLES.contains(&words[next].folded.as_str()) {
+                    break;
+                }
+                next += 1;
+            }
+            // Sentence-initial or other capitalized words may precede the name or place.
+            let mut offset = 0;
+            while offset < run.len() {
+                let rest = &run[offset..];
+                let first = &words[rest[0]];
+                let last = &words[*rest.last().unwrap_or(&rest[0])];
+                let place = (1..=rest.len().min(3)).rev().find(|&count| {
+                    let name = rest[..count]
+                        .iter()
+                        .map(|&word| words[word].folded.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    lists.places.contains(&name)
+                });
+                if let Some(count) = place {
+                    out.push(self.candidate(
+                        text,
+                        request,
+                        "LOCATION",
+                        (first.start, words[rest[count - 1]].end),
+                        PLACE_SCORE,
+                    ));
+                    offset += count;
+                    continue;
+                }
+                if lists.first_names.contains(&first.folded) {
+                    let has_surname = rest[1..]
+                        .iter()
+                        .any(|&word| lists.surnames.contains(&words[word].folded));
+                    let base = if has_surname {
+                        FULL_NAME_SCORE
+                    } else {
+                        PARTIAL_NAME_SCORE
+                    };
+                    out.push(self.candidate(text, request, "PERSON", (first.start, last.end), base));
+                    break;
+                }
+                if lists.surnames.contains(&first.folded) {
+                    out.push(self.candidate(text, request, "PERSON", (first.start, last.end), PARTIAL_NAME_SCORE));
+                    break;
+                }
+                offset += 1;
+            }
+            index = next.max(index + 1);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(String, String, f32)> {
+        let analyzed = AnalyzedText::new(text);
+        let request = RecognitionRequest {
+            language: "es",
+            context_window: 5,
+        };
+        GazetteerRecognizer::default()
+            .recognize(&analyzed, &request)
+            .into_iter()
+            .map(|candidate| {
+                (
+                    candidate.entity_type,
+                    analyzed.original_slice(candidate.start, candidate.end).to_owned(),
+                    candidate.score,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn full_names_pass_and_single_names_need_context() {
+        let hits = found("Ingresa Juan Pérez García en Madrid.");
+        assert!(
+            hits.iter()
+                .any(|(kind, text, score)| kind == "PERSON" && text == "Juan Pérez García" && *score >= 0.5),
+            "{hits:?}"
+        );
+        assert!(
+            hits.iter()
+                .any(|(kind, text, _)| kind == "LOCATION" && text == "Madrid"),
+            "{hits:?}"
+        );
+        let alone = found("Llegó Rosa.");
+        assert!(alone.iter().all(|(_, _, score)| *score < 0.5), "{alone:?}");
+        let with_honorific = found("Atendida la Sra. Rosa en consulta.");
+        assert!(
+            with_honorific
+                .iter()
+                .any(|(kind, text, score)| kind == "PERSON" && text == "Rosa" && *score >= 0.5),
+            "{with_honorific:?}"
+        );
+    }
+
+    #[test]
+    fn lower_case_and_colour_words_are_not_people() {
+        assert!(found("un vestido rosa y una camisa").is_empty());
+        let colour = found("El color Rosa Palo combina bien.");
+        assert!(colour.iter().all(|(_, _, score)| *score < 0.5), "{colour:?}");
+    }
+}
