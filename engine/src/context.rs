@@ -89,7 +89,9 @@ impl ContextWords {
     }
 }
 
-/// The folded words within `window` words before `start` and after `end` (code points).
+/// The folded words within `window` words before `start` and after `end` (code points),
+/// from the whole text's word list: the definition `AnalyzedText::context_window` follows
+/// without building that list.
 pub fn window_around(words: &[(usize, usize, String)], start: usize, end: usize, window: usize) -> Vec<&str> {
     let first_after = words.partition_point(|(word_start, _, _)| *word_start < end);
     let first_inside_or_after = words.partition_point(|(_, word_end, _)| *word_end <= start);

@@ -15,8 +15,6 @@ pub struct AnalyzedText<'a> {
     original_starts: Vec<u32>,
     /// The same for `normalized`; empty when nothing was folded and the two agree.
     normalized_starts: Vec<u32>,
-    /// Folded words with code-point offsets, computed once for all context checks.
-    words: std::sync::OnceLock<Vec<(usize, usize, String)>>,
 }
 
 /// One character's replacement for matching, if it has one.
@@ -42,7 +40,6 @@ impl<'a> AnalyzedText<'a> {
                 normalized: std::borrow::Cow::Borrowed(original),
                 original_starts: Vec::new(),
                 normalized_starts: Vec::new(),
-                words: std::sync::OnceLock::new(),
             };
         }
         let mut original_starts: Vec<u32> = Vec::with_capacity(original.len() + 1);
@@ -55,7 +52,6 @@ impl<'a> AnalyzedText<'a> {
                 normalized: std::borrow::Cow::Borrowed(original),
                 original_starts,
                 normalized_starts: Vec::new(),
-                words: std::sync::OnceLock::new(),
             };
         }
         let mut normalized = String::with_capacity(original.len());
@@ -72,17 +68,12 @@ impl<'a> AnalyzedText<'a> {
             normalized: std::borrow::Cow::Owned(normalized),
             original_starts,
             normalized_starts,
-            words: std::sync::OnceLock::new(),
         }
     }
 
-    /// The folded words of the text with their code-point offsets.
-    pub fn words(&self) -> &[(usize, usize, String)] {
-        self.words.get_or_init(|| crate::context::words(&self.normalized))
-    }
-
     /// Up to `window` folded words before code point `start` and after `end`, skipping words
-    /// that overlap the span. Scans only around the span, so it costs nothing per word of
+    /// that overlap the span: the same words as `context::window_around` over the whole
+    /// word list, which the tests check. Scans only around the span, so it costs nothing per word of
     /// the rest of the text.
     pub fn context_window(&self, start: usize, end: usize, window: usize) -> Vec<String> {
         let text: &str = &self.normalized;
@@ -233,10 +224,11 @@ mod tests {
         let start = text.normalized().find("612").map(|byte| text.char_index(byte)).unwrap();
         let end = start + 11;
         for window in [0, 1, 3, 10] {
-            let expected: Vec<String> = crate::context::window_around(text.words(), start, end, window)
-                .into_iter()
-                .map(str::to_owned)
-                .collect();
+            let expected: Vec<String> =
+                crate::context::window_around(&crate::context::words(text.normalized()), start, end, window)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
             assert_eq!(text.context_window(start, end, window), expected, "window {window}");
         }
         // A span that starts and ends inside words skips those words' parts.

@@ -86,7 +86,7 @@ proptest! {
         if start > end {
             std::mem::swap(&mut start, &mut end);
         }
-        let expected: Vec<String> = obscura_engine::context::window_around(analyzed.words(), start, end, window)
+        let expected: Vec<String> = obscura_engine::context::window_around(&obscura_engine::context::words(analyzed.normalized()), start, end, window)
             .into_iter()
             .map(str::to_owned)
             .collect();
