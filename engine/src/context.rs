@@ -12,6 +12,9 @@ pub const NEGATIVE_CONTEXT_PENALTY: f32 = 0.4;
 
 /// Lower-case ASCII-folded form of a word: accents removed, `ñ` kept as `n`.
 pub fn fold_word(word: &str) -> String {
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
     word.chars().filter_map(fold_letter).collect()
 }
 

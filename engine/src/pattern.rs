@@ -4,7 +4,7 @@
 //! text tells which patterns match at all; only those run again to find their matches.
 //! The `regex` crate guarantees linear time in the size of the text for every pattern.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
@@ -24,36 +24,58 @@ pub const DFA_CACHE_BYTES: usize = 8 << 20;
 
 /// Compiles one pack regex with the engine's limits.
 pub fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&ascii_word_boundaries(pattern))
+    RegexBuilder::new(&ascii_classes(pattern))
         .size_limit(MAX_PATTERN_SIZE)
         .dfa_size_limit(DFA_CACHE_BYTES)
         .build()
 }
 
-/// Rewrites `\b` and `\B` as their ASCII forms.
+/// Rewrites `\b`, `\B` and `\d` as their ASCII forms.
 ///
 /// A Unicode word boundary cannot run in the regex crate's DFAs once the text holds
-/// non-ASCII characters, which sends every search to its much slower NFA. Identifiers are
-/// ASCII, so an ASCII boundary is what the packs mean; the rest of a pattern keeps Unicode.
-pub fn ascii_word_boundaries(pattern: &str) -> String {
+/// non-ASCII characters, which sends every search to its much slower NFA; a Unicode digit
+/// class has hundreds of members, which hides the leading digit a fast prefilter could skip
+/// to. Identifiers are ASCII, and full-width digits are folded to ASCII before matching, so
+/// the ASCII forms are what the packs mean; the rest of a pattern keeps Unicode.
+pub fn ascii_classes(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len() + 16);
     let mut characters = pattern.chars().peekable();
+    // Nesting depth of character classes: `\d` becomes `0-9` inside one, `[0-9]` outside.
+    let mut class_depth = 0_usize;
     while let Some(character) = characters.next() {
-        if character == '\\' {
-            match characters.next() {
-                Some(letter @ ('b' | 'B')) => {
+        match character {
+            '\\' => match characters.next() {
+                Some(letter @ ('b' | 'B')) if class_depth == 0 => {
                     out.push_str("(?-u:\\");
                     out.push(letter);
                     out.push(')');
                 }
+                Some('d') if class_depth == 0 => out.push_str("[0-9]"),
+                Some('d') => out.push_str("0-9"),
                 Some(other) => {
                     out.push('\\');
                     out.push(other);
                 }
                 None => out.push('\\'),
+            },
+            '[' => {
+                class_depth += 1;
+                out.push('[');
+                // A `]` right after `[` or `[^` is a literal member, not the end.
+                if characters.peek() == Some(&'^') {
+                    out.push('^');
+                    characters.next();
+                }
+                if characters.peek() == Some(&']') {
+                    out.push(']');
+                    characters.next();
+                }
             }
-        } else {
-            out.push(character);
+            ']' if class_depth > 0 => {
+                class_depth -= 1;
+                out.push(']');
+            }
+            other => out.push(other),
         }
     }
     out
@@ -64,10 +86,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn word_boundaries_become_ascii_and_escapes_survive() {
-        assert_eq!(ascii_word_boundaries(r"\bA\d\B\\b"), r"(?-u:\b)A\d(?-u:\B)\\b");
+    fn boundaries_and_digits_become_ascii_and_escapes_survive() {
+        assert_eq!(ascii_classes(r"\bA\D\B\\b"), r"(?-u:\b)A\D(?-u:\B)\\b");
+        assert_eq!(
+            ascii_classes(r"\d{2}[\d ][^\]\d][]\d]"),
+            r"[0-9]{2}[0-9 ][^\]0-9][]0-9]"
+        );
+        assert_eq!(ascii_classes(r"[a-z&&[^\d]]\d"), r"[a-z&&[^0-9]][0-9]");
         let regex = compile_regex(r"\b\d{4}\b").unwrap();
         assert!(regex.is_match("año 2024 é"));
+        // Digits of other scripts are not identifiers' digits.
+        assert!(!regex.is_match("٢٠٢٤"));
     }
 }
 
@@ -85,8 +114,15 @@ struct CompiledRecognizer {
 struct CompiledPattern {
     recognizer: usize,
     name: String,
-    regex: Regex,
     score: f32,
+}
+
+/// One regex and the patterns that use it: packs often repeat a regex under another
+/// entity (a date, and a date of birth with birth words near it), which is searched once.
+#[derive(Debug)]
+struct DistinctRegex {
+    regex: Regex,
+    patterns: Vec<usize>,
 }
 
 /// All pattern recognizers of a set of packs.
@@ -94,6 +130,7 @@ struct CompiledPattern {
 pub struct PatternSet {
     recognizers: Vec<CompiledRecognizer>,
     patterns: Vec<CompiledPattern>,
+    regexes: Vec<DistinctRegex>,
     prefilter: RegexSet,
 }
 
@@ -103,30 +140,43 @@ impl PatternSet {
         let taxonomy = Taxonomy;
         let mut recognizers = Vec::new();
         let mut patterns = Vec::new();
+        let mut regexes: Vec<DistinctRegex> = Vec::new();
+        let mut regex_index: BTreeMap<String, usize> = BTreeMap::new();
         for loaded in packs {
             for spec in &loaded.pack.recognizers {
                 let index = recognizers.len();
                 recognizers.push(compile_recognizer(&loaded.pack.name, spec, &taxonomy));
                 for (number, pattern) in spec.patterns.iter().enumerate() {
-                    let regex = compile_regex(&pattern.regex).map_err(|error| PackError::Invalid {
-                        file: loaded.source.clone(),
-                        line: loaded.line_of(&pattern.regex),
-                        recognizer: spec.name.clone(),
-                        message: format!("invalid regex: {error}"),
-                    })?;
+                    let distinct = match regex_index.get(&pattern.regex) {
+                        Some(&distinct) => distinct,
+                        None => {
+                            let regex = compile_regex(&pattern.regex).map_err(|error| PackError::Invalid {
+                                file: loaded.source.clone(),
+                                line: loaded.line_of(&pattern.regex),
+                                recognizer: spec.name.clone(),
+                                message: format!("invalid regex: {error}"),
+                            })?;
+                            regexes.push(DistinctRegex {
+                                regex,
+                                patterns: Vec::new(),
+                            });
+                            regex_index.insert(pattern.regex.clone(), regexes.len() - 1);
+                            regexes.len() - 1
+                        }
+                    };
+                    regexes[distinct].patterns.push(patterns.len());
                     patterns.push(CompiledPattern {
                         recognizer: index,
                         name: pattern
                             .name
                             .clone()
                             .unwrap_or_else(|| format!("{}#{number}", spec.name)),
-                        regex,
                         score: pattern.score,
                     });
                 }
             }
         }
-        let prefilter = RegexSetBuilder::new(patterns.iter().map(|pattern| pattern.regex.as_str()))
+        let prefilter = RegexSetBuilder::new(regexes.iter().map(|distinct| distinct.regex.as_str()))
             .size_limit(MAX_PATTERN_SIZE * 64)
             .dfa_size_limit(DFA_CACHE_BYTES * 8)
             .build()
@@ -139,6 +189,7 @@ impl PatternSet {
         Ok(PatternSet {
             recognizers,
             patterns,
+            regexes,
             prefilter,
         })
     }
@@ -157,29 +208,43 @@ impl PatternSet {
     ) -> Vec<Candidate> {
         let haystack = text.normalized();
         let mut candidates = Vec::new();
-        for pattern_index in self.prefilter.matches(haystack).iter() {
-            let pattern = &self.patterns[pattern_index];
-            let recognizer = &self.recognizers[pattern.recognizer];
-            if !recognizer.info.supports_language(request.language) || !wanted(&recognizer.entity_type) {
+        // Context words by span: recognizers sharing a regex see the same spans.
+        let mut windows: HashMap<(usize, usize), Vec<String>> = HashMap::new();
+        for regex_index in self.prefilter.matches(haystack).iter() {
+            let distinct = &self.regexes[regex_index];
+            let users: Vec<&CompiledPattern> = distinct
+                .patterns
+                .iter()
+                .map(|&index| &self.patterns[index])
+                .filter(|pattern| {
+                    let recognizer = &self.recognizers[pattern.recognizer];
+                    recognizer.info.supports_language(request.language) && wanted(&recognizer.entity_type)
+                })
+                .collect();
+            if users.is_empty() {
                 continue;
             }
-            for whole in pattern.regex.find_iter(haystack) {
+            for whole in distinct.regex.find_iter(haystack) {
                 // Only patterns that report a group pay for capture positions, and only
                 // within the match.
-                let span = match recognizer.group {
-                    None => Some((whole.start(), whole.end())),
-                    Some(group) => pattern
-                        .regex
-                        .captures_at(&haystack[..whole.end()], whole.start())
-                        .and_then(|captures| captures.get(group))
-                        .map(|found| (found.start(), found.end())),
-                };
-                let Some((start, end)) = span else { continue };
-                if start == end {
-                    continue;
-                }
-                if let Some(candidate) = recognizer.candidate(text, request, pattern, start, end) {
-                    candidates.push(candidate);
+                let mut captures = None;
+                for pattern in &users {
+                    let recognizer = &self.recognizers[pattern.recognizer];
+                    let span = match recognizer.group {
+                        None => Some((whole.start(), whole.end())),
+                        Some(group) => captures
+                            .get_or_insert_with(|| distinct.regex.captures_at(&haystack[..whole.end()], whole.start()))
+                            .as_ref()
+                            .and_then(|captures| captures.get(group))
+                            .map(|found| (found.start(), found.end())),
+                    };
+                    let Some((start, end)) = span else { continue };
+                    if start == end {
+                        continue;
+                    }
+                    if let Some(candidate) = recognizer.candidate(text, request, pattern, start, end, &mut windows) {
+                        candidates.push(candidate);
+                    }
                 }
             }
         }
@@ -195,6 +260,7 @@ impl CompiledRecognizer {
         pattern: &CompiledPattern,
         byte_start: usize,
         byte_end: usize,
+        windows: &mut HashMap<(usize, usize), Vec<String>>,
     ) -> Option<Candidate> {
         let mut byte_end = byte_end;
         let validator = match self.validator {
@@ -225,7 +291,9 @@ impl CompiledRecognizer {
         let mut score = base_score;
         let mut context_words = Vec::new();
         if !self.context.is_empty() || !self.negative_context.is_empty() {
-            let window_words = text.context_window(start, end, request.context_window);
+            let window_words = windows
+                .entry((start, end))
+                .or_insert_with(|| text.context_window(start, end, request.context_window));
             let window: Vec<&str> = window_words.iter().map(String::as_str).collect();
             context_words = self.context.find_in(&window);
             let contradicting = self.negative_context.find_in(&window);

@@ -31,6 +31,8 @@ const INTERNATIONAL_POSSIBLE_SCORE: f32 = 0.6;
 const OTHER_REGION_SCORE: f32 = 0.4;
 /// Fewest digits in a phone number we report.
 const MIN_DIGITS: usize = 7;
+/// Most digits in a phone number with its country code and an extension.
+const MAX_DIGITS: usize = 18;
 
 /// Regions tried after the language's own, most common first.
 const OTHER_REGIONS: &[Id] = &[
@@ -154,7 +156,20 @@ static ENLARGE_METADATA_CACHE: LazyLock<()> = LazyLock::new(|| {
     let cache = phonenumber::metadata::DATABASE.cache();
     let mut guard = cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     *guard = regex_cache::RegexCache::new(METADATA_REGEX_CACHE);
+    drop(guard);
+    // libphonenumber compiles a region's patterns the first time it checks a number there,
+    // which costs about a millisecond per region: done here, once per process, rather than
+    // inside the first requests. An invalid number makes it compile every number type.
+    for region in OTHER_REGIONS {
+        for sample in WARM_UP_NUMBERS {
+            let _ = phonenumber::parse(Some(*region), sample).map(|number| phonenumber::is_valid(&number));
+        }
+    }
 });
+
+/// Numbers checked in every common region at start: a too-short one, one of the usual
+/// length and a long one, so that each numbering plan's patterns are compiled.
+const WARM_UP_NUMBERS: &[&str] = &["0123456", "912 345 678", "0 1234 567 890"];
 
 /// Validation results by candidate text, so repeated numbers are parsed once; cleared
 /// when it reaches this many entries.
@@ -168,6 +183,7 @@ impl Default for PhoneRecognizer {
         settings.insert("context".into(), CONTEXT.join(", "));
         settings.insert("negative_context".into(), NEGATIVE_CONTEXT.join(", "));
         settings.insert("min_digits".into(), MIN_DIGITS.to_string());
+        settings.insert("max_digits".into(), MAX_DIGITS.to_string());
         PhoneRecognizer {
             info: RecognizerInfo {
                 name: "default/phone".into(),
@@ -190,12 +206,42 @@ impl Default for PhoneRecognizer {
     }
 }
 
+/// Whether a candidate is worth parsing: it has a phone number's count of digits and is
+/// not written as a calendar date ("22/08/2015", "1.2.1990"), which no numbering plan
+/// formats that way.
+fn plausible(candidate: &str) -> bool {
+    let digits = candidate.bytes().filter(u8::is_ascii_digit).count();
+    (MIN_DIGITS..=MAX_DIGITS).contains(&digits) && !date_shaped(candidate)
+}
+
+/// Day, month and year (either order of day and month) split by one repeated `/`, `.` or `-`.
+fn date_shaped(candidate: &str) -> bool {
+    let Some(separator) = candidate.chars().find(|character| matches!(character, '/' | '.' | '-')) else {
+        return false;
+    };
+    let parts: Vec<&str> = candidate.split(separator).collect();
+    let [first, second, year] = parts.as_slice() else {
+        return false;
+    };
+    let number = |part: &str, lengths: std::ops::RangeInclusive<usize>| {
+        (lengths.contains(&part.len()) && part.bytes().all(|byte| byte.is_ascii_digit()))
+            .then(|| part.parse::<u32>().ok())
+            .flatten()
+    };
+    let (Some(first), Some(second), Some(_)) = (number(first, 1..=2), number(second, 1..=2), number(year, 2..=4))
+    else {
+        return false;
+    };
+    let day_month = (1..=31).contains(&first) && (1..=12).contains(&second);
+    let month_day = (1..=12).contains(&first) && (1..=31).contains(&second);
+    day_month || month_day
+}
+
 /// How well a candidate validates: the score, or `None` if it is not a phone number.
 /// Other regions are tried only when `try_other_regions`: such numbers score below the
 /// threshold without context, so they are not worth the parsing otherwise.
 fn validate(candidate: &str, language: &str, try_other_regions: bool) -> Option<f32> {
-    let digits = candidate.bytes().filter(u8::is_ascii_digit).count();
-    if !(MIN_DIGITS..=18).contains(&digits) {
+    if !plausible(candidate) {
         return None;
     }
     let international = candidate.starts_with('+') || candidate.starts_with("00");
@@ -265,6 +311,9 @@ impl Recognizer for PhoneRecognizer {
             let leading = trimmed.len() - trimmed.trim_start_matches([' ', ')']).len();
             let trimmed = &trimmed[leading..];
             let byte_start = found.start() + leading;
+            if !plausible(trimmed) {
+                continue;
+            }
             let start = text.char_index(byte_start);
             let end = text.char_index(byte_start + trimmed.len());
             let window_words = text.context_window(start, end, request.context_window);
@@ -334,6 +383,24 @@ mod tests {
     fn numbers_that_are_not_phones_are_skipped() {
         assert!(found("Order 123456 shipped in 2019.", "en").is_empty());
         assert!(found("+34 000 00 00 00", "es").is_empty());
+        assert!(found("teléfono: ingresó el 22/08/2015 y el 1.2.1990", "es").is_empty());
+    }
+
+    #[test]
+    fn only_calendar_dates_are_date_shaped() {
+        for date in ["22/08/2015", "1.2.1990", "12-31-99", "31/12/2020"] {
+            assert!(date_shaped(date), "{date}");
+        }
+        for other in [
+            "12-34-5678",
+            "91.555.12.12",
+            "612 345 678",
+            "1-800-555-0199",
+            "22/08/2015/1",
+            "2015/08/22",
+        ] {
+            assert!(!date_shaped(other), "{other}");
+        }
     }
 
     #[test]

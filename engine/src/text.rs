@@ -82,49 +82,41 @@ impl<'a> AnalyzedText<'a> {
         let mut words = Vec::with_capacity(window * 2);
 
         // Before: skip the rest of a word the span starts inside, then take whole words.
-        let mut before: Vec<String> = Vec::with_capacity(window);
-        let mut characters = text[..start_byte].char_indices().rev().peekable();
-        let starts_inside_word = text[start_byte..].chars().next().is_some_and(char::is_alphanumeric);
-        if starts_inside_word {
-            while characters
-                .next_if(|(_, character)| character.is_alphanumeric())
-                .is_some()
-            {}
+        let before = &text[..start_byte];
+        let mut cursor = before.len();
+        if text[start_byte..].chars().next().is_some_and(char::is_alphanumeric) {
+            cursor = word_start_before(before, cursor);
         }
-        while before.len() < window {
-            while characters
-                .next_if(|(_, character)| !character.is_alphanumeric())
-                .is_some()
-            {}
-            let mut word: Vec<char> = Vec::new();
-            while let Some((_, character)) = characters.next_if(|(_, character)| character.is_alphanumeric()) {
-                word.push(character);
-            }
-            if word.is_empty() {
+        while words.len() < window {
+            let word_end = before[..cursor]
+                .trim_end_matches(|character: char| !character.is_alphanumeric())
+                .len();
+            cursor = word_start_before(before, word_end);
+            if cursor == word_end {
                 break;
             }
-            word.reverse();
-            before.push(crate::context::fold_word(&word.into_iter().collect::<String>()));
+            words.push(crate::context::fold_word(&before[cursor..word_end]));
         }
-        before.reverse();
-        words.extend(before);
+        words.reverse();
 
         // After: skip the rest of a word the span ends inside, then take whole words.
-        let mut characters = text[end_byte..].chars().peekable();
-        let ends_inside_word = text[..end_byte].chars().next_back().is_some_and(char::is_alphanumeric);
-        if ends_inside_word {
-            while characters.next_if(|character| character.is_alphanumeric()).is_some() {}
+        let after = &text[end_byte..];
+        let mut cursor = 0;
+        if text[..end_byte].chars().next_back().is_some_and(char::is_alphanumeric) {
+            cursor = word_end_after(after, cursor);
         }
-        let mut taken = 0;
-        while taken < window {
-            while characters.next_if(|character| !character.is_alphanumeric()).is_some() {}
-            let word: String =
-                std::iter::from_fn(|| characters.next_if(|character| character.is_alphanumeric())).collect();
-            if word.is_empty() {
+        for _ in 0..window {
+            let rest = &after[cursor..];
+            let word_start = cursor
+                + (rest.len()
+                    - rest
+                        .trim_start_matches(|character: char| !character.is_alphanumeric())
+                        .len());
+            cursor = word_end_after(after, word_start);
+            if cursor == word_start {
                 break;
             }
-            words.push(crate::context::fold_word(&word));
-            taken += 1;
+            words.push(crate::context::fold_word(&after[word_start..cursor]));
         }
         words
     }
@@ -191,6 +183,17 @@ impl<'a> AnalyzedText<'a> {
     pub fn original_slice(&self, start: usize, end: usize) -> &'a str {
         &self.original[self.original_byte(start)..self.original_byte(end)]
     }
+}
+
+/// The byte offset where the run of alphanumeric characters ending at `end` begins.
+fn word_start_before(text: &str, end: usize) -> usize {
+    text[..end].trim_end_matches(char::is_alphanumeric).len()
+}
+
+/// The byte offset where the run of alphanumeric characters starting at `start` ends.
+fn word_end_after(text: &str, start: usize) -> usize {
+    let rest = &text[start..];
+    start + (rest.len() - rest.trim_start_matches(char::is_alphanumeric).len())
 }
 
 #[cfg(test)]
