@@ -234,6 +234,14 @@ pub static ENTITIES: &[EntityInfo] = &[
         "A passport number."
     ),
     entity!(
+        "NATIONAL_ID",
+        Government,
+        ANY,
+        0.6,
+        ["GOVERNMENT_ID", "TAX_ID", "NATIONAL_ID_NUMBER", "ID_NUMBER"],
+        "A government-issued personal or tax identifier without a more specific type here."
+    ),
+    entity!(
         "UK_NHS",
         Medical,
         EN,

@@ -1,4 +1,25 @@
-//! Transformer NER for Obscura, run with candle; it plugs into the engine as a recognizer.
+//! Transformer NER for Obscura, run with candle; a loaded model plugs into the engine as a
+//! recognizer.
 //!
-//! The crate is part of the workspace so that its dependency direction (`models` -> `engine`)
-//! is fixed from the start; it holds no model code yet.
+//! - `registry`: model directories and their `obscura-model.json` entries;
+//! - `onnx` and `rampart`: converting the default model from its ONNX release;
+//! - `ner`: loading a model and running it over texts of any length;
+//! - `decode`: from token probabilities to spans;
+//! - `recognizer`: the engine's view of a model.
+
+pub mod decode;
+pub mod ner;
+pub mod onnx;
+pub mod rampart;
+pub mod recognizer;
+pub mod registry;
+
+pub use ner::{ModelError, NerModel};
+pub use recognizer::NerRecognizer;
+
+/// Sizes the thread pool that NER inference runs on; 0 means one thread per core. Only the
+/// first call has an effect, as the pool lives for the whole process.
+pub fn set_threads(threads: usize) {
+    // An error means the pool already exists, which is the documented no-op.
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+}

@@ -1,0 +1,99 @@
+//! A loaded model as one of the engine's recognizers.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use obscura_engine::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
+use obscura_engine::taxonomy::Taxonomy;
+use obscura_engine::text::AnalyzedText;
+
+use crate::ner::NerModel;
+
+/// Runs a [`NerModel`] over the text and reports its spans as candidates, with the
+/// taxonomy types and thresholds of the model's registry entry.
+#[derive(Debug)]
+pub struct NerRecognizer {
+    model: Arc<NerModel>,
+    info: RecognizerInfo,
+    /// Taxonomy type by model label (and by group entity).
+    entities: BTreeMap<String, String>,
+}
+
+impl NerRecognizer {
+    pub fn new(model: Arc<NerModel>) -> NerRecognizer {
+        let entry = &model.installed().entry;
+        let taxonomy = Taxonomy;
+        let mut entities: BTreeMap<String, String> = entry
+            .labels
+            .iter()
+            .map(|(label, entity)| (label.clone(), taxonomy.canonical_name(entity)))
+            .collect();
+        for group in &entry.groups {
+            entities.insert(group.entity.clone(), taxonomy.canonical_name(&group.entity));
+        }
+        let mut reported: Vec<String> = entities.values().cloned().collect();
+        reported.sort();
+        reported.dedup();
+        let mut settings = BTreeMap::new();
+        settings.insert("architecture".into(), entry.architecture.clone());
+        settings.insert("window_tokens".into(), entry.window_tokens.to_string());
+        settings.insert("window_overlap".into(), entry.window_overlap.to_string());
+        settings.insert("aggregation".into(), entry.aggregation.clone());
+        settings.insert("default_threshold".into(), entry.default_threshold.to_string());
+        settings.insert("license".into(), entry.license.clone());
+        let info = RecognizerInfo {
+            name: format!("ner/{}", entry.id),
+            kind: "ner",
+            entities: reported,
+            languages: entry.languages.clone(),
+            description: entry.description.clone(),
+            settings,
+        };
+        NerRecognizer { model, info, entities }
+    }
+
+    pub fn model(&self) -> &NerModel {
+        &self.model
+    }
+}
+
+impl Recognizer for NerRecognizer {
+    fn info(&self) -> &RecognizerInfo {
+        &self.info
+    }
+
+    fn recognize(&self, text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+        let spans = match self.model.predict(&[text.normalized()]) {
+            Ok(mut spans) => spans.pop().unwrap_or_default(),
+            Err(error) => {
+                // Inference fails only on internal faults (a shape the model cannot take);
+                // the other recognizers' findings still stand, and the fault is logged.
+                tracing::error!(recognizer = %self.info.name, error = %error, "NER inference failed");
+                return Vec::new();
+            }
+        };
+        let entry = &self.model.installed().entry;
+        spans
+            .into_iter()
+            .filter_map(|span| {
+                let entity = self.entities.get(&span.label)?.clone();
+                let threshold = entry
+                    .thresholds
+                    .get(&entity)
+                    .copied()
+                    .unwrap_or(entry.default_threshold);
+                (span.score >= threshold && span.start < span.end).then(|| Candidate {
+                    entity_type: entity,
+                    start: span.start,
+                    end: span.end,
+                    score: span.score,
+                    recognizer: self.info.name.clone(),
+                    pattern: Some(span.label),
+                    validator: None,
+                    context_words: Vec::new(),
+                    base_score: span.score,
+                })
+            })
+            .collect()
+    }
+}
