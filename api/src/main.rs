@@ -89,6 +89,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Eval(args) => {
             tokio::task::spawn_blocking(move || obscura_api::commands::run_eval(&args, &config)).await?
         }
+        Command::Models(command) => {
+            tokio::task::spawn_blocking(move || obscura_api::commands::run_models(command, &config)).await?
+        }
         Command::Openapi => Ok(()),
     }
 }

@@ -24,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
-use crate::routes::{detection, docs, health, jobs, service};
+use crate::routes::{detection, docs, health, jobs, models, service};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -73,6 +73,7 @@ fn documented_routes(
         .routes(routes!(detection::list_recognizers))
         .routes(routes!(detection::list_pattern_packs))
         .routes(routes!(detection::list_profiles))
+        .routes(routes!(models::list_models))
         .routes(routes!(jobs::create_diagnostic_job))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job));

@@ -4,4 +4,5 @@ pub mod detection;
 pub mod docs;
 pub mod health;
 pub mod jobs;
+pub mod models;
 pub mod service;

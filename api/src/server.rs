@@ -122,7 +122,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let blobs = BlobStore::from_config(&config.storage)
         .await
         .context("opening blob storage")?;
-    let catalog = Arc::new(crate::commands::load_catalog(&config)?);
+    let (catalog, ner) = crate::commands::load_catalog(&config)?;
+    let catalog = Arc::new(catalog);
     let address = config.bind_address()?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
@@ -143,6 +144,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         database,
         blobs,
         catalog,
+        ner: Arc::new(ner),
         metrics: Arc::new(Metrics::new()),
         key_cache: Arc::new(KeyCache::default()),
         in_process_workers: workers.len(),

@@ -17,6 +17,8 @@ pub struct AppState {
     pub blobs: BlobStore,
     /// Pattern packs, profiles and their detectors.
     pub catalog: Arc<obscura_engine::catalog::Catalog>,
+    /// The configured NER model, or why it is not loaded.
+    pub ner: Arc<crate::ner::NerState>,
     pub metrics: Arc<Metrics>,
     pub key_cache: SharedKeyCache,
     /// Workers running inside this process (0 for a stateless API).

@@ -97,6 +97,10 @@ pub struct ModelsConfig {
     pub dir: PathBuf,
     /// A directory of extra pattern packs (YAML or JSON); empty means the built-in ones only.
     pub packs_dir: PathBuf,
+    /// The NER model profiles with the `ner` engine use, by id in `dir`; empty turns NER off.
+    pub ner: String,
+    /// Threads for NER inference; 0 means one per core.
+    pub threads: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

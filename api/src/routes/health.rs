@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::metrics::ComponentLabels;
+use crate::ner::NerState;
 use crate::problem::error_chain;
 use crate::state::AppState;
 
@@ -129,12 +130,7 @@ pub async fn get_health(State(state): State<AppState>) -> impl IntoResponse {
             backend: None,
             detail: Some("no OCR engine is configured".to_owned()),
         },
-        ner: ComponentHealth {
-            status: ComponentStatus::Disabled,
-            latency_ms: None,
-            backend: None,
-            detail: Some("no NER model is loaded".to_owned()),
-        },
+        ner: ner_health(&state.ner),
     };
     let mut down = Vec::new();
     for (name, component) in [
@@ -205,5 +201,25 @@ where
                 detail: Some("the check failed; the server log has the cause".to_owned()),
             }
         }
+    }
+}
+
+fn ner_health(ner: &NerState) -> ComponentHealth {
+    let (status, detail) = match ner {
+        NerState::Disabled => (ComponentStatus::Disabled, "models.ner is empty".to_owned()),
+        NerState::Ready { recognizer, load_ms } => {
+            let entry = &recognizer.model().installed().entry;
+            (
+                ComponentStatus::Up,
+                format!("model {} ({}), loaded in {load_ms} ms", entry.id, entry.architecture),
+            )
+        }
+        NerState::Unavailable { reason, .. } => (ComponentStatus::Down, reason.clone()),
+    };
+    ComponentHealth {
+        status,
+        latency_ms: None,
+        backend: Some("candle-cpu".to_owned()),
+        detail: Some(detail),
     }
 }

@@ -8,6 +8,7 @@ mod auth;
 mod binary;
 mod detection;
 mod jobs;
+mod ner;
 mod outages;
 mod service;
 mod storage;

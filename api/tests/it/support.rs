@@ -121,6 +121,12 @@ impl TestSetup {
             ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
             ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), bootstrap.clone()),
             ("OBSCURA__DATABASE__MAX_CONNECTIONS".to_owned(), "5".to_owned()),
+            (
+                "OBSCURA__MODELS__DIR".to_owned(),
+                required_env("OBSCURA_TEST_MODELS_DIR"),
+            ),
+            // Most tests do not need NER; those that do turn it on with `with_ner`.
+            ("OBSCURA__MODELS__NER".to_owned(), String::new()),
         ];
         if mode == Mode::Distributed {
             vars.push(("OBSCURA__DATABASE__URL".to_owned(), fresh_postgres_database().await));
@@ -139,6 +145,11 @@ impl TestSetup {
         self.vars.retain(|(existing, _)| existing != name);
         self.vars.push((name.to_owned(), value.to_owned()));
         self
+    }
+
+    /// Runs the default NER model, installed by the test command.
+    pub fn with_ner(&mut self) -> &mut TestSetup {
+        self.set("OBSCURA__MODELS__NER", "rampart")
     }
 
     /// Removes one variable.
