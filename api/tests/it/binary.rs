@@ -40,6 +40,12 @@ fn bare_command(directory: &std::path::Path) -> Command {
 #[tokio::test]
 async fn serve_starts_with_no_configuration_in_an_empty_directory() {
     let directory = tempfile::tempdir().unwrap();
+    // The default model where `scripts/run` installs it: ./models.
+    std::os::unix::fs::symlink(
+        crate::support::required_env("OBSCURA_TEST_MODELS_DIR"),
+        directory.path().join("models"),
+    )
+    .unwrap();
     let port = free_port();
     let child = KillOnDrop(Some(
         bare_command(directory.path())
@@ -64,6 +70,7 @@ async fn serve_starts_with_no_configuration_in_an_empty_directory() {
     assert_eq!(health["status"], "ok", "{health}");
     assert_eq!(health["components"]["database"]["backend"], "sqlite");
     assert_eq!(health["components"]["storage"]["backend"], "local");
+    assert_eq!(health["components"]["ner"]["status"], "up", "{health}");
 
     let data = directory.path().join("data");
     assert!(data.join("obscura.db").is_file());

@@ -60,6 +60,10 @@ async fn api_and_two_workers_run_each_job_exactly_once() {
         ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
         ("OBSCURA__LOG__FORMAT".to_owned(), "json".to_owned()),
         ("OBSCURA__LOG__FILTER".to_owned(), "warn".to_owned()),
+        (
+            "OBSCURA__MODELS__DIR".to_owned(),
+            crate::support::required_env("OBSCURA_TEST_MODELS_DIR"),
+        ),
     ];
     vars.extend(S3Settings::from_env().config_vars(&format!("topology-{}", Uuid::new_v4().simple())));
     let data_dir = tempfile::tempdir().unwrap();
