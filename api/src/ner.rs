@@ -32,9 +32,9 @@ impl NerState {
     }
 }
 
-/// Loads the model `models.ner` names from `models.dir`, and sizes the inference threads.
+/// Loads the model `models.ner` names from `models.dir`. The inference threads are sized
+/// by `main` before any thread starts.
 pub fn load_ner(config: &Config) -> NerState {
-    obscura_models::set_threads(config.models.threads);
     let id = config.models.ner.trim();
     if id.is_empty() {
         return NerState::Disabled;

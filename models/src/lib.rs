@@ -3,10 +3,12 @@
 //!
 //! - `registry`: model directories and their `obscura-model.json` entries;
 //! - `onnx` and `rampart`: converting the default model from its ONNX release;
+//! - `bert`: the BERT encoder, tuned for inference;
 //! - `ner`: loading a model and running it over texts of any length;
 //! - `decode`: from token probabilities to spans;
 //! - `recognizer`: the engine's view of a model.
 
+pub mod bert;
 pub mod decode;
 pub mod ner;
 pub mod onnx;

@@ -9,15 +9,17 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Module, VarBuilder};
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::bert::Config as BertConfig;
 use obscura_engine::error_kind::{ErrorClass, ErrorKind};
 use tokenizers::Tokenizer;
 
+use crate::bert::BertEncoder;
 use crate::decode::{Aggregation, LabeledSpan, TokenPrediction, decode};
 use crate::registry::{InstalledModel, RegistryError, read_model};
 
-/// Windows run through the encoder at once.
-pub const BATCH_WINDOWS: usize = 8;
+/// Tokens run through the encoder at once: several short windows, or a few long ones.
+/// Attention holds `heads x length^2` scores per window, so long windows batch less.
+pub const BATCH_TOKENS: usize = 1024;
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +70,7 @@ impl ErrorClass for ModelError {
 
 /// The encoders a model directory can hold.
 enum Encoder {
-    Bert(BertModel),
+    Bert(BertEncoder),
 }
 
 /// A loaded token-classification model.
@@ -85,6 +87,8 @@ pub struct NerModel {
     open_ids: Vec<u32>,
     close_ids: Vec<u32>,
     pad_id: u32,
+    /// The longest sequence the position embeddings allow.
+    max_window_tokens: usize,
 }
 
 impl std::fmt::Debug for NerModel {
@@ -139,6 +143,10 @@ impl NerModel {
         let tensors = candle_core::safetensors::load(dir.join("model.safetensors"), &device)
             .map_err(|error| weights_error(error.to_string()))?;
         let architecture = config["architectures"][0].as_str().unwrap_or_default().to_owned();
+        let max_window_tokens = config["max_position_embeddings"]
+            .as_u64()
+            .and_then(|value| usize::try_from(value).ok())
+            .unwrap_or(512);
         let (encoder, hidden_size, expected) = match (installed.entry.architecture.as_str(), architecture.as_str()) {
             ("bert", "BertForTokenClassification") => {
                 let bert_config: BertConfig =
@@ -152,7 +160,7 @@ impl NerModel {
                 // Choosing the prefix here keeps candle's own fallback from hiding which
                 // tensor is missing behind an error about another prefix.
                 let vb = if prefixed { vb.pp("bert") } else { vb };
-                let model = BertModel::load(vb, &bert_config).map_err(|error| weights_error(error.to_string()))?;
+                let model = BertEncoder::load(&vb, &bert_config).map_err(|error| weights_error(error.to_string()))?;
                 (Encoder::Bert(model), bert_config.hidden_size, expected)
             }
             (declared, found) => {
@@ -211,6 +219,7 @@ impl NerModel {
             open_ids,
             close_ids,
             pad_id,
+            max_window_tokens,
         })
     }
 
@@ -238,11 +247,30 @@ impl NerModel {
     /// The spans in each of `texts`, with code-point offsets and the model's labels.
     pub fn predict(&self, texts: &[&str]) -> Result<Vec<Vec<LabeledSpan>>, ModelError> {
         let entry = &self.installed.entry;
-        let content = entry
-            .window_tokens
+        self.predict_windowed(texts, entry.window_tokens, entry.window_overlap)
+    }
+
+    /// Tokens in `text`, without the special tokens.
+    pub fn count_tokens(&self, text: &str) -> Result<usize, ModelError> {
+        self.tokenizer
+            .encode_char_offsets(text, false)
+            .map(|encoding| encoding.get_ids().len())
+            .map_err(|error| self.inference_error(error.to_string()))
+    }
+
+    /// [`NerModel::predict`] with windows of `window_tokens` tokens (special tokens
+    /// included, at most the model's maximum) sharing `window_overlap` tokens.
+    pub fn predict_windowed(
+        &self,
+        texts: &[&str],
+        window_tokens: usize,
+        window_overlap: usize,
+    ) -> Result<Vec<Vec<LabeledSpan>>, ModelError> {
+        let content = window_tokens
+            .min(self.max_window_tokens)
             .saturating_sub(self.open_ids.len() + self.close_ids.len())
             .max(1);
-        let step = content.saturating_sub(entry.window_overlap).max(1);
+        let step = content.saturating_sub(window_overlap).max(1);
 
         struct Window {
             text: usize,
@@ -283,7 +311,9 @@ impl NerModel {
             .iter()
             .map(|encoding| vec![0; encoding.get_ids().len()])
             .collect();
-        for batch in windows.chunks(BATCH_WINDOWS) {
+        let window_length = content + self.open_ids.len() + self.close_ids.len();
+        let batch_windows = (BATCH_TOKENS / window_length).max(1);
+        for batch in windows.chunks(batch_windows) {
             let inputs: Vec<Vec<u32>> = batch
                 .iter()
                 .map(|window| {
@@ -360,9 +390,9 @@ impl NerModel {
             let shape = (inputs.len(), longest);
             let ids = Tensor::from_vec(ids, shape, &self.device)?;
             let mask = Tensor::from_vec(mask, shape, &self.device)?;
-            let types = ids.zeros_like()?;
+            let padded = inputs.iter().any(|input| input.len() < longest);
             let hidden = match &self.encoder {
-                Encoder::Bert(model) => model.forward(&ids, &types, Some(&mask))?,
+                Encoder::Bert(model) => model.forward(&ids, padded.then_some(&mask))?,
             };
             self.classifier.forward(&hidden)?.to_vec3::<f32>()
         };

@@ -252,7 +252,7 @@ pub fn entry() -> ModelEntry {
                 entity: "PERSON".into(),
                 labels: strings(&["GIVEN_NAME", "SURNAME"]),
                 requires: strings(&["GIVEN_NAME", "SURNAME"]),
-                separators: " ".into(),
+                separators: " \n".into(),
             },
             SpanGroup {
                 entity: "ADDRESS".into(),
@@ -265,7 +265,8 @@ pub fn entry() -> ModelEntry {
                     "ZIP_CODE",
                 ]),
                 requires: strings(&["STREET_NAME"]),
-                separators: " ,".into(),
+                // Address lines are split by commas, line breaks and the dot of "Apt.".
+                separators: " ,.\n\r\t".into(),
             },
         ],
         // The model finds most in windows of about 480 characters.
