@@ -6,8 +6,10 @@
 //! 1. A detection lying entirely inside a kept one is dropped: the outer span already covers
 //!    it, so an email inside a URL is anonymized with the URL.
 //! 2. Otherwise detections are taken in priority order, each kept unless it overlaps one
-//!    already kept. Priority: deny-list entries, then validated matches, then the higher
-//!    score, then the longer span, then the earlier start, then the entity name.
+//!    already kept. Priority: deny-list entries, then validated matches, then matches with
+//!    supporting context words (an explicit "NHC:" before a number outweighs a model's
+//!    guess at another type), then the higher score, then the longer span, then the
+//!    earlier start, then the entity name.
 //!
 //! The order is total, so the result never depends on the recognizers' order.
 
@@ -354,6 +356,12 @@ fn priority(left: &Ranked, right: &Ranked) -> Ordering {
         .denied
         .cmp(&left.denied)
         .then_with(|| right.candidate.is_validated().cmp(&left.candidate.is_validated()))
+        .then_with(|| {
+            right
+                .candidate
+                .has_supporting_context()
+                .cmp(&left.candidate.has_supporting_context())
+        })
         .then_with(|| right.candidate.score.total_cmp(&left.candidate.score))
         .then_with(|| right.candidate.len().cmp(&left.candidate.len()))
         .then_with(|| left.candidate.start.cmp(&right.candidate.start))
@@ -527,6 +535,66 @@ mod tests {
 
     fn has(found: &[(String, String)], entity: &str, value: &str) -> bool {
         found.iter().any(|(kind, text)| kind == entity && text == value)
+    }
+
+    /// A model-like recognizer, sure that every run of seven digits is a national id.
+    #[derive(Debug)]
+    struct SureGuesser(RecognizerInfo);
+
+    impl Recognizer for SureGuesser {
+        fn info(&self) -> &RecognizerInfo {
+            &self.0
+        }
+
+        fn recognize(&self, text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+            let characters: Vec<char> = text.normalized().chars().collect();
+            (0..characters.len().saturating_sub(6))
+                .filter(|&start| characters[start..start + 7].iter().all(char::is_ascii_digit))
+                .map(|start| Candidate {
+                    entity_type: "NATIONAL_ID".into(),
+                    start,
+                    end: start + 7,
+                    score: 0.99,
+                    recognizer: "ner/guesser".into(),
+                    pattern: None,
+                    validator: None,
+                    context_words: Vec::new(),
+                    base_score: 0.99,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn context_words_outweigh_a_confident_guess_at_another_type() {
+        let guesser = SureGuesser(RecognizerInfo {
+            name: "ner/guesser".into(),
+            kind: "ner",
+            entities: vec!["NATIONAL_ID".into()],
+            languages: vec!["any".into()],
+            description: String::new(),
+            settings: BTreeMap::new(),
+        });
+        let detector = Detector::new(&crate::pack::builtin_packs().unwrap(), vec![Arc::new(guesser)]).unwrap();
+        let options = DetectOptions {
+            language: Some("es".into()),
+            ..DetectOptions::default()
+        };
+        let text = "Paciente: Ana.\nNHC: 2569870.\nOtro: 2569871.";
+        let found: Vec<(String, String)> = detector
+            .detect(text, &options)
+            .unwrap()
+            .into_iter()
+            .map(|detection| {
+                (
+                    detection.entity_type,
+                    text[detection.byte_start..detection.byte_end].to_owned(),
+                )
+            })
+            .collect();
+        assert!(has(&found, "MEDICAL_RECORD_NUMBER", "2569870"), "{found:?}");
+        // Without a context word the model's guess stands.
+        assert!(has(&found, "NATIONAL_ID", "2569871"), "{found:?}");
     }
 
     #[test]

@@ -242,7 +242,18 @@ impl PatternSet {
                     if start == end {
                         continue;
                     }
-                    if let Some(candidate) = recognizer.candidate(text, request, pattern, start, end, &mut windows) {
+                    if let Some(mut candidate) = recognizer.candidate(text, request, pattern, start, end, &mut windows)
+                    {
+                        if recognizer.group.is_some() {
+                            // The rest of the match is a label the pattern required ("NHC:",
+                            // "años"): context as explicit as any context word.
+                            let label = format!("{} {}", &haystack[whole.start()..start], &haystack[end..whole.end()]);
+                            for (_, _, word) in crate::context::words(&label) {
+                                if !candidate.context_words.contains(&word) {
+                                    candidate.context_words.push(word);
+                                }
+                            }
+                        }
                         candidates.push(candidate);
                     }
                 }

@@ -72,6 +72,12 @@ impl Candidate {
         self.validator.as_ref().is_some_and(|outcome| outcome.passed)
     }
 
+    /// True when context words near the candidate support it (contradicting words are
+    /// recorded with a leading `-`).
+    pub fn has_supporting_context(&self) -> bool {
+        self.context_words.iter().any(|word| !word.starts_with('-'))
+    }
+
     pub fn len(&self) -> usize {
         self.end - self.start
     }

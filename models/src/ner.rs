@@ -550,6 +550,7 @@ mod tests {
             attribution: "tests".into(),
             source: "random".into(),
             labels: BTreeMap::from([("NAME".to_owned(), "PERSON".to_owned())]),
+            skip_labels: Vec::new(),
             thresholds: BTreeMap::new(),
             default_threshold: 0.0,
             groups: Vec::new(),

@@ -75,6 +75,7 @@ impl Recognizer for NerRecognizer {
         let entry = &self.model.installed().entry;
         spans
             .into_iter()
+            .filter(|span| !entry.skip_labels.contains(&span.label))
             .filter_map(|span| {
                 let entity = self.entities.get(&span.label)?.clone();
                 let threshold = entry

@@ -32,6 +32,9 @@ pub struct ModelEntry {
     pub source: String,
     /// The model's own entity types (without B-/I-) and the taxonomy type each becomes.
     pub labels: BTreeMap<String, String>,
+    /// Model labels never reported, because other recognizers find those types better.
+    #[serde(default)]
+    pub skip_labels: Vec<String>,
     /// Least score per taxonomy type; types not listed use `default_threshold`.
     #[serde(default)]
     pub thresholds: BTreeMap<String, f32>,
