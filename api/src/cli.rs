@@ -62,6 +62,8 @@ pub enum ModelsCommand {
         #[command(flatten)]
         dir: ModelsDirArgs,
     },
+    /// Fine-tune a token-classification model on labelled JSONL spans.
+    Train(TrainArgs),
     /// Remove an installed model.
     Remove {
         id: String,
@@ -77,15 +79,60 @@ pub enum ModelsCommand {
 }
 
 #[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The model directory to start from (for example models/rampart).
+    #[arg(long, value_name = "DIR")]
+    pub base: PathBuf,
+    /// Training data in the JSONL span format; repeat for several files.
+    #[arg(long, value_name = "FILE.jsonl", required = true)]
+    pub train: Vec<PathBuf>,
+    /// Dev data, scored after every epoch for early stopping.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub dev: PathBuf,
+    /// Dataset label -> entity types (YAML, as for `obscura eval`); repeat for the maps of
+    /// several datasets.
+    #[arg(long, value_name = "MAP", required = true)]
+    pub label_map: Vec<PathBuf>,
+    /// The fine-tuned model directory; its name is the model's id.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 4)]
+    pub epochs: usize,
+    /// Windows per optimizer step.
+    #[arg(long, default_value_t = 8)]
+    pub batch: usize,
+    /// Tokens per training window, special tokens included.
+    #[arg(long, default_value_t = 128)]
+    pub window: usize,
+    #[arg(long, default_value_t = 5e-5)]
+    pub learning_rate: f64,
+    /// Epochs without a better dev F1 before stopping.
+    #[arg(long, default_value_t = 2)]
+    pub patience: usize,
+    /// Train on the first N documents only.
+    #[arg(long, value_name = "N")]
+    pub max_documents: Option<usize>,
+    /// Continue from the checkpoint in --out.
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long, default_value_t = 17)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct ModelsDirArgs {
     /// Where models are installed (OBSCURA__MODELS__DIR).
     #[arg(long, value_name = "DIR")]
     pub models_dir: Option<PathBuf>,
 }
 
+/// `train` names its directories itself.
+static NO_MODELS_DIR: ModelsDirArgs = ModelsDirArgs { models_dir: None };
+
 impl ModelsCommand {
     fn models_dir(&self) -> &ModelsDirArgs {
         match self {
+            ModelsCommand::Train(_) => &NO_MODELS_DIR,
             ModelsCommand::List(dir)
             | ModelsCommand::Install { dir, .. }
             | ModelsCommand::Remove { dir, .. }

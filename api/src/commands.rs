@@ -11,6 +11,7 @@ use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
 use obscura_engine::taxonomy::Taxonomy;
 use obscura_models::rampart::{self, WeightPrecision};
 use obscura_models::registry;
+use obscura_models::train::{TrainEvent, TrainOptions, train};
 use obscura_platform::config::Config;
 
 use crate::cli::{DetectArgs, EvalArgs, ModelsCommand};
@@ -188,6 +189,7 @@ pub fn run_models(command: ModelsCommand, config: &Config) -> anyhow::Result<()>
             );
             Ok(())
         }
+        ModelsCommand::Train(args) => run_train(args),
         ModelsCommand::Remove { id, .. } => {
             registry::remove_model(models_dir, &id)?;
             println!("removed {id}");
@@ -204,4 +206,69 @@ pub fn run_models(command: ModelsCommand, config: &Config) -> anyhow::Result<()>
             Ok(())
         }
     }
+}
+
+/// `obscura models train`.
+fn run_train(args: crate::cli::TrainArgs) -> anyhow::Result<()> {
+    let mut options = TrainOptions::new(args.base, args.train, args.dev, args.label_map, args.out.clone());
+    options.epochs = args.epochs;
+    options.batch_windows = args.batch;
+    options.window_tokens = args.window;
+    options.learning_rate = args.learning_rate;
+    options.patience = args.patience;
+    options.max_documents = args.max_documents;
+    options.seed = args.seed;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("epoch {prefix} [{bar:40}] {pos}/{len} steps, loss {msg}, {eta} left")
+            .map_err(|error| anyhow::anyhow!("{error}"))?,
+    );
+    let mut steps_per_epoch = 0;
+    // Lines go above the bar on a terminal, and to standard error otherwise.
+    let say = |line: String| {
+        if bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
+    let reports = train(&options, args.resume, &mut |event| match event {
+        TrainEvent::Started {
+            windows,
+            steps_per_epoch: steps,
+            labels,
+        } => {
+            steps_per_epoch = steps;
+            say(format!(
+                "{windows} training windows, {steps} steps per epoch, {labels} labels"
+            ));
+        }
+        TrainEvent::Step { epoch, step, loss } => {
+            if step == 1 {
+                bar.reset();
+                bar.set_length(steps_per_epoch as u64);
+                bar.set_prefix(epoch.to_string());
+            }
+            bar.set_position(step as u64);
+            bar.set_message(format!("{loss:.4}"));
+        }
+        TrainEvent::Epoch(report) => say(format!(
+            "epoch {}: train loss {:.4}, dev P {:.3} R {:.3} F1 {:.3}{} ({:.0} s)",
+            report.epoch,
+            report.train_loss,
+            report.dev_precision,
+            report.dev_recall,
+            report.dev_f1,
+            if report.best { ", best so far" } else { "" },
+            report.seconds
+        )),
+    })?;
+    bar.finish_and_clear();
+    let best = reports.iter().rev().find(|report| report.best);
+    println!(
+        "wrote {} (best dev F1 {:.3}); install it by copying the directory into models.dir",
+        args.out.display(),
+        best.map_or(0.0, |report| report.dev_f1)
+    );
+    Ok(())
 }

@@ -56,7 +56,8 @@ pub enum LabelTarget {
 }
 
 impl LabelTarget {
-    fn types(&self) -> Vec<String> {
+    /// Our canonical types that count as the label; empty when it is not scored.
+    pub fn types(&self) -> Vec<String> {
         match self {
             LabelTarget::Ignored(()) => Vec::new(),
             LabelTarget::One(name) => vec![Taxonomy.canonical_name(name)],

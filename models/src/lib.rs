@@ -6,7 +6,8 @@
 //! - `bert`: the BERT encoder, tuned for inference;
 //! - `ner`: loading a model and running it over texts of any length;
 //! - `decode`: from token probabilities to spans;
-//! - `recognizer`: the engine's view of a model.
+//! - `recognizer`: the engine's view of a model;
+//! - `train`: fine-tuning on labelled spans.
 
 pub mod bert;
 pub mod decode;
@@ -15,6 +16,7 @@ pub mod onnx;
 pub mod rampart;
 pub mod recognizer;
 pub mod registry;
+pub mod train;
 
 pub use ner::{ModelError, NerModel};
 pub use recognizer::NerRecognizer;

@@ -493,7 +493,7 @@ fn bert_tensor_names(config: &BertConfig, prefixed: bool) -> BTreeSet<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::registry::{ENTRY_FILE, ModelEntry};
     use std::collections::BTreeMap;
@@ -503,7 +503,7 @@ mod tests {
     ];
 
     /// A BERT token classifier with random weights: 1 layer, 8 hidden units, 3 labels.
-    fn tiny_model(
+    pub(crate) fn tiny_model(
         dir: &Path,
         edit: impl FnOnce(&mut serde_json::Value, &mut HashMap<String, Tensor>, &mut ModelEntry),
     ) {
