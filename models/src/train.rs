@@ -88,6 +88,30 @@ impl TrainOptions {
     }
 }
 
+/// The id of the Spanish-and-English model fine-tuned from the default one.
+pub const ES_EN_MODEL_ID: &str = "obscura-es-en";
+
+/// The recipe of `obscura-es-en`: Rampart fine-tuned on the MEDDOCAN and Spanish ECHR train
+/// splits, stopping early on MEDDOCAN dev. `datasets` is the repository's `datasets/`.
+pub fn es_en_recipe(datasets: &Path, base: PathBuf, out: PathBuf) -> TrainOptions {
+    let mut options = TrainOptions::new(
+        base,
+        vec![
+            datasets.join("meddocan/train.jsonl"),
+            datasets.join("echr-es/train.jsonl"),
+        ],
+        datasets.join("meddocan/dev.jsonl"),
+        vec![
+            datasets.join("label-maps/meddocan.yaml"),
+            datasets.join("label-maps/echr-es.yaml"),
+        ],
+        out,
+    );
+    options.epochs = 4;
+    options.learning_rate = 1e-4;
+    options
+}
+
 /// Why fine-tuning stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -257,8 +281,8 @@ pub fn train(
         for (name, tensor) in tensors {
             let tensor = tensor.to_dtype(DType::F32)?;
             let tensor = match (name.as_str(), previous.is_none()) {
-                ("classifier.weight", true) => grow_rows(&tensor, labels.len(), 0.02)?,
-                ("classifier.bias", true) => grow_rows(&tensor, labels.len(), 0.0)?,
+                ("classifier.weight", true) => grow_rows(&tensor, labels.len(), 0.02, options.seed)?,
+                ("classifier.bias", true) => grow_rows(&tensor, labels.len(), 0.0, options.seed)?,
                 _ => tensor,
             };
             data.insert(name, Var::from_tensor(&tensor)?);
@@ -551,19 +575,28 @@ fn class_weights(windows: &[Window], n_labels: usize) -> Vec<f32> {
         .collect()
 }
 
-/// `tensor` with rows added up to `rows`, random with standard deviation `scale` (or zero).
-fn grow_rows(tensor: &Tensor, rows: usize, scale: f64) -> Result<Tensor, TrainError> {
+/// `tensor` with rows added up to `rows`, drawn from a normal distribution with standard
+/// deviation `scale` (zero when `scale` is 0) by a generator seeded with `seed`, so that a
+/// training run can be repeated exactly.
+fn grow_rows(tensor: &Tensor, rows: usize, scale: f64, seed: u64) -> Result<Tensor, TrainError> {
     let existing = tensor.dim(0)?;
     if rows <= existing {
         return Ok(tensor.clone());
     }
     let mut shape = tensor.dims().to_vec();
     shape[0] = rows - existing;
-    let added = if scale > 0.0 {
-        Tensor::randn(0_f32, scale as f32, shape, tensor.device())?
-    } else {
-        Tensor::zeros(shape, DType::F32, tensor.device())?
-    };
+    let count: usize = shape.iter().product();
+    let mut random = Random(seed.max(1));
+    let values: Vec<f32> = (0..count)
+        .map(|_| {
+            // Box-Muller from two uniform draws in (0, 1].
+            let first = (random.next() >> 11) as f64 / (1_u64 << 53) as f64;
+            let second = (random.next() >> 11) as f64 / (1_u64 << 53) as f64;
+            let normal = (-2.0 * (1.0 - first).ln()).sqrt() * (std::f64::consts::TAU * second).cos();
+            (normal * scale) as f32
+        })
+        .collect();
+    let added = Tensor::from_vec(values, shape, tensor.device())?;
     Ok(Tensor::cat(&[tensor, &added], 0)?)
 }
 
