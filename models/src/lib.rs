@@ -17,6 +17,7 @@ pub mod rampart;
 pub mod recognizer;
 pub mod registry;
 pub mod train;
+pub mod weights;
 
 pub use ner::{ModelError, NerModel};
 pub use recognizer::NerRecognizer;

@@ -4,12 +4,14 @@
 //! of every text in a call are batched together, and where windows overlap the logits of
 //! a token are averaged before the softmax.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Module, VarBuilder};
 use candle_transformers::models::bert::Config as BertConfig;
+use candle_transformers::models::debertav2::{Config as DebertaV2Config, DebertaV2Model};
+use candle_transformers::models::xlm_roberta::{Config as XlmRobertaConfig, XLMRobertaModel};
 use obscura_engine::error_kind::{ErrorClass, ErrorKind};
 use tokenizers::Tokenizer;
 
@@ -26,7 +28,9 @@ pub const BATCH_TOKENS: usize = 1024;
 pub enum ModelError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
-    #[error("model {id}: architecture {architecture} is not supported (supported: bert)")]
+    #[error(
+        "model {id}: architecture {architecture} is not supported (supported: bert, roberta, xlm-roberta, deberta-v2 token classifiers)"
+    )]
     UnsupportedArchitecture { id: String, architecture: String },
     #[error("model {id}: config.json: {message}")]
     Config { id: String, message: String },
@@ -71,6 +75,8 @@ impl ErrorClass for ModelError {
 /// The encoders a model directory can hold.
 enum Encoder {
     Bert(BertEncoder),
+    XlmRoberta(Box<XLMRobertaModel>),
+    DebertaV2(Box<DebertaV2Model>),
 }
 
 /// A loaded token-classification model.
@@ -135,7 +141,7 @@ impl NerModel {
             ),
         })?;
 
-        let device = Device::Cpu;
+        let device = inference_device();
         let weights_error = |message: String| ModelError::Weights {
             id: id.clone(),
             message,
@@ -147,21 +153,41 @@ impl NerModel {
             .as_u64()
             .and_then(|value| usize::try_from(value).ok())
             .unwrap_or(512);
-        let (encoder, hidden_size, expected) = match (installed.entry.architecture.as_str(), architecture.as_str()) {
+        let names: Vec<String> = tensors.keys().cloned().collect();
+        let tracker = crate::weights::TrackingBackend::new(tensors);
+        let used = tracker.used();
+        let vb = VarBuilder::from_backend(Box::new(tracker), DType::F32, device.clone());
+        let config_error = |error: serde_json::Error| ModelError::Config {
+            id: id.clone(),
+            message: error.to_string(),
+        };
+        // The encoder's tensors sit under the prefix Hugging Face gives the architecture;
+        // choosing it here keeps candle's own fallbacks from hiding which tensor is missing.
+        let prefix = |name: &str| {
+            if names.iter().any(|tensor| tensor.starts_with(&format!("{name}."))) {
+                vb.pp(name)
+            } else {
+                vb.clone()
+            }
+        };
+        let (encoder, hidden_size) = match (installed.entry.architecture.as_str(), architecture.as_str()) {
             ("bert", "BertForTokenClassification") => {
-                let bert_config: BertConfig =
-                    serde_json::from_value(config.clone()).map_err(|error| ModelError::Config {
-                        id: id.clone(),
-                        message: error.to_string(),
-                    })?;
-                let prefixed = tensors.keys().any(|name| name.starts_with("bert."));
-                let expected = bert_tensor_names(&bert_config, prefixed);
-                let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &device);
-                // Choosing the prefix here keeps candle's own fallback from hiding which
-                // tensor is missing behind an error about another prefix.
-                let vb = if prefixed { vb.pp("bert") } else { vb };
-                let model = BertEncoder::load(&vb, &bert_config).map_err(|error| weights_error(error.to_string()))?;
-                (Encoder::Bert(model), bert_config.hidden_size, expected)
+                let bert_config: BertConfig = serde_json::from_value(config.clone()).map_err(config_error)?;
+                let model = BertEncoder::load(&prefix("bert"), &bert_config)
+                    .map_err(|error| weights_error(error.to_string()))?;
+                (Encoder::Bert(model), bert_config.hidden_size)
+            }
+            ("roberta" | "xlm-roberta", "RobertaForTokenClassification" | "XLMRobertaForTokenClassification") => {
+                let roberta_config: XlmRobertaConfig = serde_json::from_value(config.clone()).map_err(config_error)?;
+                let model = XLMRobertaModel::new(&roberta_config, prefix("roberta"))
+                    .map_err(|error| weights_error(error.to_string()))?;
+                (Encoder::XlmRoberta(Box::new(model)), roberta_config.hidden_size)
+            }
+            ("deberta-v2", "DebertaV2ForTokenClassification") => {
+                let deberta_config: DebertaV2Config = serde_json::from_value(config.clone()).map_err(config_error)?;
+                let model = DebertaV2Model::load(prefix("deberta"), &deberta_config)
+                    .map_err(|error| weights_error(error.to_string()))?;
+                (Encoder::DebertaV2(Box::new(model)), deberta_config.hidden_size)
             }
             (declared, found) => {
                 return Err(ModelError::UnsupportedArchitecture {
@@ -174,11 +200,16 @@ impl NerModel {
                 });
             }
         };
+        // The head has a bias in Hugging Face checkpoints, DeBERTa's included: it is loaded,
+        // never dropped.
+        let classifier = candle_nn::linear(hidden_size, labels.len(), vb.pp("classifier"))
+            .map_err(|error| weights_error(format!("classifier: {error}")))?;
         // Every stored tensor must be used: a weight that is silently left out gives a
-        // model that runs and is wrong.
-        let unused: Vec<&String> = tensors
-            .keys()
-            .filter(|name| !expected.contains(name.as_str()) && !name.contains("pooler."))
+        // model that runs and is wrong. Poolers serve sentence classification only.
+        let used = used.lock().map(|used| used.clone()).unwrap_or_default();
+        let unused: Vec<&String> = names
+            .iter()
+            .filter(|name| !used.contains(name.as_str()) && !name.contains("pooler."))
             .collect();
         if let Some(name) = unused.first() {
             return Err(weights_error(format!(
@@ -186,9 +217,6 @@ impl NerModel {
                 unused.len()
             )));
         }
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let classifier = candle_nn::linear(hidden_size, labels.len(), vb.pp("classifier"))
-            .map_err(|error| weights_error(format!("classifier: {error}")))?;
 
         let mut tokenizer =
             Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|error| ModelError::Tokenizer {
@@ -393,6 +421,10 @@ impl NerModel {
             let padded = inputs.iter().any(|input| input.len() < longest);
             let hidden = match &self.encoder {
                 Encoder::Bert(model) => model.forward(&ids, padded.then_some(&mask))?,
+                Encoder::XlmRoberta(model) => model.forward(&ids, &mask, &ids.zeros_like()?, None, None, None)?,
+                Encoder::DebertaV2(model) => {
+                    model.forward(&ids, Some(ids.zeros_like()?), Some(mask.to_dtype(DType::I64)?))?
+                }
             };
             self.classifier.forward(&hidden)?.to_vec3::<f32>()
         };
@@ -405,6 +437,18 @@ impl NerModel {
             message,
         }
     }
+}
+
+/// The CPU, or with the `cuda` feature the first GPU when one answers.
+fn inference_device() -> Device {
+    #[cfg(feature = "cuda")]
+    {
+        match Device::cuda_if_available(0) {
+            Ok(device) => return device,
+            Err(error) => tracing::warn!(%error, "no CUDA device; NER runs on the CPU"),
+        }
+    }
+    Device::Cpu
 }
 
 /// `end` moved past the combining marks that follow it.
@@ -465,9 +509,10 @@ fn special_tokens(tokenizer: &Tokenizer) -> Result<(Vec<u32>, Vec<u32>), String>
 }
 
 /// The tensor names a BERT token classifier reads.
-fn bert_tensor_names(config: &BertConfig, prefixed: bool) -> BTreeSet<String> {
+#[cfg(test)]
+fn bert_tensor_names(config: &BertConfig, prefixed: bool) -> std::collections::BTreeSet<String> {
     let prefix = if prefixed { "bert." } else { "" };
-    let mut names = BTreeSet::new();
+    let mut names = std::collections::BTreeSet::new();
     for table in ["word_embeddings", "position_embeddings", "token_type_embeddings"] {
         names.insert(format!("{prefix}embeddings.{table}.weight"));
     }
@@ -630,6 +675,70 @@ pub(crate) mod tests {
             );
         });
         assert!(error.contains("classifier"), "{error}");
+    }
+
+    /// Replaces the tiny BERT in `dir` with another architecture's random weights, built by
+    /// candle's own model so that the names and shapes are the ones it reads.
+    fn swap_architecture(dir: &Path, architecture: &str, class: &str, config: serde_json::Value) {
+        let varmap = candle_nn::VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+        match architecture {
+            "xlm-roberta" => {
+                let typed: XlmRobertaConfig = serde_json::from_value(config.clone()).unwrap();
+                XLMRobertaModel::new(&typed, vb.pp("roberta")).unwrap();
+            }
+            _ => {
+                let typed: DebertaV2Config = serde_json::from_value(config.clone()).unwrap();
+                DebertaV2Model::load(vb.pp("deberta"), &typed).unwrap();
+            }
+        }
+        candle_nn::linear(8, 3, vb.pp("classifier")).unwrap();
+        varmap.save(dir.join("model.safetensors")).unwrap();
+        let mut config = config;
+        config["architectures"] = serde_json::json!([class]);
+        config["id2label"] = serde_json::json!({"0": "O", "1": "B-NAME", "2": "I-NAME"});
+        std::fs::write(dir.join("config.json"), config.to_string()).unwrap();
+        let entry_path = dir.join(ENTRY_FILE);
+        let mut entry: ModelEntry = serde_json::from_str(&std::fs::read_to_string(&entry_path).unwrap()).unwrap();
+        entry.architecture = architecture.into();
+        std::fs::write(&entry_path, serde_json::to_string(&entry).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn roberta_and_deberta_token_classifiers_load_and_run() {
+        let common = serde_json::json!({
+            "vocab_size": WORDS.len(), "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+            "intermediate_size": 16, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+            "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 64, "type_vocab_size": 1,
+            "initializer_range": 0.02, "layer_norm_eps": 1e-7, "pad_token_id": 0
+        });
+        let mut roberta = common.clone();
+        roberta["position_embedding_type"] = serde_json::json!("absolute");
+        let mut deberta = common;
+        for (key, value) in [
+            ("relative_attention", serde_json::json!(true)),
+            ("max_relative_positions", serde_json::json!(-1)),
+            ("position_biased_input", serde_json::json!(false)),
+            ("pos_att_type", serde_json::json!(["p2c", "c2p"])),
+            ("position_buckets", serde_json::json!(16)),
+            ("share_att_key", serde_json::json!(true)),
+            ("norm_rel_ebd", serde_json::json!("layer_norm")),
+        ] {
+            deberta[key] = value;
+        }
+        for (architecture, class, config) in [
+            ("xlm-roberta", "XLMRobertaForTokenClassification", roberta),
+            ("deberta-v2", "DebertaV2ForTokenClassification", deberta),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            tiny_model(dir.path(), |_, _, _| {});
+            swap_architecture(dir.path(), architecture, class, config);
+            let model = NerModel::load(dir.path()).unwrap_or_else(|error| panic!("{architecture}: {error}"));
+            let (ids, logits) = model.window_logits("Ana lives in Madrid.").unwrap();
+            assert_eq!((logits.len(), logits[0].len()), (ids.len(), 3), "{architecture}");
+            let text = "Ana lives in Madrid. ".repeat(12);
+            model.predict(&[&text]).unwrap();
+        }
     }
 
     #[test]
