@@ -3,6 +3,9 @@
 //! # Overlap rule
 //!
 //! Detections that pass their thresholds are resolved to a set without overlaps:
+//! 0. A model's (NER) detection that overlaps a pattern's, parser's or deny-list entry's
+//!    detection of the same type is dropped: those know where a value starts and ends, and
+//!    the type is agreed, so the exact span is kept. Word-list findings do not count.
 //! 1. A detection lying entirely inside a kept one is dropped: the outer span already covers
 //!    it, so an email inside a URL is anonymized with the URL.
 //! 2. Otherwise detections are taken in priority order, each kept unless it overlaps one
@@ -332,6 +335,16 @@ impl Detector {
                 }),
         );
 
+        let recognizers_of_kind = |kind: &str| -> BTreeSet<&str> {
+            self.recognizers
+                .iter()
+                .map(|recognizer| recognizer.info())
+                .filter(|info| info.kind == kind)
+                .map(|info| info.name.as_str())
+                .collect()
+        };
+        let ranked =
+            drop_model_spans_under_exact_ones(ranked, &recognizers_of_kind("ner"), &recognizers_of_kind("gazetteer"));
         let kept = resolve_overlaps(ranked);
         Ok(kept
             .into_iter()
@@ -348,6 +361,51 @@ impl Detector {
 struct Ranked {
     candidate: Candidate,
     denied: bool,
+}
+
+/// Rule 0 of the overlap rule: a model's finding that overlaps a finding of the same type
+/// from a pattern, the phone parser, the entropy scan or the deny list is dropped, since
+/// those know where the value starts and ends; the type is not in doubt. Word lists are not
+/// exact (they find "Juan" of "Juan Pérez García"), so they do not count.
+fn drop_model_spans_under_exact_ones(
+    ranked: Vec<Ranked>,
+    model_recognizers: &BTreeSet<&str>,
+    word_list_recognizers: &BTreeSet<&str>,
+) -> Vec<Ranked> {
+    if model_recognizers.is_empty() {
+        return ranked;
+    }
+    let is_model = |item: &Ranked| model_recognizers.contains(item.candidate.recognizer.as_str());
+    let is_exact =
+        |item: &Ranked| !is_model(item) && !word_list_recognizers.contains(item.candidate.recognizer.as_str());
+    // Spans of the exact recognizers by type, sorted by start.
+    let mut exact: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    for item in ranked.iter().filter(|item| is_exact(item)) {
+        exact
+            .entry(item.candidate.entity_type.as_str())
+            .or_default()
+            .push((item.candidate.start, item.candidate.end));
+    }
+    for spans in exact.values_mut() {
+        spans.sort_unstable();
+    }
+    let overlapped: Vec<bool> = ranked
+        .iter()
+        .map(|item| {
+            is_model(item)
+                && exact.get(item.candidate.entity_type.as_str()).is_some_and(|spans| {
+                    // The spans starting before this one ends; any of them ending after
+                    // it starts overlaps it.
+                    let before_end = spans.partition_point(|(start, _)| *start < item.candidate.end);
+                    spans[..before_end].iter().any(|(_, end)| *end > item.candidate.start)
+                })
+        })
+        .collect();
+    ranked
+        .into_iter()
+        .zip(overlapped)
+        .filter_map(|(item, overlapped)| (!overlapped).then_some(item))
+        .collect()
 }
 
 fn priority(left: &Ranked, right: &Ranked) -> Ordering {
@@ -563,6 +621,56 @@ mod tests {
                 })
                 .collect()
         }
+    }
+
+    /// A model-like recognizer that reports e-mail addresses with the sentence's full stop.
+    #[derive(Debug)]
+    struct SloppyEmails(RecognizerInfo);
+
+    impl Recognizer for SloppyEmails {
+        fn info(&self) -> &RecognizerInfo {
+            &self.0
+        }
+
+        fn recognize(&self, text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+            let characters: Vec<char> = text.normalized().chars().collect();
+            let Some(at) = characters.iter().position(|character| *character == '@') else {
+                return Vec::new();
+            };
+            let start = characters[..at]
+                .iter()
+                .rposition(|character| *character == ' ')
+                .map_or(0, |space| space + 1);
+            vec![Candidate {
+                entity_type: "EMAIL_ADDRESS".into(),
+                start,
+                end: characters.len(),
+                score: 0.999,
+                recognizer: "ner/sloppy".into(),
+                pattern: None,
+                validator: None,
+                context_words: Vec::new(),
+                base_score: 0.999,
+            }]
+        }
+    }
+
+    #[test]
+    fn a_model_span_gives_way_to_an_exact_span_of_the_same_type() {
+        let sloppy = SloppyEmails(RecognizerInfo {
+            name: "ner/sloppy".into(),
+            kind: "ner",
+            entities: vec!["EMAIL_ADDRESS".into()],
+            languages: vec!["any".into()],
+            description: String::new(),
+            settings: BTreeMap::new(),
+        });
+        let detector = Detector::new(&crate::pack::builtin_packs().unwrap(), vec![Arc::new(sloppy)]).unwrap();
+        let text = "Write to ana@example.com.";
+        let found = detector.detect(text, &DetectOptions::default()).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(&text[found[0].byte_start..found[0].byte_end], "ana@example.com");
+        assert_eq!(found[0].recognizer, "default/email");
     }
 
     #[test]
