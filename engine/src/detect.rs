@@ -595,6 +595,18 @@ mod tests {
         found.iter().any(|(kind, text)| kind == entity && text == value)
     }
 
+    /// The description of a fake model recognizer.
+    fn model_info(name: &str, entity: &str) -> RecognizerInfo {
+        RecognizerInfo {
+            name: name.into(),
+            kind: "ner",
+            entities: vec![entity.into()],
+            languages: vec!["any".into()],
+            description: String::new(),
+            settings: BTreeMap::new(),
+        }
+    }
+
     /// A model-like recognizer, sure that every run of seven digits is a national id.
     #[derive(Debug)]
     struct SureGuesser(RecognizerInfo);
@@ -657,14 +669,7 @@ mod tests {
 
     #[test]
     fn a_model_span_gives_way_to_an_exact_span_of_the_same_type() {
-        let sloppy = SloppyEmails(RecognizerInfo {
-            name: "ner/sloppy".into(),
-            kind: "ner",
-            entities: vec!["EMAIL_ADDRESS".into()],
-            languages: vec!["any".into()],
-            description: String::new(),
-            settings: BTreeMap::new(),
-        });
+        let sloppy = SloppyEmails(model_info("ner/sloppy", "EMAIL_ADDRESS"));
         let detector = Detector::new(&crate::pack::builtin_packs().unwrap(), vec![Arc::new(sloppy)]).unwrap();
         let text = "Write to ana@example.com.";
         let found = detector.detect(text, &DetectOptions::default()).unwrap();
@@ -675,14 +680,7 @@ mod tests {
 
     #[test]
     fn context_words_outweigh_a_confident_guess_at_another_type() {
-        let guesser = SureGuesser(RecognizerInfo {
-            name: "ner/guesser".into(),
-            kind: "ner",
-            entities: vec!["NATIONAL_ID".into()],
-            languages: vec!["any".into()],
-            description: String::new(),
-            settings: BTreeMap::new(),
-        });
+        let guesser = SureGuesser(model_info("ner/guesser", "NATIONAL_ID"));
         let detector = Detector::new(&crate::pack::builtin_packs().unwrap(), vec![Arc::new(guesser)]).unwrap();
         let options = DetectOptions {
             language: Some("es".into()),

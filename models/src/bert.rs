@@ -184,6 +184,17 @@ mod tests {
 
     use super::*;
 
+    fn largest_difference(left: &Tensor, right: &Tensor) -> f32 {
+        (left - right)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .max_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    }
+
     #[test]
     fn agrees_with_candle_transformers_with_and_without_padding() {
         let config: Config = serde_json::from_value(serde_json::json!({
@@ -203,7 +214,17 @@ mod tests {
             .lock()
             .unwrap()
             .iter()
-            .map(|(name, var)| (name.clone(), (var.as_tensor() * 3.0).unwrap()))
+            .enumerate()
+            .map(|(number, (name, var))| {
+                // Fixed values in [-0.5, 0.5], different for every tensor: the test must not
+                // depend on the random generator.
+                let count = var.as_tensor().elem_count();
+                let values: Vec<f32> = (0..count)
+                    .map(|index| ((index * 7 + number * 13) as f32 * 0.37).sin() * 0.5)
+                    .collect();
+                let tensor = Tensor::from_vec(values, var.as_tensor().shape(), &device).unwrap();
+                (name.clone(), tensor)
+            })
             .collect();
         let vb = VarBuilder::from_tensors(tensors.clone(), DType::F32, &device);
         let stock = {
@@ -219,25 +240,11 @@ mod tests {
         let found = ours.forward(&ids, Some(&mask)).unwrap();
         // Scaling the query weights instead of the scores reorders float operations, so
         // the two agree to rounding, not bit for bit. Padded positions are not compared.
-        let difference = (expected.narrow(1, 0, 5).unwrap() - found.narrow(1, 0, 5).unwrap())
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let difference = largest_difference(&expected.narrow(1, 0, 5).unwrap(), &found.narrow(1, 0, 5).unwrap());
         assert!(difference < 1e-4, "difference {difference}");
 
         let unpadded = ours.forward(&ids.narrow(0, 1, 1).unwrap(), None).unwrap();
-        let difference = (expected.narrow(0, 1, 1).unwrap() - unpadded)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let difference = largest_difference(&expected.narrow(0, 1, 1).unwrap(), &unpadded);
         assert!(difference < 1e-4, "difference {difference}");
     }
 }

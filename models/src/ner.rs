@@ -482,7 +482,7 @@ fn softmax(logits: &[f32]) -> Vec<f32> {
 }
 
 /// `id2label` of a Hugging Face config as a list by id.
-fn id2label(config: &serde_json::Value) -> Result<Vec<String>, String> {
+pub(crate) fn id2label(config: &serde_json::Value) -> Result<Vec<String>, String> {
     let map = config["id2label"].as_object().ok_or("it has no id2label map")?;
     let mut labels: HashMap<usize, String> = HashMap::new();
     for (id, label) in map {
@@ -496,7 +496,7 @@ fn id2label(config: &serde_json::Value) -> Result<Vec<String>, String> {
 }
 
 /// The tokens the tokenizer puts before and after a text (`[CLS]` and `[SEP]` for BERT).
-fn special_tokens(tokenizer: &Tokenizer) -> Result<(Vec<u32>, Vec<u32>), String> {
+pub(crate) fn special_tokens(tokenizer: &Tokenizer) -> Result<(Vec<u32>, Vec<u32>), String> {
     let with = tokenizer.encode("a", true).map_err(|error| error.to_string())?;
     let without = tokenizer.encode("a", false).map_err(|error| error.to_string())?;
     let ids = with.get_ids();

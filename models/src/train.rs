@@ -22,7 +22,7 @@ use obscura_engine::text::AnalyzedText;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
-use crate::ner::{ModelError, NerModel};
+use crate::ner::{ModelError, NerModel, id2label, special_tokens};
 use crate::recognizer::NerRecognizer;
 use crate::registry::{ENTRY_FILE, ModelEntry, read_model};
 
@@ -232,7 +232,7 @@ pub fn train(
     } else {
         None
     };
-    let base_labels = labels_of(&base_config)?;
+    let base_labels = id2label(&base_config).map_err(TrainError::Invalid)?;
     let labels = match &previous {
         Some(state) => state.labels.clone(),
         None => extended_labels(&base_labels, &train_documents, &label_map),
@@ -243,7 +243,7 @@ pub fn train(
         .map(|(id, label)| (label.as_str(), id as u32))
         .collect();
 
-    let (open_ids, close_ids) = special_ids(&tokenizer)?;
+    let (open_ids, close_ids) = special_tokens(&tokenizer).map_err(TrainError::Invalid)?;
     let content = options
         .window_tokens
         .saturating_sub(open_ids.len() + close_ids.len())
@@ -441,22 +441,6 @@ fn tokenizer_path(dir: &Path) -> PathBuf {
     dir.join("tokenizer.json")
 }
 
-fn labels_of(config: &serde_json::Value) -> Result<Vec<String>, TrainError> {
-    let map = config["id2label"]
-        .as_object()
-        .ok_or_else(|| TrainError::Invalid("the base config has no id2label".into()))?;
-    let mut labels = vec![String::new(); map.len()];
-    for (id, label) in map {
-        let index: usize = id
-            .parse()
-            .ok()
-            .filter(|&index| index < labels.len())
-            .ok_or_else(|| TrainError::Invalid(format!("id2label key {id} is not a label id")))?;
-        labels[index] = label.as_str().unwrap_or_default().to_owned();
-    }
-    Ok(labels)
-}
-
 /// The base labels, then `B-T` and `I-T` for each type `T` the data maps to that the base
 /// does not have.
 fn extended_labels(base: &[String], documents: &[Document], map: &LabelMap) -> Vec<String> {
@@ -482,22 +466,6 @@ fn target_type(map: &LabelMap, label: &str) -> Option<String> {
     map.labels
         .get(label)
         .and_then(|target| target.types().into_iter().next())
-}
-
-fn special_ids(tokenizer: &Tokenizer) -> Result<(Vec<u32>, Vec<u32>), TrainError> {
-    let with = tokenizer
-        .encode("a", true)
-        .map_err(|error| TrainError::Invalid(error.to_string()))?;
-    let without = tokenizer
-        .encode("a", false)
-        .map_err(|error| TrainError::Invalid(error.to_string()))?;
-    let ids = with.get_ids();
-    let inner = without.get_ids();
-    let position = ids
-        .windows(inner.len().max(1))
-        .position(|window| window == inner)
-        .ok_or_else(|| TrainError::Invalid("the tokenizer's template drops the text".into()))?;
-    Ok((ids[..position].to_vec(), ids[position + inner.len()..].to_vec()))
 }
 
 /// BIO label ids for a document's tokens, cut into windows of `content` tokens.

@@ -2,7 +2,19 @@
 //! without it.
 
 use crate::both_modes;
-use crate::support::{Mode, TestSetup};
+use crate::support::{Mode, TestApp, TestSetup};
+
+/// The body of `POST /api/v1/detect` for `text` with `profile`.
+async fn detect(app: &TestApp, text: &str, profile: &str) -> serde_json::Value {
+    app.post("/api/v1/detect")
+        .json(&serde_json::json!({ "text": text, "profile": profile, "explain": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
 
 async fn ner_runs_in_the_standard_profile(mode: Mode) {
     let mut setup = TestSetup::new(mode).await;
@@ -31,15 +43,7 @@ async fn ner_runs_in_the_standard_profile(mode: Mode) {
 
     // A name that no word list holds, so only the model can find it.
     let text = "Our new hire is Xiomara Quillfeather; she reports to the board.";
-    let body: serde_json::Value = app
-        .post("/api/v1/detect")
-        .json(&serde_json::json!({ "text": text, "profile": "standard", "explain": true }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = detect(&app, text, "standard").await;
     let characters: Vec<char> = text.chars().collect();
     let person = body["entities"]
         .as_array()
@@ -58,15 +62,7 @@ async fn ner_runs_in_the_standard_profile(mode: Mode) {
     assert_eq!(person["recognizer"], "ner/rampart", "{person}");
 
     // The minimal profile has no NER engine.
-    let minimal: serde_json::Value = app
-        .post("/api/v1/detect")
-        .json(&serde_json::json!({ "text": text, "profile": "minimal" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let minimal = detect(&app, text, "minimal").await;
     assert!(minimal["entities"].as_array().unwrap().is_empty(), "{minimal}");
     app.stop().await;
 }
@@ -84,15 +80,7 @@ async fn a_missing_model_is_reported_and_detection_goes_on_without_it() {
     let detail = health["components"]["ner"]["detail"].as_str().unwrap();
     assert!(detail.contains("obscura models install not-installed"), "{detail}");
 
-    let body: serde_json::Value = app
-        .post("/api/v1/detect")
-        .json(&serde_json::json!({ "text": "mail me at ana@example.com", "profile": "standard" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = detect(&app, "mail me at ana@example.com", "standard").await;
     assert_eq!(body["entities"][0]["entity_type"], "EMAIL_ADDRESS", "{body}");
     app.stop().await;
 }
