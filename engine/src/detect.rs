@@ -144,18 +144,29 @@ pub struct Detector {
     recognizers: Vec<Arc<dyn Recognizer>>,
     /// Entity types the recognizers can report, plus the taxonomy's.
     known_entities: Arc<BTreeSet<String>>,
+    /// Names of the NER recognizers and of the word-list ones, for overlap rule 0.
+    model_recognizers: Arc<BTreeSet<String>>,
+    word_list_recognizers: Arc<BTreeSet<String>>,
 }
 
 impl Detector {
     /// A detector over `packs`, with the phone and entropy recognizers and any `extra` ones
     /// (NER models).
     pub fn new(packs: &[LoadedPack], extra: Vec<Arc<dyn Recognizer>>) -> Result<Detector, PackError> {
-        let patterns = PatternSet::compile(packs)?;
         let mut recognizers: Vec<Arc<dyn Recognizer>> = vec![
             Arc::new(PhoneRecognizer::default()),
             Arc::new(EntropyRecognizer::default()),
         ];
         recognizers.extend(extra);
+        Ok(Detector::assemble(PatternSet::compile(packs)?, recognizers))
+    }
+
+    /// A detector without pattern packs (NER only, for example).
+    pub fn without_patterns(extra: Vec<Arc<dyn Recognizer>>) -> Result<Detector, PackError> {
+        Ok(Detector::assemble(PatternSet::compile(&[])?, extra))
+    }
+
+    fn assemble(patterns: PatternSet, recognizers: Vec<Arc<dyn Recognizer>>) -> Detector {
         let mut known_entities: BTreeSet<String> = Taxonomy
             .entities()
             .iter()
@@ -167,29 +178,23 @@ impl Detector {
         {
             known_entities.extend(info.entities.iter().cloned());
         }
-        Ok(Detector {
+        let names_of_kind = |kind: &str| -> BTreeSet<String> {
+            recognizers
+                .iter()
+                .map(|recognizer| recognizer.info())
+                .filter(|info| info.kind == kind)
+                .map(|info| info.name.clone())
+                .collect()
+        };
+        let model_recognizers = Arc::new(names_of_kind("ner"));
+        let word_list_recognizers = Arc::new(names_of_kind("gazetteer"));
+        Detector {
             patterns: Arc::new(patterns),
             recognizers,
             known_entities: Arc::new(known_entities),
-        })
-    }
-
-    /// A detector without pattern packs (NER only, for example).
-    pub fn without_patterns(extra: Vec<Arc<dyn Recognizer>>) -> Result<Detector, PackError> {
-        let patterns = PatternSet::compile(&[])?;
-        let mut known_entities: BTreeSet<String> = Taxonomy
-            .entities()
-            .iter()
-            .map(|entity| entity.name.to_owned())
-            .collect();
-        for recognizer in &extra {
-            known_entities.extend(recognizer.info().entities.iter().cloned());
+            model_recognizers,
+            word_list_recognizers,
         }
-        Ok(Detector {
-            patterns: Arc::new(patterns),
-            recognizers: extra,
-            known_entities: Arc::new(known_entities),
-        })
     }
 
     /// A detector over every built-in pack.
@@ -335,16 +340,7 @@ impl Detector {
                 }),
         );
 
-        let recognizers_of_kind = |kind: &str| -> BTreeSet<&str> {
-            self.recognizers
-                .iter()
-                .map(|recognizer| recognizer.info())
-                .filter(|info| info.kind == kind)
-                .map(|info| info.name.as_str())
-                .collect()
-        };
-        let ranked =
-            drop_model_spans_under_exact_ones(ranked, &recognizers_of_kind("ner"), &recognizers_of_kind("gazetteer"));
+        let ranked = drop_model_spans_under_exact_ones(ranked, &self.model_recognizers, &self.word_list_recognizers);
         let kept = resolve_overlaps(ranked);
         Ok(kept
             .into_iter()
@@ -369,15 +365,14 @@ struct Ranked {
 /// exact (they find "Juan" of "Juan Pérez García"), so they do not count.
 fn drop_model_spans_under_exact_ones(
     ranked: Vec<Ranked>,
-    model_recognizers: &BTreeSet<&str>,
-    word_list_recognizers: &BTreeSet<&str>,
+    model_recognizers: &BTreeSet<String>,
+    word_list_recognizers: &BTreeSet<String>,
 ) -> Vec<Ranked> {
     if model_recognizers.is_empty() {
         return ranked;
     }
-    let is_model = |item: &Ranked| model_recognizers.contains(item.candidate.recognizer.as_str());
-    let is_exact =
-        |item: &Ranked| !is_model(item) && !word_list_recognizers.contains(item.candidate.recognizer.as_str());
+    let is_model = |item: &Ranked| model_recognizers.contains(&item.candidate.recognizer);
+    let is_exact = |item: &Ranked| !is_model(item) && !word_list_recognizers.contains(&item.candidate.recognizer);
     // Spans of the exact recognizers by type, sorted by start.
     let mut exact: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
     for item in ranked.iter().filter(|item| is_exact(item)) {
@@ -676,6 +671,43 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(&text[found[0].byte_start..found[0].byte_end], "ana@example.com");
         assert_eq!(found[0].recognizer, "default/email");
+    }
+
+    /// A recognizer of any kind that reports one fixed person span.
+    #[derive(Debug)]
+    struct FixedPerson(RecognizerInfo, usize, usize, f32);
+
+    impl Recognizer for FixedPerson {
+        fn info(&self) -> &RecognizerInfo {
+            &self.0
+        }
+
+        fn recognize(&self, _text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+            vec![Candidate {
+                entity_type: "PERSON".into(),
+                start: self.1,
+                end: self.2,
+                score: self.3,
+                recognizer: self.0.name.clone(),
+                pattern: None,
+                validator: None,
+                context_words: Vec::new(),
+                base_score: self.3,
+            }]
+        }
+    }
+
+    #[test]
+    fn a_model_span_is_kept_over_a_word_list_span_of_the_same_type() {
+        let mut word_list = model_info("gazetteer/names", "PERSON");
+        word_list.kind = "gazetteer";
+        let detector = Detector::without_patterns(vec![
+            Arc::new(FixedPerson(word_list, 0, 3, 0.9)),
+            Arc::new(FixedPerson(model_info("ner/names", "PERSON"), 0, 8, 0.8)),
+        ])
+        .unwrap();
+        let found = detector.detect("Ana Ruiz llegó.", &DetectOptions::default()).unwrap();
+        assert_eq!((found.len(), found[0].start, found[0].end), (1, 0, 8), "{found:?}");
     }
 
     #[test]
