@@ -1,14 +1,24 @@
-//! A BERT encoder for inference, reading the same weights as candle-transformers'
-//! `BertModel` and computing the same values, with fewer passes over memory.
+//! A BERT encoder reading the same weights as candle-transformers' `BertModel` and
+//! computing the same values, in two builds.
 //!
-//! What differs from the stock model: the query, key and value projections run as one
-//! matrix product; the attention scale is folded into the query weights when loading; the
-//! softmax and layer norms are candle's fused kernels; and a batch without padding skips
-//! the attention mask. A unit test checks the two models agree.
+//! For inference ([`BertEncoder::load`]) it makes fewer passes over memory than the stock
+//! model: the query, key and value projections run as one matrix product; the attention
+//! scale is folded into the query weights when loading; the softmax and layer norms are
+//! candle's fused kernels; and a batch without padding skips the attention mask.
+//!
+//! For fine-tuning ([`BertEncoder::load_trainable`]) every operation has a backward pass.
+//! candle's fused softmax and layer norm have none, and gradients silently stop at them
+//! (the stock `BertModel` uses the fused layer norm, so training through it only reaches
+//! the weights after the last layer norm); the trainable build uses the composed forms,
+//! keeps the projections apart so that updates to the variables are seen, and applies
+//! seeded dropout. Unit tests check both builds agree with the stock model and that a
+//! gradient reaches every weight.
 
-use candle_core::{DType, Module, Result, Tensor};
+use candle_core::{D, DType, Module, Result, Tensor};
 use candle_nn::{LayerNorm, Linear, VarBuilder};
 use candle_transformers::models::bert::{Config, HiddenAct};
+
+use crate::random::Random;
 
 /// The encoder: embeddings, then `num_hidden_layers` transformer layers.
 pub struct BertEncoder {
@@ -21,11 +31,60 @@ pub struct BertEncoder {
     num_heads: usize,
     head_size: usize,
     hidden_act: HiddenAct,
+    /// Whether this is the differentiable build.
+    trainable: bool,
+}
+
+/// The attention projections.
+enum Projections {
+    /// Query (pre-scaled by 1/sqrt(head size)), key and value, stacked: `[3 * hidden, hidden]`.
+    Fused(Linear),
+    /// The variables themselves, so that an optimizer's in-place updates are seen; the
+    /// scale is applied to the scores.
+    Separate {
+        query: Linear,
+        key: Linear,
+        value: Linear,
+        scale: f64,
+    },
+}
+
+/// Dropout with a seeded generator, for fine-tuning: zeroes each value with probability
+/// `probability` and scales the rest by `1 / (1 - probability)`.
+pub struct Dropout {
+    probability: f64,
+    random: Random,
+}
+
+impl Dropout {
+    pub fn new(probability: f64, seed: u64) -> Dropout {
+        Dropout {
+            probability: probability.clamp(0.0, 0.9),
+            random: Random::new(seed),
+        }
+    }
+
+    /// `values` with dropout applied.
+    pub fn apply(&mut self, values: &Tensor) -> Result<Tensor> {
+        if self.probability <= 0.0 {
+            return Ok(values.clone());
+        }
+        let keep = (1.0 / (1.0 - self.probability)) as f32;
+        let mask: Vec<f32> = (0..values.elem_count())
+            .map(|_| {
+                if self.random.unit() < self.probability {
+                    0.0
+                } else {
+                    keep
+                }
+            })
+            .collect();
+        values * Tensor::from_vec(mask, values.shape(), values.device())?
+    }
 }
 
 struct Layer {
-    /// Query (pre-scaled by 1/sqrt(head size)), key and value, stacked: `[3 * hidden, hidden]`.
-    qkv: Linear,
+    projections: Projections,
     attention_output: Linear,
     attention_norm: LayerNorm,
     intermediate: Linear,
@@ -45,9 +104,18 @@ fn layer_norm(vb: &VarBuilder, size: usize, eps: f64) -> Result<LayerNorm> {
 }
 
 impl BertEncoder {
-    /// Loads the encoder from `vb`, which points at the tensors under `embeddings.` and
-    /// `encoder.` (the caller strips a `bert.` prefix).
+    /// Loads the encoder for inference from `vb`, which points at the tensors under
+    /// `embeddings.` and `encoder.` (the caller strips a `bert.` prefix).
     pub fn load(vb: &VarBuilder, config: &Config) -> Result<BertEncoder> {
+        BertEncoder::build(vb, config, false)
+    }
+
+    /// Loads the differentiable encoder, for fine-tuning, from variables in `vb`.
+    pub fn load_trainable(vb: &VarBuilder, config: &Config) -> Result<BertEncoder> {
+        BertEncoder::build(vb, config, true)
+    }
+
+    fn build(vb: &VarBuilder, config: &Config, trainable: bool) -> Result<BertEncoder> {
         let hidden = config.hidden_size;
         if config.num_attention_heads == 0 || !hidden.is_multiple_of(config.num_attention_heads) {
             candle_core::bail!(
@@ -73,19 +141,29 @@ impl BertEncoder {
             let query = linear(&attention.pp("self.query"), hidden, hidden)?;
             let key = linear(&attention.pp("self.key"), hidden, hidden)?;
             let value = linear(&attention.pp("self.value"), hidden, hidden)?;
-            let bias = |linear: &Linear| {
-                linear
-                    .bias()
-                    .cloned()
-                    .ok_or_else(|| candle_core::Error::Msg("bias".into()))
+            let projections = if trainable {
+                Projections::Separate {
+                    query,
+                    key,
+                    value,
+                    scale,
+                }
+            } else {
+                let bias = |linear: &Linear| {
+                    linear
+                        .bias()
+                        .cloned()
+                        .ok_or_else(|| candle_core::Error::Msg("bias".into()))
+                };
+                let weight = Tensor::cat(
+                    &[(query.weight() * scale)?, key.weight().clone(), value.weight().clone()],
+                    0,
+                )?;
+                let bias = Tensor::cat(&[(bias(&query)? * scale)?, bias(&key)?, bias(&value)?], 0)?;
+                Projections::Fused(Linear::new(weight, Some(bias)))
             };
-            let qkv_weight = Tensor::cat(
-                &[(query.weight() * scale)?, key.weight().clone(), value.weight().clone()],
-                0,
-            )?;
-            let qkv_bias = Tensor::cat(&[(bias(&query)? * scale)?, bias(&key)?, bias(&value)?], 0)?;
             layers.push(Layer {
-                qkv: Linear::new(qkv_weight, Some(qkv_bias)),
+                projections,
                 attention_output: linear(&attention.pp("output.dense"), hidden, hidden)?,
                 attention_norm: layer_norm(&attention.pp("output.LayerNorm"), hidden, config.layer_norm_eps)?,
                 intermediate: linear(&layer.pp("intermediate.dense"), config.intermediate_size, hidden)?,
@@ -102,6 +180,7 @@ impl BertEncoder {
             num_heads: config.num_attention_heads,
             head_size,
             hidden_act: config.hidden_act,
+            trainable,
         })
     }
 
@@ -109,6 +188,37 @@ impl BertEncoder {
     /// (`[batch, length]`, 1 for tokens and 0 for padding) is needed only when the batch is
     /// padded.
     pub fn forward(&self, input_ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        self.run(input_ids, mask, None)
+    }
+
+    /// [`forward`](Self::forward) with dropout after the embeddings, on the attention
+    /// weights and after each sub-layer, as BERT was trained; only for the trainable build.
+    pub fn forward_training(&self, input_ids: &Tensor, mask: Option<&Tensor>, dropout: &mut Dropout) -> Result<Tensor> {
+        if !self.trainable {
+            candle_core::bail!("the inference encoder cannot be trained: load it with load_trainable");
+        }
+        self.run(input_ids, mask, Some(dropout))
+    }
+
+    fn norm(&self, norm: &LayerNorm, values: &Tensor) -> Result<Tensor> {
+        if self.trainable {
+            let bias = norm
+                .bias()
+                .ok_or_else(|| candle_core::Error::Msg("layer norm without bias".into()))?;
+            candle_nn::ops::layer_norm_slow(values, norm.weight(), bias, norm.eps() as f32)
+        } else {
+            norm.forward(values)
+        }
+    }
+
+    fn drop(dropout: &mut Option<&mut Dropout>, values: Tensor) -> Result<Tensor> {
+        match dropout {
+            Some(dropout) => dropout.apply(&values),
+            None => Ok(values),
+        }
+    }
+
+    fn run(&self, input_ids: &Tensor, mask: Option<&Tensor>, mut dropout: Option<&mut Dropout>) -> Result<Tensor> {
         let (batch, length) = input_ids.dims2()?;
         let hidden = self.num_heads * self.head_size;
         let words = self
@@ -119,7 +229,8 @@ impl BertEncoder {
         let embedded = words
             .broadcast_add(&positions)?
             .broadcast_add(&self.token_type_embedding)?;
-        let mut states = self.embeddings_norm.forward(&embedded)?;
+        let mut states = self.norm(&self.embeddings_norm, &embedded)?;
+        states = Self::drop(&mut dropout, states)?;
 
         // Padding gets the most negative score, so its softmax weight is zero.
         let additive_mask = match mask {
@@ -129,7 +240,7 @@ impl BertEncoder {
             }
         };
         for layer in &self.layers {
-            states = self.layer_forward(layer, &states, additive_mask.as_ref(), batch, length)?;
+            states = self.layer_forward(layer, &states, additive_mask.as_ref(), batch, length, &mut dropout)?;
         }
         Ok(states)
     }
@@ -141,37 +252,60 @@ impl BertEncoder {
         additive_mask: Option<&Tensor>,
         batch: usize,
         length: usize,
+        dropout: &mut Option<&mut Dropout>,
     ) -> Result<Tensor> {
         let hidden = self.num_heads * self.head_size;
-        // [batch, length, 3 * hidden] -> [3, batch, heads, length, head size]
-        let qkv = layer
-            .qkv
-            .forward(states)?
-            .reshape((batch, length, 3, self.num_heads, self.head_size))?
-            .permute((2, 0, 3, 1, 4))?
-            .contiguous()?;
-        let (query, key, value) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
+        let (query, key, value) = match &layer.projections {
+            Projections::Fused(qkv) => {
+                // [batch, length, 3 * hidden] -> [3, batch, heads, length, head size]
+                let qkv = qkv
+                    .forward(states)?
+                    .reshape((batch, length, 3, self.num_heads, self.head_size))?
+                    .permute((2, 0, 3, 1, 4))?
+                    .contiguous()?;
+                (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?)
+            }
+            Projections::Separate {
+                query,
+                key,
+                value,
+                scale,
+            } => {
+                // [batch, length, hidden] -> [batch, heads, length, head size]
+                let heads = |projection: &Linear| -> Result<Tensor> {
+                    projection
+                        .forward(states)?
+                        .reshape((batch, length, self.num_heads, self.head_size))?
+                        .transpose(1, 2)?
+                        .contiguous()
+                };
+                ((heads(query)? * *scale)?, heads(key)?, heads(value)?)
+            }
+        };
         let mut scores = query.matmul(&key.t()?)?;
         if let Some(mask) = additive_mask {
             scores = scores.broadcast_add(mask)?;
         }
-        let probabilities = candle_nn::ops::softmax_last_dim(&scores)?;
+        let probabilities = if self.trainable {
+            Self::drop(dropout, candle_nn::ops::softmax(&scores, D::Minus1)?)?
+        } else {
+            candle_nn::ops::softmax_last_dim(&scores)?
+        };
         let context = probabilities
             .matmul(&value)?
             .transpose(1, 2)?
             .contiguous()?
             .reshape((batch, length, hidden))?;
-        let attended = layer
-            .attention_norm
-            .forward(&(layer.attention_output.forward(&context)? + states)?)?;
+        let projected = Self::drop(dropout, layer.attention_output.forward(&context)?)?;
+        let attended = self.norm(&layer.attention_norm, &(projected + states)?)?;
         let intermediate = layer.intermediate.forward(&attended)?;
         let activated = match self.hidden_act {
             HiddenAct::Gelu => intermediate.gelu_erf()?,
             HiddenAct::GeluApproximate => intermediate.gelu()?,
             HiddenAct::Relu => intermediate.relu()?,
         };
-        let output = layer.output.forward(&activated)?;
-        layer.output_norm.forward(&(output + attended)?)
+        let output = Self::drop(dropout, layer.output.forward(&activated)?)?;
+        self.norm(&layer.output_norm, &(output + attended)?)
     }
 }
 
@@ -246,5 +380,62 @@ mod tests {
         let unpadded = ours.forward(&ids.narrow(0, 1, 1).unwrap(), None).unwrap();
         let difference = largest_difference(&expected.narrow(0, 1, 1).unwrap(), &unpadded);
         assert!(difference < 1e-4, "difference {difference}");
+
+        // The trainable build computes the same values when nothing is dropped.
+        let trainable = BertEncoder::load_trainable(&vb, &config).unwrap();
+        let found = trainable.forward(&ids, Some(&mask)).unwrap();
+        let difference = largest_difference(&expected.narrow(1, 0, 5).unwrap(), &found.narrow(1, 0, 5).unwrap());
+        assert!(difference < 1e-4, "difference {difference}");
+        assert!(ours.forward_training(&ids, None, &mut Dropout::new(0.1, 1)).is_err());
+    }
+
+    #[test]
+    fn a_gradient_reaches_every_weight_of_the_trainable_encoder_and_updates_are_seen() {
+        let config: Config = serde_json::from_value(serde_json::json!({
+            "vocab_size": 20, "hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "intermediate_size": 32, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+            "max_position_embeddings": 32, "type_vocab_size": 2, "initializer_range": 0.02,
+            "layer_norm_eps": 1e-12, "pad_token_id": 0, "classifier_dropout": null
+        }))
+        .unwrap();
+        let device = Device::Cpu;
+        let varmap = candle_nn::VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F32, &device);
+        drop(BertModel::load(vb.clone(), &config).unwrap());
+        let encoder = BertEncoder::load_trainable(&vb, &config).unwrap();
+        let ids = Tensor::new(&[[2_u32, 5, 7, 9, 3], [2, 11, 13, 17, 3]], &device).unwrap();
+        let mut dropout = Dropout::new(0.1, 7);
+        let output = encoder.forward_training(&ids, None, &mut dropout).unwrap();
+        // A loss that depends on every position unevenly.
+        let weights = Tensor::arange(0_f32, output.elem_count() as f32, &device)
+            .unwrap()
+            .reshape(output.shape())
+            .unwrap()
+            .sin()
+            .unwrap();
+        let loss = (output * weights).unwrap().sum_all().unwrap();
+        let gradients = loss.backward().unwrap();
+        let data = varmap.data().lock().unwrap();
+        let mut checked = 0;
+        for (name, var) in data.iter() {
+            let gradient = gradients
+                .get(var.as_tensor())
+                .unwrap_or_else(|| panic!("no gradient reaches {name}"));
+            // Only the first token-type row is used; every other weight moves.
+            let norm = gradient.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(norm > 0.0, "zero gradient for {name}");
+            checked += 1;
+        }
+        assert!(checked >= 16 * 2 + 5, "{checked} weights");
+
+        // An in-place update of a variable changes the next forward pass.
+        let before = encoder.forward(&ids, None).unwrap();
+        let (_, query) = data
+            .iter()
+            .find(|(name, _)| name.ends_with("layer.0.attention.self.query.weight"))
+            .unwrap();
+        query.set(&(query.as_tensor() * 2.0).unwrap()).unwrap();
+        let after = encoder.forward(&ids, None).unwrap();
+        assert!(largest_difference(&before, &after) > 1e-6);
     }
 }

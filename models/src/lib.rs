@@ -3,7 +3,7 @@
 //!
 //! - `registry`: model directories and their `obscura-model.json` entries;
 //! - `onnx` and `rampart`: converting the default model from its ONNX release;
-//! - `bert`: the BERT encoder, tuned for inference;
+//! - `bert`: the BERT encoder, tuned for inference, and differentiable for fine-tuning;
 //! - `ner`: loading a model and running it over texts of any length;
 //! - `decode`: from token probabilities to spans;
 //! - `recognizer`: the engine's view of a model;
@@ -14,6 +14,7 @@ pub mod decode;
 pub mod ner;
 pub mod onnx;
 pub mod rampart;
+mod random;
 pub mod recognizer;
 pub mod registry;
 pub mod train;

@@ -15,14 +15,16 @@ use std::time::Instant;
 
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{Module, VarBuilder, VarMap};
-use candle_transformers::models::bert::{BertModel, Config as BertConfig};
+use candle_transformers::models::bert::Config as BertConfig;
 use obscura_engine::eval::{Document, LabelMap};
 use obscura_engine::recognizer::{RecognitionRequest, Recognizer};
 use obscura_engine::text::AnalyzedText;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
+use crate::bert::{BertEncoder, Dropout};
 use crate::ner::{ModelError, NerModel, id2label, special_tokens};
+use crate::random::Random;
 use crate::recognizer::NerRecognizer;
 use crate::registry::{ENTRY_FILE, ModelEntry, read_model};
 
@@ -107,7 +109,7 @@ pub fn es_en_recipe(datasets: &Path, base: PathBuf, out: PathBuf) -> TrainOption
         ],
         out,
     );
-    options.epochs = 4;
+    options.epochs = 6;
     options.learning_rate = 1e-4;
     options
 }
@@ -279,6 +281,10 @@ pub fn train(
             .lock()
             .map_err(|_| TrainError::Invalid("variable map poisoned".into()))?;
         for (name, tensor) in tensors {
+            // Token classification does not use the pooler; it would get no gradient.
+            if name.contains("pooler.") {
+                continue;
+            }
             let tensor = tensor.to_dtype(DType::F32)?;
             let tensor = match (name.as_str(), previous.is_none()) {
                 ("classifier.weight", true) => grow_rows(&tensor, labels.len(), 0.02, options.seed)?,
@@ -295,7 +301,8 @@ pub fn train(
         .map_err(|_| TrainError::Invalid("variable map poisoned".into()))?
         .keys()
         .any(|name| name.starts_with("bert."));
-    let encoder = BertModel::load(if prefixed { vb.pp("bert") } else { vb.clone() }, &bert_config)?;
+    let encoder = BertEncoder::load_trainable(&if prefixed { vb.pp("bert") } else { vb.clone() }, &bert_config)?;
+    let mut dropout = Dropout::new(bert_config.hidden_dropout_prob, options.seed.wrapping_add(1));
     let classifier = candle_nn::linear(bert_config.hidden_size, labels.len(), vb.pp("classifier"))?;
     let mut optimizer = AdamW::new(&varmap, options.weight_decay)?;
     if previous.is_some() {
@@ -313,7 +320,7 @@ pub fn train(
     });
     let weights = Tensor::new(class_weights.as_slice(), &device)?;
     let mut order: Vec<usize> = (0..windows.len()).collect();
-    let mut random = Random(options.seed.max(1));
+    let mut random = Random::new(options.seed);
     for _ in 0..state.completed_epochs {
         random.shuffle(&mut order);
     }
@@ -325,7 +332,7 @@ pub fn train(
         let mut loss_sum = 0.0_f32;
         for (batch_number, batch) in order.chunks(options.batch_windows).enumerate() {
             let batch: Vec<&Window> = batch.iter().map(|&index| &windows[index]).collect();
-            let loss = batch_loss(&encoder, &classifier, &batch, &weights, &device)?;
+            let loss = batch_loss(&encoder, &classifier, &batch, &weights, &mut dropout, &device)?;
             let grads = loss.backward()?;
             let learning_rate = schedule(options, state.step, total_steps);
             optimizer.step(&grads, learning_rate, options.max_grad_norm)?;
@@ -487,21 +494,29 @@ fn document_windows(
         .iter()
         .filter_map(|span| target_type(map, &span.label).map(|entity| (span.start, span.end, entity)))
         .collect();
-    let mut token_labels = Vec::with_capacity(encoding.get_ids().len());
-    let mut previous_span: Option<usize> = None;
-    for &(start, _) in encoding.get_offsets() {
+    // A word's pieces all take the word's tag (B- for every piece of an entity's first
+    // word), as the default model was trained, so that averaging the pieces' predictions
+    // does not turn a beginning into an inside.
+    let mut token_labels: Vec<u32> = Vec::with_capacity(encoding.get_ids().len());
+    let mut previous: Option<(Option<usize>, Option<u32>)> = None;
+    for (&(start, _), word) in encoding.get_offsets().iter().zip(encoding.get_word_ids()) {
         let inside = spans
             .iter()
             .position(|(span_start, span_end, _)| *span_start <= start && start < *span_end);
-        let label = match inside {
-            None => outside,
-            Some(index) => {
-                let tag = if previous_span == Some(index) { "I" } else { "B" };
-                let name = format!("{tag}-{}", spans[index].2);
+        let label = match (inside, previous, token_labels.last()) {
+            (None, _, _) => outside,
+            (Some(index), Some((previous_span, previous_word)), Some(&previous_label))
+                if previous_span == Some(index) && word.is_some() && previous_word == *word =>
+            {
+                previous_label
+            }
+            (Some(index), previous, _) => {
+                let continues = previous.is_some_and(|(previous_span, _)| previous_span == Some(index));
+                let name = format!("{}-{}", if continues { "I" } else { "B" }, spans[index].2);
                 label_ids.get(name.as_str()).copied().unwrap_or(outside)
             }
         };
-        previous_span = inside;
+        previous = Some((inside, *word));
         token_labels.push(label);
     }
     let ids = encoding.get_ids();
@@ -554,12 +569,12 @@ fn grow_rows(tensor: &Tensor, rows: usize, scale: f64, seed: u64) -> Result<Tens
     let mut shape = tensor.dims().to_vec();
     shape[0] = rows - existing;
     let count: usize = shape.iter().product();
-    let mut random = Random(seed.max(1));
+    let mut random = Random::new(seed);
     let values: Vec<f32> = (0..count)
         .map(|_| {
             // Box-Muller from two uniform draws in (0, 1].
-            let first = (random.next() >> 11) as f64 / (1_u64 << 53) as f64;
-            let second = (random.next() >> 11) as f64 / (1_u64 << 53) as f64;
+            let first = random.unit();
+            let second = random.unit();
             let normal = (-2.0 * (1.0 - first).ln()).sqrt() * (std::f64::consts::TAU * second).cos();
             (normal * scale) as f32
         })
@@ -570,10 +585,11 @@ fn grow_rows(tensor: &Tensor, rows: usize, scale: f64, seed: u64) -> Result<Tens
 
 /// Weighted cross-entropy of a batch, ignoring special tokens and padding.
 fn batch_loss(
-    encoder: &BertModel,
+    encoder: &BertEncoder,
     classifier: &candle_nn::Linear,
     batch: &[&Window],
     weights: &Tensor,
+    dropout: &mut Dropout,
     device: &Device,
 ) -> Result<Tensor, TrainError> {
     let longest = batch.iter().map(|window| window.ids.len()).max().unwrap_or(0);
@@ -593,8 +609,9 @@ fn batch_loss(
     let shape = (batch.len(), longest);
     let ids = Tensor::from_vec(ids, shape, device)?;
     let mask = Tensor::from_vec(mask, shape, device)?;
-    let hidden = encoder.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
-    let logits = classifier.forward(&hidden)?;
+    let padded = batch.iter().any(|window| window.ids.len() < longest);
+    let hidden = encoder.forward_training(&ids, padded.then_some(&mask), dropout)?;
+    let logits = classifier.forward(&dropout.apply(&hidden)?)?;
     let n_labels = logits.dim(D::Minus1)?;
     let log_probabilities = candle_nn::ops::log_softmax(&logits.reshape(((), n_labels))?, D::Minus1)?;
     let targets = Tensor::from_vec(targets, batch.len() * longest, device)?;
@@ -671,8 +688,9 @@ impl AdamW {
         let correction1 = 1.0 - Self::BETA1.powi(self.step as i32);
         let correction2 = 1.0 - Self::BETA2.powi(self.step as i32);
         for (name, var, first, second) in &self.variables {
+            // A weight without a gradient would silently stay as it was.
             let Some(grad) = grads.get(var.as_tensor()) else {
-                continue;
+                return Err(TrainError::Invalid(format!("no gradient reaches {name}")));
             };
             let grad = (grad * clip)?;
             let new_first = ((first.as_tensor() * Self::BETA1)? + (&grad * (1.0 - Self::BETA1))?)?;
@@ -837,33 +855,42 @@ fn dev_scores(dir: &Path, documents: &[Document], map: &LabelMap) -> Result<(f64
     Ok((precision, recall, f1))
 }
 
-/// A small deterministic generator for shuffling (xorshift64).
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        let mut value = self.0;
-        value ^= value << 13;
-        value ^= value >> 7;
-        value ^= value << 17;
-        self.0 = value;
-        value
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for index in (1..items.len()).rev() {
-            let other = (self.next() % (index as u64 + 1)) as usize;
-            items.swap(index, other);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn write(path: &Path, text: &str) {
         std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn every_piece_of_a_word_takes_the_word_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("tiny");
+        crate::ner::tests::tiny_model(&base, |_, _, _| {});
+        let tokenizer = Tokenizer::from_file(base.join("tokenizer.json")).unwrap();
+        let map = obscura_engine::eval::parse_label_map("labels:\n  NOMBRE: PERSON\n  CIUDAD: LOCATION\n").unwrap();
+        let document: Document = serde_json::from_str(
+            r#"{"id": "a", "text": "Ana lives in Madrids.", "spans": [{"start": 0, "end": 9, "label": "NOMBRE"}, {"start": 13, "end": 20, "label": "CIUDAD"}]}"#,
+        )
+        .unwrap();
+        let labels = ["O", "B-PERSON", "I-PERSON", "B-LOCATION", "I-LOCATION"];
+        let label_ids: HashMap<&str, u32> = labels
+            .iter()
+            .enumerate()
+            .map(|(id, label)| (*label, id as u32))
+            .collect();
+        let windows = document_windows(&tokenizer, &document, &map, &label_ids, 100, &[2], &[3]).unwrap();
+        let tags: Vec<&str> = windows[0]
+            .labels
+            .iter()
+            .map(|&label| labels.get(label as usize).copied().unwrap_or("-"))
+            .collect();
+        // [CLS] ana lives in madrid ##s . [SEP]
+        assert_eq!(
+            tags,
+            ["-", "B-PERSON", "I-PERSON", "O", "B-LOCATION", "B-LOCATION", "O", "-"]
+        );
     }
 
     #[test]
@@ -881,7 +908,13 @@ mod tests {
         let map_path = dir.path().join("map.yaml");
         write(&map_path, "labels:\n  NOMBRE: PERSON\n  CIUDAD: LOCATION\n");
         let out = dir.path().join("tuned");
-        let mut options = TrainOptions::new(base, vec![train_path.clone()], train_path, vec![map_path], out.clone());
+        let mut options = TrainOptions::new(
+            base.clone(),
+            vec![train_path.clone()],
+            train_path,
+            vec![map_path],
+            out.clone(),
+        );
         options.epochs = 2;
         options.batch_windows = 2;
         options.learning_rate = 5e-3;
@@ -896,6 +929,24 @@ mod tests {
         .unwrap();
         assert_eq!(reports.len(), 2);
         assert!(losses.last().unwrap() < losses.first().unwrap(), "{losses:?}");
+
+        // Every weight of the encoder moved, from the embeddings to the last layer norm.
+        let before = candle_core::safetensors::load(base.join("model.safetensors"), &Device::Cpu).unwrap();
+        let after = candle_core::safetensors::load(out.join("model.safetensors"), &Device::Cpu).unwrap();
+        for (name, tensor) in &before {
+            if name.starts_with("classifier") || name.contains("pooler.") {
+                continue;
+            }
+            let difference = (tensor - &after[name])
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            assert!(difference > 0.0, "{name} did not change");
+        }
 
         // The head kept its three labels and gained B-/I- for both types.
         let model = NerModel::load(&out).unwrap();
