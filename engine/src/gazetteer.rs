@@ -30,11 +30,11 @@ const PERSON_NEGATIVE_CONTEXT: &[&str] = &[
     "color", "colour", "flor", "flores", "flower", "calle", "street", "avenida", "plaza", "hospital",
 ];
 /// Words that may sit inside a name without being capitalized.
-const NAME_PARTICLES: &[&str] = &[
+pub(crate) const NAME_PARTICLES: &[&str] = &[
     "de", "del", "la", "las", "los", "y", "i", "van", "von", "da", "di", "du",
 ];
 /// Capitalized words that introduce a name but are not part of it.
-const HONORIFICS: &[&str] = &[
+pub(crate) const HONORIFICS: &[&str] = &[
     "sr", "sra", "srta", "dr", "dra", "don", "doña", "mr", "mrs", "ms", "miss", "prof", "d", "dña", "señor", "señora",
 ];
 
@@ -57,6 +57,11 @@ static LISTS: LazyLock<Lists> = LazyLock::new(|| Lists {
     surnames: load(include_str!("../gazetteers/surnames.txt")),
     places: load(include_str!("../gazetteers/places.txt")),
 });
+
+/// Whether a folded word (see [`fold_word`]) is a listed first name.
+pub fn is_first_name(folded: &str) -> bool {
+    LISTS.first_names.contains(folded)
+}
 
 /// Finds names and places listed in the gazetteers.
 #[derive(Debug)]

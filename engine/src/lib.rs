@@ -3,6 +3,7 @@
 //! Bytes go in and values come out. This crate has no async runtime, web framework,
 //! database or queue dependency, and CI checks that with `cargo tree`.
 
+pub mod anonymize;
 pub mod catalog;
 pub mod context;
 pub mod detect;

@@ -1,0 +1,591 @@
+//! Anonymization: operators applied to detected spans, with replacements kept consistent
+//! within a scope (a request, a session, a project) through an alias vault.
+//!
+//! - `operator`: the operators and their options;
+//! - `keyed`: keyed hashing and value encryption;
+//! - `identity`: normalized forms, and when two person mentions are one person;
+//! - `vault`: the alias vault and its keys;
+//! - `surrogate`: realistic fake values.
+
+pub mod identity;
+pub mod keyed;
+pub mod operator;
+mod seeded;
+pub mod surrogate;
+pub mod vault;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::detect::Detection;
+use crate::error_kind::{ErrorClass, ErrorKind};
+use identity::{PersonName, match_person, normalized};
+use keyed::{HashOptions, KeyError, ValueCipher, keyed_hash};
+use operator::{MaskOptions, Operator, Template, generalize, mask};
+use vault::{Vault, VaultEntry, VaultError, VaultKeys};
+
+/// Anonymization levels: BASIC masks, INTERMEDIATE gives consistent aliases with category
+/// prefixes (`PERSONA-001`), ADVANCED gives surrogates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Level {
+    Basic,
+    Intermediate,
+    Advanced,
+}
+
+/// Which operator applies to which entity type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// For types without their own operator.
+    pub default: Operator,
+    /// By canonical entity type.
+    #[serde(default)]
+    pub by_entity: BTreeMap<String, Operator>,
+}
+
+impl Policy {
+    /// One operator for every type.
+    pub fn uniform(operator: Operator) -> Policy {
+        Policy {
+            default: operator,
+            by_entity: BTreeMap::new(),
+        }
+    }
+
+    /// The policy of a level.
+    pub fn level(level: Level) -> Policy {
+        Policy::uniform(match level {
+            Level::Basic => Operator::Mask(MaskOptions::default()),
+            Level::Intermediate => Operator::Replace {
+                template: Template::parse("prefixed").unwrap_or_default(),
+            },
+            Level::Advanced => Operator::Surrogate,
+        })
+    }
+
+    pub fn operator_for(&self, entity_type: &str) -> &Operator {
+        self.by_entity.get(entity_type).unwrap_or(&self.default)
+    }
+}
+
+/// Secrets and settings a scope brings to the operators.
+#[derive(Debug, Clone)]
+pub struct ScopeSecrets {
+    /// The tenant's or project's secret for keyed hashes and surrogate seeds.
+    pub hash_key: Vec<u8>,
+    /// For the encrypt operator; it refuses to run without one.
+    pub cipher: Option<ValueCipher>,
+    /// Days every date of the scope moves by, for date surrogates; never 0.
+    pub date_shift_days: i64,
+}
+
+impl ScopeSecrets {
+    /// Secrets from a hash key; the date shift is derived from it (between 30 and 365 days,
+    /// forward or back).
+    pub fn new(hash_key: &[u8]) -> ScopeSecrets {
+        let digest = keyed::hmac_sha256(hash_key, b"obscura date shift");
+        let magnitude = 30 + i64::from(u16::from_le_bytes([digest[0], digest[1]]) % 336);
+        let sign = if digest[2] & 1 == 0 { 1 } else { -1 };
+        ScopeSecrets {
+            hash_key: hash_key.to_vec(),
+            cipher: None,
+            date_shift_days: sign * magnitude,
+        }
+    }
+
+    /// Secrets with random keys, for a scope that lives as long as one request.
+    pub fn ephemeral() -> ScopeSecrets {
+        let mut key = [0_u8; 32];
+        rand::fill(&mut key);
+        ScopeSecrets::new(&key)
+    }
+}
+
+/// A scope of consistent replacements: its vault, keys and language.
+pub struct Scope<'a> {
+    pub vault: &'a mut dyn Vault,
+    pub keys: &'a VaultKeys,
+    pub secrets: &'a ScopeSecrets,
+    /// ISO 639-1 code; category labels and surrogates follow it.
+    pub language: String,
+}
+
+/// One replacement made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replacement {
+    pub entity_type: String,
+    /// Code-point offsets in the input, end exclusive.
+    pub start: usize,
+    pub end: usize,
+    /// Code-point offsets of the replacement in the output.
+    pub output_start: usize,
+    pub output_end: usize,
+    /// The operator that ran (a fallback's name when the chosen one does not cover the type).
+    pub operator: &'static str,
+    /// The entity's alias in the scope (`PERSONA-001`).
+    pub alias: String,
+}
+
+/// Anonymized text and what was replaced.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Anonymized {
+    pub text: String,
+    pub replacements: Vec<Replacement>,
+}
+
+/// Why anonymization failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AnonymizeError {
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error("detection {index} ({start}..{end}) lies outside the text of {length} characters")]
+    SpanOutOfRange {
+        index: usize,
+        start: usize,
+        end: usize,
+        length: usize,
+    },
+}
+
+impl ErrorClass for AnonymizeError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AnonymizeError::Key(KeyError::Missing(_) | KeyError::WrongLength { .. }) => ErrorKind::Unsupported,
+            AnonymizeError::Key(KeyError::NotDecryptable) | AnonymizeError::SpanOutOfRange { .. } => ErrorKind::Invalid,
+            AnonymizeError::Vault(_) => ErrorKind::Internal,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AnonymizeError::Key(KeyError::Missing(_)) => "key_not_configured",
+            AnonymizeError::Key(KeyError::WrongLength { .. }) => "key_invalid",
+            AnonymizeError::Key(KeyError::NotDecryptable) => "not_decryptable",
+            AnonymizeError::Vault(_) => "vault_error",
+            AnonymizeError::SpanOutOfRange { .. } => "span_out_of_range",
+        }
+    }
+}
+
+/// The category label of an entity type in a language, for `PERSONA-001`.
+pub fn category_label(entity_type: &str, language: &str) -> String {
+    let spanish = language == "es";
+    let label = match entity_type {
+        "PERSON" if spanish => "PERSONA",
+        "PERSON" => "PERSON",
+        "EMAIL_ADDRESS" => "EMAIL",
+        "PHONE_NUMBER" if spanish => "TELEFONO",
+        "PHONE_NUMBER" => "PHONE",
+        "LOCATION" if spanish => "LUGAR",
+        "LOCATION" => "LOCATION",
+        "ADDRESS" if spanish => "DIRECCION",
+        "ADDRESS" => "ADDRESS",
+        "ORGANIZATION" if spanish => "ORGANIZACION",
+        "ORGANIZATION" => "ORGANIZATION",
+        "DATE_TIME" | "DATE_OF_BIRTH" if spanish => "FECHA",
+        "DATE_TIME" | "DATE_OF_BIRTH" => "DATE",
+        "AGE" if spanish => "EDAD",
+        "AGE" => "AGE",
+        "POSTAL_CODE" if spanish => "CP",
+        "POSTAL_CODE" => "POSTCODE",
+        "ES_NIF" => "DNI",
+        "ES_NIE" => "NIE",
+        "CREDIT_CARD" if spanish => "TARJETA",
+        "CREDIT_CARD" => "CARD",
+        "IBAN_CODE" => "IBAN",
+        "MEDICAL_RECORD_NUMBER" if spanish => "HISTORIA",
+        "MEDICAL_RECORD_NUMBER" => "MRN",
+        other => other,
+    };
+    label.to_owned()
+}
+
+impl Scope<'_> {
+    /// The vault entry of a value, found by its normalized form or, for people, by the
+    /// name-variant rule; created when new.
+    pub fn entry(&mut self, entity_type: &str, value: &str) -> Result<VaultEntry, AnonymizeError> {
+        let lookup = self.keys.lookup(entity_type, &normalized(entity_type, value));
+        if let Some(entry) = self.vault.find(&lookup)? {
+            return Ok(entry);
+        }
+        let tokens = (entity_type == "PERSON").then(|| PersonName::parse(value).tokens().keyed(self.keys.lookup_key()));
+        if let Some(tokens) = &tokens {
+            let people = self.vault.people()?;
+            let names: Vec<_> = people
+                .iter()
+                .map(|entry| entry.name.clone().unwrap_or_default())
+                .collect();
+            if let Some(index) = match_person(tokens, &names) {
+                // A variant: stored under its own lookup with the person's number, without
+                // name tokens, so that it resolves the same way when more people are known.
+                let person = &people[index];
+                let variant = VaultEntry {
+                    lookup,
+                    category: person.category.clone(),
+                    number: person.number,
+                    alias: person.alias.clone(),
+                    original: self.keys.seal(value)?,
+                    name: None,
+                };
+                return Ok(self.vault.insert(variant)?);
+            }
+        }
+        let number = self.vault.count(entity_type)? + 1;
+        let alias = format!("{}-{number:03}", category_label(entity_type, &self.language));
+        let entry = VaultEntry {
+            lookup,
+            category: entity_type.to_owned(),
+            number,
+            alias,
+            original: self.keys.seal(value)?,
+            name: tokens,
+        };
+        Ok(self.vault.insert(entry)?)
+    }
+}
+
+/// Replaces every detection in `text` as `policy` says, consistently within `scope`.
+///
+/// Detections must not overlap (the detector's output never does); a detection overlapping
+/// an earlier one is skipped. People are resolved longest mention first, so that "Sr.
+/// Pérez" finds "Juan Pérez García" even when it comes first in the text.
+pub fn anonymize_text(
+    text: &str,
+    detections: &[Detection],
+    policy: &Policy,
+    scope: &mut Scope<'_>,
+) -> Result<Anonymized, AnonymizeError> {
+    let characters: Vec<char> = text.chars().collect();
+    let mut order: Vec<usize> = (0..detections.len()).collect();
+    order.sort_by_key(|&index| (detections[index].start, detections[index].end));
+    let mut kept: Vec<usize> = Vec::with_capacity(order.len());
+    let mut covered = 0;
+    for index in order {
+        let detection = &detections[index];
+        if detection.end > characters.len() || detection.start > detection.end {
+            return Err(AnonymizeError::SpanOutOfRange {
+                index,
+                start: detection.start,
+                end: detection.end,
+                length: characters.len(),
+            });
+        }
+        if detection.start >= covered && detection.start < detection.end {
+            covered = detection.end;
+            kept.push(index);
+        }
+    }
+    let value_of = |detection: &Detection| -> String { characters[detection.start..detection.end].iter().collect() };
+
+    // Entries first, longest person mentions first.
+    let mut resolution: Vec<usize> = kept.clone();
+    resolution.sort_by_key(|&index| {
+        let detection = &detections[index];
+        let words = if detection.entity_type == "PERSON" {
+            value_of(detection).split_whitespace().count()
+        } else {
+            0
+        };
+        (std::cmp::Reverse(words), detection.start)
+    });
+    let mut entries: BTreeMap<usize, VaultEntry> = BTreeMap::new();
+    for index in resolution {
+        let detection = &detections[index];
+        entries.insert(index, scope.entry(&detection.entity_type, &value_of(detection))?);
+    }
+
+    let mut out = String::with_capacity(text.len());
+    let mut output_length = 0;
+    let mut position = 0;
+    let mut replacements = Vec::with_capacity(kept.len());
+    for index in kept {
+        let detection = &detections[index];
+        let before: String = characters[position..detection.start].iter().collect();
+        output_length += detection.start - position;
+        out.push_str(&before);
+        let value = value_of(detection);
+        let Some(entry) = entries.get(&index) else {
+            continue;
+        };
+        let (replacement, operator) = apply(
+            policy.operator_for(&detection.entity_type),
+            &detection.entity_type,
+            &value,
+            entry,
+            scope,
+        )?;
+        let replacement_length = replacement.chars().count();
+        replacements.push(Replacement {
+            entity_type: detection.entity_type.clone(),
+            start: detection.start,
+            end: detection.end,
+            output_start: output_length,
+            output_end: output_length + replacement_length,
+            operator,
+            alias: entry.alias.clone(),
+        });
+        out.push_str(&replacement);
+        output_length += replacement_length;
+        position = detection.end;
+    }
+    out.extend(&characters[position..]);
+    Ok(Anonymized {
+        text: out,
+        replacements,
+    })
+}
+
+/// Runs one operator on one value; returns the replacement and the operator that made it.
+pub fn apply(
+    operator: &Operator,
+    entity_type: &str,
+    value: &str,
+    entry: &VaultEntry,
+    scope: &Scope<'_>,
+) -> Result<(String, &'static str), AnonymizeError> {
+    let label = category_label(entity_type, &scope.language);
+    Ok(match operator {
+        Operator::Replace { template } => {
+            let hash6 = keyed_hash(
+                &scope.secrets.hash_key,
+                &format!("{entity_type}\u{0}{}", entry.number),
+                &HashOptions {
+                    length: Some(6),
+                    ..HashOptions::default()
+                },
+            )?
+            .to_uppercase();
+            (template.render(entity_type, &label, entry.number, &hash6), "replace")
+        }
+        Operator::Mask(options) => (mask(value, options), "mask"),
+        Operator::Remove => (String::new(), "remove"),
+        Operator::Tag => (format!("<{entity_type}>"), "tag"),
+        Operator::Hash(options) => (
+            keyed_hash(&scope.secrets.hash_key, &normalized(entity_type, value), options)?,
+            "hash",
+        ),
+        Operator::Encrypt { deterministic } => {
+            let cipher = scope.secrets.cipher.as_ref().ok_or(KeyError::Missing("encryption"))?;
+            (cipher.encrypt(value, *deterministic), "encrypt")
+        }
+        Operator::Surrogate => (
+            surrogate::surrogate(entity_type, value, entry.number, &scope.language, scope.secrets),
+            "surrogate",
+        ),
+        Operator::Generalize(options) => match generalize(entity_type, value, options, &scope.language) {
+            Some(general) => (general, "generalize"),
+            // Types generalization does not cover are tagged, never left as they were.
+            None => (format!("<{entity_type}>"), "tag"),
+        },
+    })
+}
+
+/// Decrypts a value the encrypt operator produced.
+pub fn decrypt_value(secrets: &ScopeSecrets, encrypted: &str) -> Result<String, AnonymizeError> {
+    let cipher = secrets.cipher.as_ref().ok_or(KeyError::Missing("encryption"))?;
+    Ok(cipher.decrypt(encrypted)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vault::MemoryVault;
+
+    fn detection(text: &str, value: &str, entity_type: &str, nth: usize) -> Detection {
+        let byte_start = text.match_indices(value).nth(nth).map(|(index, _)| index).unwrap();
+        let start = text[..byte_start].chars().count();
+        Detection {
+            entity_type: entity_type.into(),
+            start,
+            end: start + value.chars().count(),
+            byte_start,
+            byte_end: byte_start + value.len(),
+            score: 0.9,
+            recognizer: "test".into(),
+            explanation: None,
+        }
+    }
+
+    fn run(
+        text: &str,
+        detections: &[Detection],
+        policy: &Policy,
+        vault: &mut MemoryVault,
+        language: &str,
+    ) -> Anonymized {
+        let keys = VaultKeys::new("k1", &[3; 32]).unwrap();
+        let mut secrets = ScopeSecrets::new(b"project secret for tests");
+        secrets.cipher = Some(ValueCipher::new(&[5; 32]).unwrap());
+        let mut scope = Scope {
+            vault,
+            keys: &keys,
+            secrets: &secrets,
+            language: language.into(),
+        };
+        anonymize_text(text, detections, policy, &mut scope).unwrap()
+    }
+
+    const TEXT: &str = "El Sr. Pérez acudió. Juan Pérez García (DNI 12345678Z) y María Pérez López llamaron al 612 345 678; Pérez García, Juan volvió al 612-345-678.";
+
+    fn text_detections() -> Vec<Detection> {
+        vec![
+            detection(TEXT, "Sr. Pérez", "PERSON", 0),
+            detection(TEXT, "Juan Pérez García", "PERSON", 0),
+            detection(TEXT, "12345678Z", "ES_NIF", 0),
+            detection(TEXT, "María Pérez López", "PERSON", 0),
+            detection(TEXT, "612 345 678", "PHONE_NUMBER", 0),
+            detection(TEXT, "Pérez García, Juan", "PERSON", 0),
+            detection(TEXT, "612-345-678", "PHONE_NUMBER", 0),
+        ]
+    }
+
+    #[test]
+    fn aliases_are_consistent_and_name_variants_share_one() {
+        let policy = Policy::level(Level::Intermediate);
+        let mut vault = MemoryVault::new();
+        let result = run(TEXT, &text_detections(), &policy, &mut vault, "es");
+        assert_eq!(
+            result.text,
+            "El PERSONA-003 acudió. PERSONA-001 (DNI DNI-001) y PERSONA-002 llamaron al TELEFONO-001; PERSONA-001 volvió al TELEFONO-001."
+        );
+        // "Sr. Pérez" fits two people, so it stays apart.
+        assert_eq!(result.replacements[0].alias, "PERSONA-003");
+        // Offsets in the output point at the replacements.
+        let output: Vec<char> = result.text.chars().collect();
+        for replacement in &result.replacements {
+            let written: String = output[replacement.output_start..replacement.output_end]
+                .iter()
+                .collect();
+            assert_eq!(written, replacement.alias);
+        }
+        // The same vault gives the same output again.
+        assert_eq!(
+            run(TEXT, &text_detections(), &policy, &mut vault, "es").text,
+            result.text
+        );
+        // Originals are sealed in the vault, never stored in clear.
+        assert!(
+            vault
+                .entries()
+                .iter()
+                .all(|entry| !entry.original.sealed.contains("Juan"))
+        );
+    }
+
+    #[test]
+    fn a_short_form_alone_joins_the_one_person_it_fits() {
+        let text = "Juan Pérez García ingresó. El Sr. Pérez fue dado de alta.";
+        let detections = vec![
+            detection(text, "Juan Pérez García", "PERSON", 0),
+            detection(text, "Sr. Pérez", "PERSON", 0),
+        ];
+        let result = run(
+            text,
+            &detections,
+            &Policy::uniform(Operator::Replace {
+                template: Template::default(),
+            }),
+            &mut MemoryVault::new(),
+            "es",
+        );
+        assert_eq!(result.text, "<PERSON_1> ingresó. El <PERSON_1> fue dado de alta.");
+    }
+
+    #[test]
+    fn operators_replace_every_detected_value() {
+        let operators = [
+            Operator::Replace {
+                template: Template::default(),
+            },
+            Operator::Replace {
+                template: Template::parse("masking_engine").unwrap(),
+            },
+            Operator::Mask(MaskOptions::default()),
+            Operator::Remove,
+            Operator::Tag,
+            Operator::Hash(HashOptions::default()),
+            Operator::Encrypt { deterministic: true },
+            Operator::Encrypt { deterministic: false },
+            Operator::Surrogate,
+            Operator::Generalize(operator::GeneralizeOptions::default()),
+        ];
+        let detections = text_detections();
+        for operator in operators {
+            let result = run(
+                TEXT,
+                &detections,
+                &Policy::uniform(operator.clone()),
+                &mut MemoryVault::new(),
+                "es",
+            );
+            for value in ["Juan", "García", "López", "12345678", "612 345 678", "612-345-678"] {
+                assert!(
+                    !result.text.contains(value),
+                    "{} left {value:?}: {}",
+                    operator.name(),
+                    result.text
+                );
+            }
+            assert_eq!(result.replacements.len(), detections.len());
+        }
+    }
+
+    #[test]
+    fn encryption_needs_a_key_and_decrypts_back() {
+        let text = "DNI 12345678Z";
+        let detections = vec![detection(text, "12345678Z", "ES_NIF", 0)];
+        let keys = VaultKeys::new("k1", &[3; 32]).unwrap();
+        let mut secrets = ScopeSecrets::new(b"project secret for tests");
+        let mut vault = MemoryVault::new();
+        let policy = Policy::uniform(Operator::Encrypt { deterministic: true });
+        let mut scope = Scope {
+            vault: &mut vault,
+            keys: &keys,
+            secrets: &secrets,
+            language: "es".into(),
+        };
+        let error = anonymize_text(text, &detections, &policy, &mut scope).unwrap_err();
+        assert_eq!(error.code(), "key_not_configured");
+
+        secrets.cipher = Some(ValueCipher::new(&[5; 32]).unwrap());
+        let mut scope = Scope {
+            vault: &mut vault,
+            keys: &keys,
+            secrets: &secrets,
+            language: "es".into(),
+        };
+        let result = anonymize_text(text, &detections, &policy, &mut scope).unwrap();
+        let encrypted = result.text.trim_start_matches("DNI ");
+        assert_eq!(decrypt_value(&secrets, encrypted).unwrap(), "12345678Z");
+    }
+
+    #[test]
+    fn spans_outside_the_text_are_refused_and_overlaps_skipped() {
+        let text = "Ana García";
+        let mut outside = detection(text, "García", "PERSON", 0);
+        outside.end = 40;
+        let keys = VaultKeys::new("k1", &[3; 32]).unwrap();
+        let secrets = ScopeSecrets::new(b"project secret for tests");
+        let mut vault = MemoryVault::new();
+        let mut scope = Scope {
+            vault: &mut vault,
+            keys: &keys,
+            secrets: &secrets,
+            language: "es".into(),
+        };
+        let policy = Policy::uniform(Operator::Tag);
+        let error = anonymize_text(text, &[outside], &policy, &mut scope).unwrap_err();
+        assert_eq!(error.code(), "span_out_of_range");
+        let overlapping = [
+            detection(text, "Ana García", "PERSON", 0),
+            detection(text, "García", "PERSON", 0),
+        ];
+        let result = anonymize_text(text, &overlapping, &policy, &mut scope).unwrap();
+        assert_eq!(result.text, "<PERSON>");
+        assert_eq!(result.replacements.len(), 1);
+    }
+}
