@@ -5,12 +5,20 @@
 //! - `keyed`: keyed hashing and value encryption;
 //! - `identity`: normalized forms, and when two person mentions are one person;
 //! - `vault`: the alias vault and its keys;
-//! - `surrogate`: realistic fake values.
+//! - `surrogate`: realistic fake values;
+//! - `structured`: JSON, with key names as hints and path filters, and HTML;
+//! - `html`: the text nodes and attributes of an HTML document;
+//! - `sanitize`: reversible placeholders for content sent to language models;
+//! - `check`: whether a masked value leaks, lost its format or fails its checksum.
 
+pub mod check;
+pub mod html;
 pub mod identity;
 pub mod keyed;
 pub mod operator;
+pub mod sanitize;
 mod seeded;
+pub mod structured;
 pub mod surrogate;
 pub mod vault;
 
