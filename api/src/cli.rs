@@ -36,6 +36,8 @@ pub enum Command {
     Detect(DetectArgs),
     /// Score detection against a labelled JSONL dataset.
     Eval(EvalArgs),
+    /// Anonymize a text or a JSON file (standard input when no file is given).
+    Anonymize(AnonymizeArgs),
     /// Print the effective configuration, secrets redacted, and exit.
     Config(DataArgs),
     /// Check that the configured database and blob storage answer; exit 1 if one does not.
@@ -200,6 +202,40 @@ pub struct DetectArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AnonymizeArgs {
+    /// A UTF-8 text file.
+    #[arg(long, value_name = "FILE", conflicts_with = "json")]
+    pub text: Option<PathBuf>,
+    /// A JSON file; only its strings change.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Read JSON, not text, from standard input.
+    #[arg(long, conflicts_with_all = ["text", "json"])]
+    pub stdin_json: bool,
+    /// replace, mask, remove, tag, hash, encrypt, surrogate or generalize.
+    #[arg(long, default_value = "replace")]
+    pub operator: String,
+    /// BASIC, INTERMEDIATE or ADVANCED; replaces --operator.
+    #[arg(long)]
+    pub level: Option<String>,
+    /// The replace operator's template (or a preset: tag, bracket, prefixed, masking_engine).
+    #[arg(long)]
+    pub template: Option<String>,
+    /// ISO 639-1 code of the text (the profile's, else en).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// A profile (see `detect`).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Where the result goes; standard output when absent.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Writes what was replaced (types, offsets, operators; never the originals) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct EvalArgs {
     /// The labelled JSONL dataset.
     #[arg(long, value_name = "FILE.jsonl")]
@@ -271,7 +307,7 @@ impl Command {
             Command::Models(command) => {
                 overrides.set("models.dir", command.models_dir().models_dir.clone());
             }
-            Command::Openapi | Command::Detect(_) | Command::Eval(_) => {}
+            Command::Openapi | Command::Detect(_) | Command::Eval(_) | Command::Anonymize(_) => {}
         }
         overrides
     }

@@ -1,4 +1,5 @@
-//! The `detect` and `eval` commands: detection from the command line, with no server.
+//! The `detect`, `eval`, `anonymize` and `models` commands: detection, anonymization and
+//! models from the command line, with no server.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -6,15 +7,21 @@ use std::io::{BufWriter, Read, Write};
 
 use anyhow::Context;
 use obscura_engine::DetectOptions;
+use obscura_engine::anonymize::operator::Operator;
+use obscura_engine::anonymize::structured::{JsonOptions, anonymize_json};
+use obscura_engine::anonymize::vault::MemoryVault;
+use obscura_engine::anonymize::{Level, Policy, Scope, anonymize_text};
 use obscura_engine::catalog::Catalog;
 use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
 use obscura_engine::taxonomy::Taxonomy;
+use obscura_entity::DEFAULT_TENANT_ID;
 use obscura_models::rampart::{self, WeightPrecision};
 use obscura_models::registry;
 use obscura_models::train::{ES_EN_MODEL_ID, TrainEvent, TrainOptions, es_en_recipe, train};
 use obscura_platform::config::Config;
+use obscura_platform::secrets::MasterKeys;
 
-use crate::cli::{DetectArgs, EvalArgs, ModelsCommand};
+use crate::cli::{AnonymizeArgs, DetectArgs, EvalArgs, ModelsCommand};
 use crate::ner::{NerState, load_ner};
 
 /// The catalog of built-in packs plus the configured pack directory, with the configured
@@ -90,6 +97,90 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
     }
     let detections = selection.detector.detect(&text, &options)?;
     println!("{}", serde_json::to_string_pretty(&detections)?);
+    Ok(())
+}
+
+/// `obscura anonymize`: one text or JSON value, with the default tenant's keys, so that
+/// hashes and encryption match what the server gives that tenant.
+pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()> {
+    let (catalog, ner) = load_catalog(config)?;
+    warn_without_ner(&ner);
+    let selection = catalog.select(args.profile.as_deref(), None, None)?;
+    let mut options = DetectOptions {
+        language: args.language.clone(),
+        ..DetectOptions::default()
+    };
+    selection.apply_defaults(&mut options);
+    let operator = {
+        let mut spec = serde_json::json!({ "type": args.operator });
+        if let Some(template) = &args.template {
+            spec["template"] = serde_json::Value::String(template.clone());
+        }
+        serde_json::from_value::<Operator>(spec).with_context(|| {
+            format!(
+                "--operator {:?}: use replace, mask, remove, tag, hash, encrypt, surrogate or generalize (with a valid --template)",
+                args.operator
+            )
+        })?
+    };
+    let policy = match &args.level {
+        Some(level) => Policy::level(
+            serde_json::from_value::<Level>(serde_json::Value::String(level.to_uppercase()))
+                .with_context(|| format!("--level {level:?}: use BASIC, INTERMEDIATE or ADVANCED"))?,
+        ),
+        None => Policy::uniform(operator),
+    };
+    let master_keys =
+        MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
+    let keys = master_keys.vault_keys(DEFAULT_TENANT_ID);
+    let secrets = master_keys.scope_secrets(DEFAULT_TENANT_ID);
+    let mut vault = MemoryVault::new();
+    let mut scope = Scope {
+        vault: &mut vault,
+        keys: &keys,
+        secrets: &secrets,
+        language: options.language.clone().unwrap_or_else(|| "en".into()),
+    };
+    let input = match args.text.as_ref().or(args.json.as_ref()) {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {} as UTF-8", path.display()))?,
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading standard input as UTF-8")?;
+            text
+        }
+    };
+    let (output, report) = if args.json.is_some() || args.stdin_json {
+        let value: serde_json::Value = serde_json::from_str(&input).context("the input is not JSON")?;
+        let json_options = JsonOptions {
+            max_depth: config.security.json_max_depth,
+            ..JsonOptions::default()
+        };
+        let (output, replacements) = anonymize_json(
+            &value,
+            &selection.detector,
+            &options,
+            &policy,
+            &mut scope,
+            &json_options,
+        )?;
+        let mut text = serde_json::to_string_pretty(&output)?;
+        text.push('\n');
+        (text, serde_json::to_value(replacements)?)
+    } else {
+        let detections = selection.detector.detect(&input, &options)?;
+        let result = anonymize_text(&input, &detections, &policy, &mut scope)?;
+        (result.text, serde_json::to_value(result.replacements)?)
+    };
+    match &args.out {
+        Some(path) => std::fs::write(path, &output).with_context(|| format!("writing {}", path.display()))?,
+        None => std::io::stdout().write_all(output.as_bytes())?,
+    }
+    if let Some(path) = &args.report {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(())
 }
 

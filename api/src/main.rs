@@ -103,6 +103,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Detect(args) => {
             tokio::task::spawn_blocking(move || obscura_api::commands::run_detect(&args, &config)).await?
         }
+        Command::Anonymize(args) => {
+            tokio::task::spawn_blocking(move || obscura_api::commands::run_anonymize(&args, &config)).await?
+        }
         Command::Eval(args) => {
             tokio::task::spawn_blocking(move || obscura_api::commands::run_eval(&args, &config)).await?
         }

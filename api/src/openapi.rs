@@ -24,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
-use crate::routes::{detection, docs, health, jobs, models, service};
+use crate::routes::{anonymization, detection, docs, health, jobs, models, sanitization, service};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -38,6 +38,8 @@ use crate::state::AppState;
     tags(
         (name = "service", description = "Health, metrics and this document"),
         (name = "detection", description = "Finding personal data and secrets in text"),
+        (name = "anonymization", description = "Replacing personal data in text and JSON, and checking the result"),
+        (name = "sanitization", description = "Reversible placeholders for content sent to language models"),
         (name = "jobs", description = "Background jobs and their progress"),
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
@@ -73,6 +75,14 @@ fn documented_routes(
         .routes(routes!(detection::list_recognizers))
         .routes(routes!(detection::list_pattern_packs))
         .routes(routes!(detection::list_profiles))
+        .routes(routes!(anonymization::create_redaction))
+        .routes(routes!(anonymization::create_anonymization))
+        .routes(routes!(anonymization::create_validation))
+        .routes(routes!(anonymization::create_decryption))
+        .routes(routes!(sanitization::create_sanitization))
+        .routes(routes!(sanitization::create_rehydration))
+        .routes(routes!(sanitization::list_sessions))
+        .routes(routes!(sanitization::delete_session))
         .routes(routes!(models::list_models))
         .routes(routes!(jobs::create_diagnostic_job))
         .routes(routes!(jobs::list_jobs))

@@ -1,8 +1,10 @@
 //! HTTP handlers, one module per resource.
 
+pub mod anonymization;
 pub mod detection;
 pub mod docs;
 pub mod health;
 pub mod jobs;
 pub mod models;
+pub mod sanitization;
 pub mod service;

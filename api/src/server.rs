@@ -122,6 +122,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let blobs = BlobStore::from_config(&config.storage)
         .await
         .context("opening blob storage")?;
+    let master_keys = obscura_platform::secrets::MasterKeys::load(&config)
+        .context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
     let (catalog, ner) = crate::commands::load_catalog(&config)?;
     let catalog = Arc::new(catalog);
     let address = config.bind_address()?;
@@ -145,6 +147,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         blobs,
         catalog,
         ner: Arc::new(ner),
+        master_keys: Arc::new(master_keys),
         metrics: Arc::new(Metrics::new()),
         key_cache: Arc::new(KeyCache::default()),
         in_process_workers: workers.len(),

@@ -19,6 +19,8 @@ pub struct AppState {
     pub catalog: Arc<obscura_engine::catalog::Catalog>,
     /// The configured NER model, or why it is not loaded.
     pub ner: Arc<crate::ner::NerState>,
+    /// The master secret and the keys derived from it.
+    pub master_keys: Arc<obscura_platform::secrets::MasterKeys>,
     pub metrics: Arc<Metrics>,
     pub key_cache: SharedKeyCache,
     /// Workers running inside this process (0 for a stateless API).

@@ -1,5 +1,6 @@
 //! SeaORM entities of Obscura's database, one module per table.
 
+pub mod anonymization_sessions;
 pub mod api_keys;
 pub mod job_records;
 pub mod tenants;

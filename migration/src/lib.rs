@@ -4,6 +4,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_foundation;
+mod m20261124_000001_sessions;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261123_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261123_000001_foundation::Migration),
+            Box::new(m20261124_000001_sessions::Migration),
+        ]
     }
 }

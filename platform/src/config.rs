@@ -32,6 +32,7 @@ pub struct Config {
     pub worker: WorkerConfig,
     pub models: ModelsConfig,
     pub auth: AuthConfig,
+    pub security: SecurityConfig,
     pub log: LogConfig,
 }
 
@@ -110,6 +111,24 @@ pub struct AuthConfig {
     /// The admin key installed at start instead of a generated one.
     #[serde(default, serialize_with = "serialize_optional_secret")]
     pub bootstrap_key: Option<SecretString>,
+}
+
+/// Keys for keyed hashes, value encryption and sealed data, and limits of anonymization.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityConfig {
+    /// The master secret (32 bytes, base64 or hex) every other key is derived from.
+    #[serde(default, serialize_with = "serialize_optional_secret")]
+    pub secret_key: Option<SecretString>,
+    /// Earlier master secrets, still used to open what they sealed.
+    #[serde(default, serialize_with = "serialize_secret_list")]
+    pub previous_keys: Vec<SecretString>,
+    /// Where the generated secret lives when `secret_key` is empty (embedded mode).
+    pub secret_key_file: PathBuf,
+    /// Sanitization sessions expire this long after they were last used.
+    pub session_ttl_secs: u64,
+    /// The deepest JSON nesting anonymization accepts.
+    pub json_max_depth: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -245,6 +264,17 @@ impl Config {
         if self.auth.key_file.as_os_str().is_empty() {
             self.auth.key_file = data_dir.join("admin-key");
         }
+        if self.security.secret_key_file.as_os_str().is_empty() {
+            self.security.secret_key_file = data_dir.join("secret-key");
+        }
+        if self
+            .security
+            .secret_key
+            .as_ref()
+            .is_some_and(|key| key.expose_secret().is_empty())
+        {
+            self.security.secret_key = None;
+        }
         // An empty variable (as compose files pass through when unset) means "not set".
         if self
             .auth
@@ -318,6 +348,20 @@ impl Config {
         if self.worker.max_attempts == 0 {
             return Err(ConfigError::invalid("worker.max_attempts", "must be positive"));
         }
+        for key in self.security.secret_key.iter().chain(&self.security.previous_keys) {
+            if crate::secrets::decode_master_key(key.expose_secret()).is_none() {
+                return Err(ConfigError::invalid(
+                    "security.secret_key",
+                    "must be 32 bytes written in base64 or hex (for example: openssl rand -base64 32)",
+                ));
+            }
+        }
+        if self.security.session_ttl_secs == 0 {
+            return Err(ConfigError::invalid("security.session_ttl_secs", "must be positive"));
+        }
+        if self.security.json_max_depth == 0 {
+            return Err(ConfigError::invalid("security.json_max_depth", "must be positive"));
+        }
         if let Some(key) = &self.auth.bootstrap_key
             && key.expose_secret().chars().count() < MIN_BOOTSTRAP_KEY_LEN
         {
@@ -389,6 +433,10 @@ fn serialize_optional_secret<S: Serializer>(secret: &Option<SecretString>, seria
         Some(_) => serializer.serialize_str("[redacted]"),
         None => serializer.serialize_none(),
     }
+}
+
+fn serialize_secret_list<S: Serializer>(secrets: &[SecretString], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(secrets.iter().map(|_| "[redacted]"))
 }
 
 /// Database URLs are logged with the password replaced.

@@ -1,9 +1,12 @@
-//! Obscura's infrastructure: configuration, database access, blob storage, job payloads and
-//! API key material. Both the API and the workers build on it; the engine knows nothing of it.
+//! Obscura's infrastructure: configuration, database access, blob storage, job payloads, API
+//! key material, the master secret with the keys derived from it, and sanitization sessions.
+//! Both the API and the workers build on it; the engine knows nothing of it.
 
 pub mod api_key;
 pub mod config;
 pub mod database;
 pub mod jobs;
+pub mod secrets;
+pub mod sessions;
 pub mod storage;
 pub mod worker_name;

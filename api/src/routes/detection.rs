@@ -134,6 +134,71 @@ fn selection_error(error: PackError, field: &str) -> ApiError {
     }
 }
 
+/// The detection settings every text endpoint accepts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DetectFields {
+    pub language: Option<String>,
+    pub entities: Option<Vec<String>>,
+    pub min_score: Option<f32>,
+    pub allow_list: Vec<String>,
+    pub deny_list: Vec<DenyListItem>,
+    pub pattern_packs: Option<Vec<String>>,
+    pub profile: Option<String>,
+    pub engines: Option<Vec<EngineName>>,
+    pub explain: bool,
+}
+
+/// The detector and options a request asks for.
+pub(crate) fn prepare(
+    state: &AppState,
+    fields: DetectFields,
+) -> Result<(obscura_engine::catalog::Selection, DetectOptions), ApiError> {
+    let engines: Option<Vec<Engine>> = fields.engines.as_ref().map(|engines| {
+        engines
+            .iter()
+            .map(|engine| match engine {
+                EngineName::Patterns => Engine::Patterns,
+                EngineName::Gazetteer => Engine::Gazetteer,
+                EngineName::Ner => Engine::Ner,
+            })
+            .collect()
+    });
+    let field = if fields.profile.is_some() {
+        "body.profile"
+    } else {
+        "body.pattern_packs"
+    };
+    let selection = state
+        .catalog
+        .select(
+            fields.profile.as_deref(),
+            fields.pattern_packs.as_deref(),
+            engines.as_deref(),
+        )
+        .map_err(|error| selection_error(error, field))?;
+    let mut options = DetectOptions {
+        language: fields.language,
+        entities: fields.entities,
+        min_score: fields.min_score,
+        allow_list: fields.allow_list,
+        deny_list: fields
+            .deny_list
+            .into_iter()
+            .map(|item| match item {
+                DenyListItem::Value(value) => DenyEntry {
+                    value,
+                    entity_type: "CUSTOM".into(),
+                },
+                DenyListItem::Typed { value, entity_type } => DenyEntry { value, entity_type },
+            })
+            .collect(),
+        explain: fields.explain,
+        ..DetectOptions::default()
+    };
+    selection.apply_defaults(&mut options);
+    Ok((selection, options))
+}
+
 /// Finds personal data and secrets in a text.
 #[utoipa::path(
     post,
@@ -152,49 +217,20 @@ pub async fn create_detection(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<DetectRequest>,
 ) -> Result<ApiJson<DetectResponse>, ApiError> {
-    let engines: Option<Vec<Engine>> = request.engines.as_ref().map(|engines| {
-        engines
-            .iter()
-            .map(|engine| match engine {
-                EngineName::Patterns => Engine::Patterns,
-                EngineName::Gazetteer => Engine::Gazetteer,
-                EngineName::Ner => Engine::Ner,
-            })
-            .collect()
-    });
-    let field = if request.profile.is_some() {
-        "body.profile"
-    } else {
-        "body.pattern_packs"
-    };
-    let selection = state
-        .catalog
-        .select(
-            request.profile.as_deref(),
-            request.pattern_packs.as_deref(),
-            engines.as_deref(),
-        )
-        .map_err(|error| selection_error(error, field))?;
-    let mut options = DetectOptions {
-        language: request.language,
-        entities: request.entities,
-        min_score: request.min_score,
-        allow_list: request.allow_list,
-        deny_list: request
-            .deny_list
-            .into_iter()
-            .map(|item| match item {
-                DenyListItem::Value(value) => DenyEntry {
-                    value,
-                    entity_type: "CUSTOM".into(),
-                },
-                DenyListItem::Typed { value, entity_type } => DenyEntry { value, entity_type },
-            })
-            .collect(),
-        explain: request.explain,
-        ..DetectOptions::default()
-    };
-    selection.apply_defaults(&mut options);
+    let (selection, options) = prepare(
+        &state,
+        DetectFields {
+            language: request.language,
+            entities: request.entities,
+            min_score: request.min_score,
+            allow_list: request.allow_list,
+            deny_list: request.deny_list,
+            pattern_packs: request.pattern_packs,
+            profile: request.profile,
+            engines: request.engines,
+            explain: request.explain,
+        },
+    )?;
     let text = request.text;
     let span = tracing::Span::current();
     let started = Instant::now();

@@ -279,6 +279,55 @@ async fn personal_data_in_requests_never_reaches_the_logs() {
         .await
         .unwrap();
     assert_eq!(response.status(), 202);
+    // Anonymization, sanitization with a session, rehydration and decryption see the values
+    // themselves; their logs must not.
+    let text = pii.join(", ");
+    for (path, body) in [
+        (
+            "redact",
+            serde_json::json!({ "text": text, "language": "es", "operator": "surrogate" }),
+        ),
+        (
+            "redact",
+            serde_json::json!({ "text": text, "language": "es", "operator": "encrypt" }),
+        ),
+        (
+            "sanitize",
+            serde_json::json!({ "content": text, "language": "es", "session_id": "new" }),
+        ),
+        (
+            "validate",
+            serde_json::json!({ "original": pii[1], "masked": pii[1], "entity_type": "ES_NIF" }),
+        ),
+    ] {
+        let response = client
+            .post(format!("{base}/api/v1/{path}"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let answer: serde_json::Value = response.json().await.unwrap();
+        if let Some(session_id) = answer.get("session_id") {
+            let response = client
+                .post(format!("{base}/api/v1/rehydrate"))
+                .bearer_auth(&key)
+                .json(&serde_json::json!({ "masked_content": answer["sanitized_content"], "session_id": session_id }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    }
+    let response = client
+        .post(format!("{base}/api/v1/anonymize?language=es"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "nombre": pii[0], "dni": pii[1], "email": pii[2] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let status = Command::new("kill")
@@ -335,4 +384,48 @@ fn keys_can_be_created_listed_and_revoked_from_the_command_line() {
     let again = run(&["keys", "revoke", &id]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("does not exist"));
+}
+
+#[test]
+fn anonymize_command_handles_text_and_json() {
+    let directory = tempfile::tempdir().unwrap();
+    let text_path = directory.path().join("note.txt");
+    std::fs::write(&text_path, "Escribe a ana@example.com o a ana@example.com.").unwrap();
+    let output = bare_command(directory.path())
+        .args(["anonymize", "--language", "es", "--text"])
+        .arg(&text_path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "Escribe a <EMAIL_ADDRESS_1> o a <EMAIL_ADDRESS_1>."
+    );
+
+    let json_path = directory.path().join("record.json");
+    let report_path = directory.path().join("report.json");
+    std::fs::write(&json_path, r#"{"email": "ana@example.com", "age": 41}"#).unwrap();
+    let output = bare_command(directory.path())
+        .args(["anonymize", "--level", "intermediate", "--language", "es", "--json"])
+        .arg(&json_path)
+        .arg("--report")
+        .arg(&report_path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(value, serde_json::json!({"email": "EMAIL-001", "age": 41}));
+    let report = std::fs::read_to_string(&report_path).unwrap();
+    assert!(
+        report.contains("\"path\": \"email\"") && !report.contains("ana@example.com"),
+        "{report}"
+    );
+
+    let output = bare_command(directory.path())
+        .args(["anonymize", "--operator", "scramble", "--text"])
+        .arg(&text_path)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--operator \"scramble\""));
 }

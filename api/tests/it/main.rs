@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+mod anonymization;
 mod auth;
 mod binary;
 mod detection;

@@ -100,6 +100,9 @@ pub async fn create_database(admin_url: &str) -> String {
 }
 
 /// Everything needed to configure a test app, before it starts.
+/// The master secret of distributed test apps (32 bytes in base64).
+pub const TEST_SECRET_KEY: &str = "b2JzY3VyYS10ZXN0LXNlY3JldC0zMi1ieXRlcy0hISE=";
+
 pub struct TestSetup {
     pub data_dir: TempDir,
     pub vars: Vec<(String, String)>,
@@ -130,6 +133,7 @@ impl TestSetup {
         ];
         if mode == Mode::Distributed {
             vars.push(("OBSCURA__DATABASE__URL".to_owned(), fresh_postgres_database().await));
+            vars.push(("OBSCURA__SECURITY__SECRET_KEY".to_owned(), TEST_SECRET_KEY.to_owned()));
             let prefix = format!("test-{}", Uuid::new_v4().simple());
             vars.extend(S3Settings::from_env().config_vars(&prefix));
         }

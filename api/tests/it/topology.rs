@@ -56,6 +56,10 @@ async fn api_and_two_workers_run_each_job_exactly_once() {
     let key = format!("obs_topology_{}", Uuid::new_v4().simple());
     let mut vars = vec![
         ("DATABASE_URL".to_owned(), database_url),
+        (
+            "OBSCURA__SECURITY__SECRET_KEY".to_owned(),
+            crate::support::TEST_SECRET_KEY.to_owned(),
+        ),
         ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), key.clone()),
         ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
         ("OBSCURA__LOG__FORMAT".to_owned(), "json".to_owned()),

@@ -184,7 +184,11 @@ pub fn sanitize_html(
 }
 
 /// Applies `change` to every string of a JSON value.
-pub(crate) fn map_strings<E>(value: &Value, change: &mut dyn FnMut(&str) -> Result<String, E>) -> Result<Value, E> {
+pub fn map_json_strings<E>(value: &Value, change: &mut dyn FnMut(&str) -> Result<String, E>) -> Result<Value, E> {
+    map_strings(value, change)
+}
+
+fn map_strings<E>(value: &Value, change: &mut dyn FnMut(&str) -> Result<String, E>) -> Result<Value, E> {
     Ok(match value {
         Value::String(text) => Value::String(change(text)?),
         Value::Array(items) => Value::Array(

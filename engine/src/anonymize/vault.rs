@@ -113,6 +113,14 @@ impl VaultKeys {
         Ok(())
     }
 
+    /// Adds an older sealing key, which opens what it sealed but seals nothing new.
+    pub fn with_previous(mut self, key_id: &str, key: &[u8]) -> Result<VaultKeys, VaultError> {
+        if key_id != self.current {
+            self.sealing.insert(key_id.to_owned(), sealing_key(key)?);
+        }
+        Ok(self)
+    }
+
     pub fn current_key_id(&self) -> &str {
         &self.current
     }

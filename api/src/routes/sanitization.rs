@@ -1,0 +1,393 @@
+//! `/api/v1/sanitize`, `/api/v1/rehydrate` and `/api/v1/sessions`: reversible placeholders
+//! for content sent to a language model, with the mask map returned or kept in a session.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use obscura_engine::Detection;
+use obscura_engine::anonymize::sanitize::{
+    ContentFormat, MaskMap, Sanitizer, rehydrate_json, rehydrate_text, sanitize_html, sanitize_json,
+};
+use obscura_platform::sessions::{self, SessionState};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::auth::{Principal, Role};
+use crate::problem::{ApiError, ApiJson, Problem};
+use crate::routes::detection::{DetectFields, prepare};
+use crate::state::AppState;
+
+/// Content to sanitize.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SanitizeRequest {
+    /// A string (text or HTML) or any JSON value.
+    pub content: serde_json::Value,
+    /// `text` or `html` for a string (default `text`), `json` otherwise.
+    #[schema(value_type = Option<String>, example = "text")]
+    pub format: Option<ContentFormat>,
+    /// An existing session, or `new` to start one; its mask map stays on the server.
+    pub session_id: Option<String>,
+    /// Values never replaced.
+    #[serde(default)]
+    pub whitelist: Vec<String>,
+    pub pattern_packs: Option<Vec<String>>,
+    /// The least score a detection needs, 0 to 1.
+    pub min_confidence: Option<f32>,
+    /// Only findings a validator confirmed (checksums, calendar dates, parsed numbers), or
+    /// scored at least 0.85.
+    #[serde(default)]
+    pub strict_validation: bool,
+    pub language: Option<String>,
+    pub entities: Option<Vec<String>>,
+    pub profile: Option<String>,
+}
+
+/// Sanitized content.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SanitizeResponse {
+    pub sanitized_content: serde_json::Value,
+    /// Placeholder to original; absent when a session keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub mask_map: Option<MaskMap>,
+    pub detection_count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Uuid>,
+}
+
+/// Keeps only validated findings, or very sure ones.
+fn strict(detections: Vec<Detection>) -> Vec<Detection> {
+    detections
+        .into_iter()
+        .filter(|detection| {
+            detection
+                .explanation
+                .as_ref()
+                .and_then(|explanation| explanation.validator.as_ref())
+                .map_or(detection.score >= 0.85, |outcome| outcome.passed)
+        })
+        .collect()
+}
+
+fn sanitize_content(
+    content: &serde_json::Value,
+    format: ContentFormat,
+    detector: &obscura_engine::Detector,
+    options: &obscura_engine::DetectOptions,
+    strict_validation: bool,
+    sanitizer: &mut Sanitizer<'_>,
+) -> Result<(serde_json::Value, usize), ApiError> {
+    let detect = |text: &str| -> Result<Vec<Detection>, obscura_engine::DetectError> {
+        let detections = detector.detect(text, options)?;
+        Ok(if strict_validation {
+            strict(detections)
+        } else {
+            detections
+        })
+    };
+    Ok(match (format, content) {
+        (ContentFormat::Text, serde_json::Value::String(text)) => {
+            let detections = detect(text)?;
+            (
+                serde_json::Value::String(sanitizer.text(text, &detections)),
+                detections.len(),
+            )
+        }
+        (ContentFormat::Html, serde_json::Value::String(html)) => {
+            let sanitized = sanitize_html(html, detector, options, sanitizer)?;
+            (serde_json::Value::String(sanitized.content), sanitized.detection_count)
+        }
+        (ContentFormat::Json, value) if !strict_validation => {
+            let sanitized = sanitize_json(value, detector, options, sanitizer)?;
+            (sanitized.content, sanitized.detection_count)
+        }
+        (ContentFormat::Json, value) => {
+            let mut count = 0;
+            let content = obscura_engine::anonymize::sanitize::map_json_strings(value, &mut |text| {
+                let detections = detect(text)?;
+                count += detections.len();
+                Ok::<_, obscura_engine::DetectError>(sanitizer.text(text, &detections))
+            })?;
+            (content, count)
+        }
+        (ContentFormat::Text | ContentFormat::Html, _) => {
+            return Err(ApiError::invalid_field(
+                "invalid_body",
+                "body.content",
+                "must be a string when format is text or html",
+            ));
+        }
+    })
+}
+
+/// Replaces personal data with placeholders such as `<<EMAIL_ADDRESS_7A9B2C_1>>` and
+/// returns the map back to the originals, or keeps it in a session.
+#[utoipa::path(
+    post,
+    path = "/sanitize",
+    tag = "sanitization",
+    request_body(content = SanitizeRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The sanitized content", body = SanitizeResponse),
+        (status = 400, description = "Invalid options or content of the wrong kind", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The session does not exist or has expired", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_sanitization(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiJson(request): ApiJson<SanitizeRequest>,
+) -> Result<ApiJson<SanitizeResponse>, ApiError> {
+    let format = request.format.unwrap_or(if request.content.is_string() {
+        ContentFormat::Text
+    } else {
+        ContentFormat::Json
+    });
+    let (selection, options) = prepare(
+        &state,
+        DetectFields {
+            language: request.language,
+            entities: request.entities,
+            min_score: request.min_confidence,
+            allow_list: request.whitelist,
+            pattern_packs: request.pattern_packs,
+            profile: request.profile,
+            explain: request.strict_validation,
+            ..DetectFields::default()
+        },
+    )?;
+    let session_id = match request.session_id.as_deref() {
+        None => None,
+        Some("new") => Some(None),
+        Some(text) => Some(Some(Uuid::parse_str(text).map_err(|_| {
+            ApiError::invalid_field("invalid_body", "body.session_id", "must be a session id or \"new\"")
+        })?)),
+    };
+    let strict_validation = request.strict_validation;
+    let content = std::sync::Arc::new(request.content);
+    let selection = std::sync::Arc::new(selection);
+    let options = std::sync::Arc::new(options);
+    let run = move |mut state: SessionState| {
+        let (content, selection, options) = (content.clone(), selection.clone(), options.clone());
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let secret = state.placeholder_key();
+                let mut sanitizer = Sanitizer::new(&mut state.mask_map, &secret);
+                let (sanitized, count) = sanitize_content(
+                    &content,
+                    format,
+                    &selection.detector,
+                    &options,
+                    strict_validation,
+                    &mut sanitizer,
+                )?;
+                Ok::<_, ApiError>((sanitized, count, state))
+            })
+        })
+    };
+
+    let Some(session_id) = session_id else {
+        let (sanitized_content, detection_count, session) =
+            run(SessionState::new()).await.map_err(ApiError::internal)??;
+        return Ok(ApiJson(SanitizeResponse {
+            sanitized_content,
+            mask_map: Some(session.mask_map),
+            detection_count,
+            session_id: None,
+        }));
+    };
+    principal.require(&[Role::Admin, Role::Analyst])?;
+    let keys = state.master_keys.vault_keys(principal.tenant_id);
+    let ttl = state.config.security.session_ttl_secs;
+    for _ in 0..3 {
+        let mut session = match session_id {
+            Some(id) => sessions::load(&state.database, &keys, principal.tenant_id, id)
+                .await
+                .map_err(ApiError::from_class)?,
+            None => sessions::create(&state.database, &keys, principal.tenant_id, ttl, &SessionState::new())
+                .await
+                .map_err(ApiError::from_class)?,
+        };
+        let (sanitized_content, detection_count, updated) =
+            run(session.state.clone()).await.map_err(ApiError::internal)??;
+        session.state = updated;
+        match sessions::save(&state.database, &keys, principal.tenant_id, &session, ttl).await {
+            Ok(()) => {
+                tracing::debug!(detections = detection_count, "content sanitized in a session");
+                return Ok(ApiJson(SanitizeResponse {
+                    sanitized_content,
+                    mask_map: None,
+                    detection_count,
+                    session_id: Some(session.id),
+                }));
+            }
+            Err(sessions::SessionError::Conflict(_)) if session_id.is_some() => continue,
+            Err(error) => return Err(ApiError::from_class(error)),
+        }
+    }
+    Err(ApiError::from_class(sessions::SessionError::Conflict(
+        session_id.unwrap_or_default(),
+    )))
+}
+
+/// Content with placeholders to restore.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RehydrateRequest {
+    /// A string or any JSON value holding placeholders.
+    pub masked_content: serde_json::Value,
+    /// The map `sanitize` returned; or give `session_id`.
+    #[schema(value_type = Option<Object>)]
+    pub mask_map: Option<MaskMap>,
+    pub session_id: Option<Uuid>,
+}
+
+/// The restored content.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RehydrateResponse {
+    pub rehydrated_content: serde_json::Value,
+    /// Placeholders restored, each once.
+    pub placeholders_found: Vec<String>,
+    /// Placeholder-shaped text the map does not hold, left as it was.
+    pub unknown_placeholders: Vec<String>,
+}
+
+/// Puts the originals back in place of the placeholders, tolerating the changes language
+/// models make to them (case, spacing, emphasis, missing brackets).
+#[utoipa::path(
+    post,
+    path = "/rehydrate",
+    tag = "sanitization",
+    request_body(content = RehydrateRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The restored content", body = RehydrateResponse),
+        (status = 400, description = "Neither or both of mask_map and session_id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The session does not exist or has expired", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn create_rehydration(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiJson(request): ApiJson<RehydrateRequest>,
+) -> Result<ApiJson<RehydrateResponse>, ApiError> {
+    principal.require(&[Role::Admin, Role::Analyst])?;
+    let map = match (request.mask_map, request.session_id) {
+        (Some(map), None) => map,
+        (None, Some(id)) => {
+            let keys = state.master_keys.vault_keys(principal.tenant_id);
+            sessions::load(&state.database, &keys, principal.tenant_id, id)
+                .await
+                .map_err(ApiError::from_class)?
+                .state
+                .mask_map
+        }
+        _ => {
+            return Err(ApiError::invalid_field(
+                "invalid_body",
+                "body",
+                "needs exactly one of mask_map and session_id",
+            ));
+        }
+    };
+    let response = if let serde_json::Value::String(text) = &request.masked_content {
+        let result = rehydrate_text(text, &map);
+        RehydrateResponse {
+            rehydrated_content: serde_json::Value::String(result.content),
+            placeholders_found: result.placeholders_found,
+            unknown_placeholders: result.unknown_placeholders,
+        }
+    } else {
+        let result = rehydrate_json(&request.masked_content, &map);
+        RehydrateResponse {
+            rehydrated_content: result.content,
+            placeholders_found: result.placeholders_found,
+            unknown_placeholders: result.unknown_placeholders,
+        }
+    };
+    tracing::debug!(restored = response.placeholders_found.len(), "content rehydrated");
+    Ok(ApiJson(response))
+}
+
+/// A session, without its content.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    pub session_id: Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub placeholder_count: usize,
+}
+
+/// The tenant's live sessions.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+}
+
+/// Lists the tenant's live sanitization sessions, newest first.
+#[utoipa::path(
+    get,
+    path = "/sessions",
+    tag = "sanitization",
+    responses(
+        (status = 200, description = "Live sessions", body = SessionList),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn list_sessions(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> Result<ApiJson<SessionList>, ApiError> {
+    let summaries = sessions::list(&state.database, principal.tenant_id)
+        .await
+        .map_err(ApiError::from_class)?;
+    Ok(ApiJson(SessionList {
+        sessions: summaries
+            .into_iter()
+            .map(|summary| SessionView {
+                session_id: summary.session_id,
+                created_at: summary.created_at,
+                updated_at: summary.updated_at,
+                expires_at: summary.expires_at,
+                placeholder_count: summary.placeholder_count,
+            })
+            .collect(),
+    }))
+}
+
+/// Deletes a session and its mask map.
+#[utoipa::path(
+    delete,
+    path = "/sessions/{session_id}",
+    tag = "sanitization",
+    params(("session_id" = Uuid, Path, description = "The session")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such live session", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_session(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(session_id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    principal.require(&[Role::Admin, Role::Analyst])?;
+    sessions::delete(&state.database, principal.tenant_id, session_id)
+        .await
+        .map_err(ApiError::from_class)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
