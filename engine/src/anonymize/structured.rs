@@ -9,6 +9,10 @@
 //!
 //! HTML: the text nodes and chosen attributes that `html` finds are anonymized, the markup
 //! is copied unchanged, and replacements are escaped.
+//!
+//! CSV: column-aware. The header names are hints as key names are in JSON, the header row
+//! itself is kept, and each cell is scanned; the delimiter is kept, and rows keep their
+//! number of fields.
 
 use serde_json::Value;
 
@@ -72,6 +76,8 @@ pub enum StructuredError {
     #[error("invalid path {path:?}: {reason}")]
     InvalidPath { path: String, reason: &'static str },
     #[error(transparent)]
+    Csv(CsvError),
+    #[error(transparent)]
     Detect(#[from] DetectError),
     #[error(transparent)]
     Anonymize(#[from] AnonymizeError),
@@ -81,7 +87,7 @@ impl ErrorClass for StructuredError {
     fn kind(&self) -> ErrorKind {
         match self {
             StructuredError::TooDeep { .. } | StructuredError::TooManyStrings { .. } => ErrorKind::TooLarge,
-            StructuredError::InvalidPath { .. } => ErrorKind::Invalid,
+            StructuredError::InvalidPath { .. } | StructuredError::Csv(_) => ErrorKind::Invalid,
             StructuredError::Detect(error) => error.kind(),
             StructuredError::Anonymize(error) => error.kind(),
         }
@@ -92,6 +98,7 @@ impl ErrorClass for StructuredError {
             StructuredError::TooDeep { .. } => "json_too_deep",
             StructuredError::TooManyStrings { .. } => "json_too_many_strings",
             StructuredError::InvalidPath { .. } => "invalid_path",
+            StructuredError::Csv(_) => "invalid_csv",
             StructuredError::Detect(error) => error.code(),
             StructuredError::Anonymize(error) => error.code(),
         }
@@ -447,6 +454,124 @@ pub fn anonymize_html(
     })
 }
 
+/// Options of CSV anonymization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvOptions {
+    pub delimiter: u8,
+    /// Whether the first row names the columns.
+    pub has_header: bool,
+    /// Columns (by header name) left alone.
+    pub exclude_columns: Vec<String>,
+}
+
+impl Default for CsvOptions {
+    fn default() -> CsvOptions {
+        CsvOptions {
+            delimiter: b',',
+            has_header: true,
+            exclude_columns: Vec::new(),
+        }
+    }
+}
+
+/// A CSV that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("CSV row {row}: {message}")]
+pub struct CsvError {
+    pub row: u64,
+    pub message: String,
+}
+
+/// Anonymizes a CSV document cell by cell, with header names as hints; replacement paths
+/// are `row[column]` (1-based rows counting the header).
+pub fn anonymize_csv(
+    text: &str,
+    detector: &Detector,
+    detect_options: &DetectOptions,
+    policy: &Policy,
+    scope: &mut Scope<'_>,
+    options: &CsvOptions,
+) -> Result<(String, Vec<JsonReplacement>), StructuredError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(options.delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(options.delimiter)
+        .flexible(true)
+        .from_writer(Vec::with_capacity(text.len()));
+    let json_options = JsonOptions {
+        exclude_paths: options.exclude_columns.clone(),
+        ..JsonOptions::default()
+    };
+    let mut walker = Walker {
+        detector,
+        detect_options,
+        policy,
+        scope,
+        options: &json_options,
+        include: Vec::new(),
+        exclude: Vec::new(),
+        strings: 0,
+        replacements: Vec::new(),
+    };
+    let mut headers: Vec<String> = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record.map_err(|error| {
+            StructuredError::Csv(CsvError {
+                row: error.position().map_or(index as u64 + 1, |position| position.line()),
+                message: error.to_string(),
+            })
+        })?;
+        let row = index + 1;
+        if row == 1 && options.has_header {
+            headers = record.iter().map(str::to_owned).collect();
+            writer
+                .write_record(&record)
+                .map_err(|error| csv_write_error(row, &error))?;
+            continue;
+        }
+        let mut out = Vec::with_capacity(record.len());
+        for (column, cell) in record.iter().enumerate() {
+            let name = headers.get(column).cloned().unwrap_or_else(|| column.to_string());
+            if options.exclude_columns.iter().any(|excluded| excluded == &name) {
+                out.push(cell.to_owned());
+                continue;
+            }
+            let path = vec![row.to_string(), name.clone()];
+            out.push(walker.string(cell, &path, Some(&name))?);
+        }
+        writer
+            .write_record(&out)
+            .map_err(|error| csv_write_error(row, &error))?;
+    }
+    let bytes = writer.into_inner().map_err(|error| {
+        StructuredError::Csv(CsvError {
+            row: 0,
+            message: error.to_string(),
+        })
+    })?;
+    let mut output = String::from_utf8(bytes).map_err(|error| {
+        StructuredError::Csv(CsvError {
+            row: 0,
+            message: error.to_string(),
+        })
+    })?;
+    // The writer ends every row with a newline; keep the input's ending.
+    if !text.ends_with('\n') && output.ends_with('\n') {
+        output.pop();
+    }
+    Ok((output, walker.replacements))
+}
+
+fn csv_write_error(row: usize, error: &csv::Error) -> StructuredError {
+    StructuredError::Csv(CsvError {
+        row: row as u64,
+        message: error.to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -593,6 +718,41 @@ mod tests {
                 "&lt;EMAIL_ADDRESS_1&gt;"
             );
         }
+    }
+
+    #[test]
+    fn csv_columns_use_their_headers_as_hints() {
+        let text = "nombre,email,nota,importe\nRosa,rosa@example.com,\"llamar, luego, a rosa@example.com\",12.5\nLuis,,sin datos,3\n";
+        let detector = Detector::with_builtin_packs().unwrap();
+        let keys = VaultKeys::new("k", &[1; 32]).unwrap();
+        let secrets = ScopeSecrets::new(b"csv test secret key!");
+        let mut vault = MemoryVault::new();
+        let mut scope = Scope {
+            vault: &mut vault,
+            keys: &keys,
+            secrets: &secrets,
+            language: "es".into(),
+        };
+        let policy = Policy::uniform(Operator::Replace {
+            template: Template::default(),
+        });
+        let options = DetectOptions {
+            language: Some("es".into()),
+            ..DetectOptions::default()
+        };
+        let (output, replacements) =
+            anonymize_csv(text, &detector, &options, &policy, &mut scope, &CsvOptions::default()).unwrap();
+        assert_eq!(
+            output,
+            "nombre,email,nota,importe\n<PERSON_1>,<EMAIL_ADDRESS_1>,\"llamar, luego, a <EMAIL_ADDRESS_1>\",12.5\n<PERSON_2>,,sin datos,3\n"
+        );
+        assert!(replacements.iter().any(|replacement| replacement.path == "[2].email"));
+        let keep_names = CsvOptions {
+            exclude_columns: vec!["nombre".into()],
+            ..CsvOptions::default()
+        };
+        let (output, _) = anonymize_csv(text, &detector, &options, &policy, &mut scope, &keep_names).unwrap();
+        assert!(output.contains("\nRosa,"));
     }
 
     #[test]

@@ -60,7 +60,8 @@ pub trait Vault {
     fn find(&self, lookup: &str) -> Result<Option<VaultEntry>, VaultError>;
     /// Every person entry, for the name-variant rule.
     fn people(&self) -> Result<Vec<VaultEntry>, VaultError>;
-    /// How many entries the category has.
+    /// The highest number given in the category (variants share their person's number, so
+    /// this is not the number of entries).
     fn count(&self, category: &str) -> Result<u64, VaultError>;
     /// Stores an entry and returns what the vault holds under its lookup hash: the entry, or
     /// the one stored first when two writers raced.
@@ -198,6 +199,10 @@ fn sealing_key(key: &[u8]) -> Result<[u8; KEY_BYTES], VaultError> {
 #[derive(Debug, Default, Clone)]
 pub struct MemoryVault {
     entries: Vec<VaultEntry>,
+    /// Entry position by lookup hash.
+    by_lookup: std::collections::HashMap<String, usize>,
+    /// Highest number by category.
+    counts: BTreeMap<String, u64>,
 }
 
 impl MemoryVault {
@@ -212,7 +217,10 @@ impl MemoryVault {
 
 impl Vault for MemoryVault {
     fn find(&self, lookup: &str) -> Result<Option<VaultEntry>, VaultError> {
-        Ok(self.entries.iter().find(|entry| entry.lookup == lookup).cloned())
+        Ok(self
+            .by_lookup
+            .get(lookup)
+            .map(|&position| self.entries[position].clone()))
     }
 
     fn people(&self) -> Result<Vec<VaultEntry>, VaultError> {
@@ -225,13 +233,16 @@ impl Vault for MemoryVault {
     }
 
     fn count(&self, category: &str) -> Result<u64, VaultError> {
-        Ok(self.entries.iter().filter(|entry| entry.category == category).count() as u64)
+        Ok(self.counts.get(category).copied().unwrap_or(0))
     }
 
     fn insert(&mut self, entry: VaultEntry) -> Result<VaultEntry, VaultError> {
-        if let Some(existing) = self.entries.iter().find(|known| known.lookup == entry.lookup) {
-            return Ok(existing.clone());
+        if let Some(&position) = self.by_lookup.get(&entry.lookup) {
+            return Ok(self.entries[position].clone());
         }
+        let count = self.counts.entry(entry.category.clone()).or_default();
+        *count = (*count).max(entry.number);
+        self.by_lookup.insert(entry.lookup.clone(), self.entries.len());
         self.entries.push(entry.clone());
         Ok(entry)
     }

@@ -1,0 +1,112 @@
+//! What anonymization adds to detection, on text with about one entity per 100 bytes
+//! (`cargo bench -p obscura-engine --bench anonymize`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use obscura_engine::DetectOptions;
+use obscura_engine::anonymize::operator::{MaskOptions, Operator, Template};
+use obscura_engine::anonymize::vault::{MemoryVault, VaultKeys};
+use obscura_engine::anonymize::{Policy, Scope, ScopeSecrets, anonymize_text};
+use obscura_engine::catalog::Catalog;
+
+/// About 100 KB of Spanish and English sentences, each of about 100 bytes with one entity;
+/// a tenth of the values repeat, as names and ids do in real documents.
+fn corpus() -> String {
+    let mut lines = Vec::new();
+    for index in 0..1000_u32 {
+        let unique = if index % 10 == 0 { 7 } else { index };
+        let line = match index % 5 {
+            0 => format!("El paciente fue atendido y se le puede escribir a p{unique}.garcia@example.com para citas."),
+            1 => format!(
+                "Para cualquier consulta sobre el expediente llame al teléfono +34 612 {:03} {:03}.",
+                unique % 1000,
+                (unique * 7) % 1000
+            ),
+            2 => format!(
+                "The customer paid with the card on file and asked for a refund to IBAN ES91 2100 0418 4502 0005 1332."
+            ),
+            3 => format!(
+                "Según el informe, su documento de identidad es el DNI {:08}{} y consta en el registro.",
+                10_000_000 + unique,
+                dni_letter(10_000_000 + unique)
+            ),
+            _ => format!(
+                "The server at 10.{}.{}.{} answered slowly this morning and was restarted by the on-call team.",
+                unique % 250,
+                (unique / 250) % 250,
+                1 + unique % 200
+            ),
+        };
+        lines.push(line);
+    }
+    lines.join("\n")
+}
+
+fn dni_letter(number: u32) -> char {
+    b"TRWAGMYFPDXBNJZSQVHLCKE"[(number % 23) as usize] as char
+}
+
+fn anonymization(criterion: &mut Criterion) {
+    let text = corpus();
+    let catalog = Catalog::load(None, Vec::new()).unwrap();
+    let selection = catalog.select(Some("minimal"), None, None).unwrap();
+    let mut options = DetectOptions {
+        language: Some("es".into()),
+        ..DetectOptions::default()
+    };
+    selection.apply_defaults(&mut options);
+    let detections = selection.detector.detect(&text, &options).unwrap();
+    eprintln!(
+        "{} bytes, {} detections (one per {} bytes)",
+        text.len(),
+        detections.len(),
+        text.len() / detections.len().max(1)
+    );
+    let keys = VaultKeys::new("bench", &[3; 32]).unwrap();
+    let secrets = ScopeSecrets::new(b"benchmark secret key");
+
+    let mut group = criterion.benchmark_group("anonymize");
+    group.throughput(Throughput::Bytes(text.len() as u64));
+    group.sample_size(20);
+    group.bench_function("detect_only", |bencher| {
+        bencher.iter(|| {
+            selection
+                .detector
+                .detect(std::hint::black_box(&text), &options)
+                .unwrap()
+        })
+    });
+    for (name, operator) in [
+        (
+            "replace",
+            Operator::Replace {
+                template: Template::default(),
+            },
+        ),
+        ("mask", Operator::Mask(MaskOptions::default())),
+        ("surrogate", Operator::Surrogate),
+    ] {
+        let policy = Policy::uniform(operator);
+        group.bench_function(format!("detect_and_{name}"), |bencher| {
+            bencher.iter(|| {
+                let detections = selection
+                    .detector
+                    .detect(std::hint::black_box(&text), &options)
+                    .unwrap();
+                let mut vault = MemoryVault::new();
+                let mut scope = Scope {
+                    vault: &mut vault,
+                    keys: &keys,
+                    secrets: &secrets,
+                    language: "es".into(),
+                };
+                anonymize_text(&text, &detections, &policy, &mut scope).unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, anonymization);
+criterion_main!(benches);
