@@ -23,9 +23,10 @@ fn corpus() -> String {
                 unique % 1000,
                 (unique * 7) % 1000
             ),
-            2 => format!(
+            2 => {
                 "The customer paid with the card on file and asked for a refund to IBAN ES91 2100 0418 4502 0005 1332."
-            ),
+                    .to_owned()
+            }
             3 => format!(
                 "Según el informe, su documento de identidad es el DNI {:08}{} y consta en el registro.",
                 10_000_000 + unique,
