@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::{Mode, TestSetup, free_port, required_env};
+use crate::support::{Mode, TEST_SECRET_KEY, TestSetup, free_port, required_env};
 
 /// A private PostgreSQL cluster in a temporary directory.
 struct PrivatePostgres {
@@ -224,6 +224,7 @@ async fn health_names_postgres_when_it_stops_and_recovers_when_it_returns() {
     let mut setup = TestSetup::new(Mode::Embedded).await;
     setup
         .set("OBSCURA__DATABASE__URL", &url)
+        .set("OBSCURA__SECURITY__SECRET_KEY", TEST_SECRET_KEY)
         .set("OBSCURA__SERVER__WORKERS", "0");
     let app = setup.start().await;
 
@@ -278,6 +279,7 @@ async fn workers_resume_after_a_database_outage() {
     let url = crate::support::create_database(&postgres.admin_url()).await;
     let mut setup = TestSetup::new(Mode::Embedded).await;
     setup.set("OBSCURA__DATABASE__URL", &url);
+    setup.set("OBSCURA__SECURITY__SECRET_KEY", TEST_SECRET_KEY);
     let app = setup.start().await;
 
     let before = app.queue_diagnostic(8).await;
