@@ -61,23 +61,40 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
             )),
             None => Box::new(BufWriter::new(std::io::stdout().lock())),
         };
-        for document in &documents {
-            let mut document_options = options.clone();
-            if args.language.is_none() && document.lang.is_some() {
-                document_options.language = document.lang.clone();
+        // Documents of one language go to the detector together, so that NER batches them.
+        let mut start = 0;
+        while start < documents.len() {
+            let language = args.language.clone().or_else(|| documents[start].lang.clone());
+            let mut end = start + 1;
+            while end < documents.len()
+                && end - start < 32
+                && args.language.clone().or_else(|| documents[end].lang.clone()) == language
+            {
+                end += 1;
             }
-            let detections = selection.detector.detect(&document.text, &document_options)?;
-            let spans: Vec<Span> = detections
-                .into_iter()
-                .map(|detection| Span {
-                    start: detection.start,
-                    end: detection.end,
-                    label: detection.entity_type,
-                    score: Some(detection.score),
-                })
-                .collect();
-            let line = serde_json::json!({ "id": document.id, "spans": spans });
-            writeln!(out, "{line}")?;
+            let mut batch_options = options.clone();
+            if language.is_some() {
+                batch_options.language = language;
+            }
+            let batch = &documents[start..end];
+            let texts: Vec<&str> = batch.iter().map(|document| document.text.as_str()).collect();
+            for (document, detections) in batch
+                .iter()
+                .zip(selection.detector.detect_many(&texts, &batch_options)?)
+            {
+                let spans: Vec<Span> = detections
+                    .into_iter()
+                    .map(|detection| Span {
+                        start: detection.start,
+                        end: detection.end,
+                        label: detection.entity_type,
+                        score: Some(detection.score),
+                    })
+                    .collect();
+                let line = serde_json::json!({ "id": document.id, "spans": spans });
+                writeln!(out, "{line}")?;
+            }
+            start = end;
         }
         out.flush()?;
         return Ok(());

@@ -271,14 +271,21 @@ impl Detector {
 
     /// Finds the personal data and secrets in `text`.
     pub fn detect(&self, text: &str, options: &DetectOptions) -> Result<Vec<Detection>, DetectError> {
-        if text.len() > MAX_TEXT_BYTES {
+        Ok(self.detect_many(&[text], options)?.pop().unwrap_or_default())
+    }
+
+    /// [`detect`](Self::detect) on several texts with the same options, giving the same
+    /// results; recognizers that batch (NER models) see all the texts at once, which is
+    /// much faster for many short texts.
+    pub fn detect_many(&self, texts: &[&str], options: &DetectOptions) -> Result<Vec<Vec<Detection>>, DetectError> {
+        if let Some(text) = texts.iter().find(|text| text.len() > MAX_TEXT_BYTES) {
             return Err(DetectError::TooLarge {
                 size: text.len(),
                 limit: MAX_TEXT_BYTES,
             });
         }
         self.check_options(options)?;
-        let analyzed = AnalyzedText::new(text);
+        let analyzed: Vec<AnalyzedText<'_>> = texts.iter().map(|text| AnalyzedText::new(text)).collect();
         let language = options.language.as_deref().unwrap_or("en");
         let request = RecognitionRequest {
             language,
@@ -290,18 +297,23 @@ impl Detector {
             .map(|names| names.iter().filter_map(|name| self.entity_name(name).ok()).collect());
         let is_wanted = |entity: &str| wanted.as_ref().is_none_or(|wanted| wanted.contains(entity));
 
-        let mut candidates = self.patterns.recognize(&analyzed, &request, &is_wanted);
+        let mut candidates: Vec<Vec<Candidate>> = analyzed
+            .iter()
+            .map(|text| self.patterns.recognize(text, &request, &is_wanted))
+            .collect();
+        let references: Vec<&AnalyzedText<'_>> = analyzed.iter().collect();
         for recognizer in &self.recognizers {
             let info = recognizer.info();
             if !info.supports_language(language) || !info.entities.iter().any(|entity| is_wanted(entity)) {
                 continue;
             }
-            candidates.extend(
-                recognizer
-                    .recognize(&analyzed, &request)
-                    .into_iter()
-                    .filter(|candidate| is_wanted(&candidate.entity_type)),
-            );
+            for (found, text_candidates) in recognizer
+                .recognize_many(&references, &request)
+                .into_iter()
+                .zip(candidates.iter_mut())
+            {
+                text_candidates.extend(found.into_iter().filter(|candidate| is_wanted(&candidate.entity_type)));
+            }
         }
 
         let thresholds: BTreeMap<String, f32> = options
@@ -317,36 +329,42 @@ impl Detector {
             base.max(options.min_score.unwrap_or(0.0))
         };
         let allowed: BTreeSet<String> = options.allow_list.iter().map(|value| fold_value(value)).collect();
-
-        let mut ranked: Vec<Ranked> = candidates
-            .into_iter()
-            .filter(|candidate| !candidate.is_empty() && candidate.score >= threshold_of(&candidate.entity_type))
-            .filter(|candidate| {
-                allowed.is_empty()
-                    || !allowed.contains(&fold_value(analyzed.original_slice(candidate.start, candidate.end)))
-            })
-            .map(|candidate| Ranked {
-                candidate,
-                denied: false,
-            })
-            .collect();
-        ranked.extend(
-            deny_list_candidates(&analyzed, &options.deny_list, self)
-                .into_iter()
-                .filter(|candidate| is_wanted(&candidate.entity_type))
-                .map(|candidate| Ranked {
-                    candidate,
-                    denied: true,
-                }),
-        );
-
-        let ranked = drop_model_spans_under_exact_ones(ranked, &self.model_recognizers, &self.word_list_recognizers);
-        let kept = resolve_overlaps(ranked);
-        Ok(kept
-            .into_iter()
-            .map(|candidate| {
-                let threshold = threshold_of(&candidate.entity_type);
-                to_detection(&analyzed, candidate, options.explain, threshold)
+        Ok(analyzed
+            .iter()
+            .zip(candidates)
+            .map(|(analyzed, candidates)| {
+                let mut ranked: Vec<Ranked> = candidates
+                    .into_iter()
+                    .filter(|candidate| {
+                        !candidate.is_empty() && candidate.score >= threshold_of(&candidate.entity_type)
+                    })
+                    .filter(|candidate| {
+                        allowed.is_empty()
+                            || !allowed.contains(&fold_value(analyzed.original_slice(candidate.start, candidate.end)))
+                    })
+                    .map(|candidate| Ranked {
+                        candidate,
+                        denied: false,
+                    })
+                    .collect();
+                ranked.extend(
+                    deny_list_candidates(analyzed, &options.deny_list, self)
+                        .into_iter()
+                        .filter(|candidate| is_wanted(&candidate.entity_type))
+                        .map(|candidate| Ranked {
+                            candidate,
+                            denied: true,
+                        }),
+                );
+                let ranked =
+                    drop_model_spans_under_exact_ones(ranked, &self.model_recognizers, &self.word_list_recognizers);
+                resolve_overlaps(ranked)
+                    .into_iter()
+                    .map(|candidate| {
+                        let threshold = threshold_of(&candidate.entity_type);
+                        to_detection(analyzed, candidate, options.explain, threshold)
+                    })
+                    .collect()
             })
             .collect())
     }

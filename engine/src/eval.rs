@@ -217,83 +217,44 @@ pub fn evaluate(
     let mut elapsed = Duration::ZERO;
     let mut characters = 0;
     let mut bytes = 0;
-    for (index, document) in documents.iter().enumerate() {
-        let mut document_options = options.clone();
-        if document_options.language.is_none() {
-            document_options.language = document.lang.clone();
+    // Consecutive documents of one language are detected together, so that a model
+    // batches their windows.
+    let mut index = 0;
+    while index < documents.len() {
+        let language = options.language.clone().or_else(|| documents[index].lang.clone());
+        let mut end = index + 1;
+        while end < documents.len()
+            && end - index < EVAL_BATCH_DOCUMENTS
+            && options.language.clone().or_else(|| documents[end].lang.clone()) == language
+        {
+            end += 1;
         }
+        let batch = &documents[index..end];
+        let mut batch_options = options.clone();
+        batch_options.language = language;
+        let texts: Vec<&str> = batch.iter().map(|document| document.text.as_str()).collect();
         let started = Instant::now();
-        let detections = detector
-            .detect(&document.text, &document_options)
+        let results = detector
+            .detect_many(&texts, &batch_options)
             .map_err(|source| EvalError::Detect {
-                id: document.id.clone(),
+                id: batch[0].id.clone(),
                 source,
             })?;
         elapsed += started.elapsed();
-        characters += document.text.chars().count();
-        bytes += document.text.len();
-
-        // A prediction is right when it matches a gold span whose label accepts its type;
-        // a right one counts in that label's row, a wrong one in its own type's row.
-        let gold: Vec<(&str, usize, usize, &[String])> = document
-            .spans
-            .iter()
-            .filter_map(|span| {
-                let row = row_of_label.get(&span.label)?;
-                let accepted = accepted_types.get(&span.label)?;
-                Some((row.as_str(), span.start, span.end, accepted.as_slice()))
-            })
-            .collect();
-        let predicted: Vec<(&str, usize, usize)> = detections
-            .iter()
-            .filter_map(|detection| {
-                row_of_type.contains_key(&detection.entity_type).then_some((
-                    detection.entity_type.as_str(),
-                    detection.start,
-                    detection.end,
-                ))
-            })
-            .collect();
-        for (exact, counts_of) in [(true, 0), (false, 1)] {
-            let matches = |a: (usize, usize), b: (usize, usize)| if exact { a == b } else { a.0 < b.1 && b.0 < a.1 };
-            for gold_span in &gold {
-                let row = rows.entry(gold_span.0.to_owned()).or_default();
-                let counts = if counts_of == 0 {
-                    &mut row.exact
-                } else {
-                    &mut row.overlap
-                };
-                counts.gold += 1;
-                let found = predicted.iter().any(|prediction| {
-                    gold_span.3.iter().any(|kind| kind == prediction.0)
-                        && matches((prediction.1, prediction.2), (gold_span.1, gold_span.2))
-                });
-                if found {
-                    counts.found_gold += 1;
-                }
-            }
-            for prediction in &predicted {
-                let matched = gold.iter().find(|gold_span| {
-                    gold_span.3.iter().any(|kind| kind == prediction.0)
-                        && matches((prediction.1, prediction.2), (gold_span.1, gold_span.2))
-                });
-                let row_name = match matched {
-                    Some(gold_span) => gold_span.0.to_owned(),
-                    None => row_of_type.get(prediction.0).cloned().unwrap_or_default(),
-                };
-                let row = rows.entry(row_name).or_default();
-                let counts = if counts_of == 0 {
-                    &mut row.exact
-                } else {
-                    &mut row.overlap
-                };
-                counts.predicted += 1;
-                if matched.is_some() {
-                    counts.true_positive_predictions += 1;
-                }
-            }
+        for (document, detections) in batch.iter().zip(results) {
+            score_document(
+                document,
+                &detections,
+                &row_of_label,
+                &accepted_types,
+                &row_of_type,
+                &mut rows,
+            );
+            characters += document.text.chars().count();
+            bytes += document.text.len();
+            index += 1;
+            progress(index);
         }
-        progress(index + 1);
     }
     let mut micro = RowScores::default();
     for scores in rows.values() {
@@ -343,6 +304,80 @@ pub fn render_table(report: &Report) -> String {
         "P/R/F1"
     ));
     out
+}
+
+/// Documents detected together by `evaluate`.
+const EVAL_BATCH_DOCUMENTS: usize = 32;
+
+/// Adds one document's gold and predicted spans to the rows.
+fn score_document(
+    document: &Document,
+    detections: &[crate::detect::Detection],
+    row_of_label: &BTreeMap<String, String>,
+    accepted_types: &BTreeMap<String, Vec<String>>,
+    row_of_type: &BTreeMap<String, String>,
+    rows: &mut BTreeMap<String, RowScores>,
+) {
+    // A prediction is right when it matches a gold span whose label accepts its type;
+    // a right one counts in that label's row, a wrong one in its own type's row.
+    let gold: Vec<(&str, usize, usize, &[String])> = document
+        .spans
+        .iter()
+        .filter_map(|span| {
+            let row = row_of_label.get(&span.label)?;
+            let accepted = accepted_types.get(&span.label)?;
+            Some((row.as_str(), span.start, span.end, accepted.as_slice()))
+        })
+        .collect();
+    let predicted: Vec<(&str, usize, usize)> = detections
+        .iter()
+        .filter_map(|detection| {
+            row_of_type.contains_key(&detection.entity_type).then_some((
+                detection.entity_type.as_str(),
+                detection.start,
+                detection.end,
+            ))
+        })
+        .collect();
+    for (exact, counts_of) in [(true, 0), (false, 1)] {
+        let matches = |a: (usize, usize), b: (usize, usize)| if exact { a == b } else { a.0 < b.1 && b.0 < a.1 };
+        for gold_span in &gold {
+            let row = rows.entry(gold_span.0.to_owned()).or_default();
+            let counts = if counts_of == 0 {
+                &mut row.exact
+            } else {
+                &mut row.overlap
+            };
+            counts.gold += 1;
+            let found = predicted.iter().any(|prediction| {
+                gold_span.3.iter().any(|kind| kind == prediction.0)
+                    && matches((prediction.1, prediction.2), (gold_span.1, gold_span.2))
+            });
+            if found {
+                counts.found_gold += 1;
+            }
+        }
+        for prediction in &predicted {
+            let matched = gold.iter().find(|gold_span| {
+                gold_span.3.iter().any(|kind| kind == prediction.0)
+                    && matches((prediction.1, prediction.2), (gold_span.1, gold_span.2))
+            });
+            let row_name = match matched {
+                Some(gold_span) => gold_span.0.to_owned(),
+                None => row_of_type.get(prediction.0).cloned().unwrap_or_default(),
+            };
+            let row = rows.entry(row_name).or_default();
+            let counts = if counts_of == 0 {
+                &mut row.exact
+            } else {
+                &mut row.overlap
+            };
+            counts.predicted += 1;
+            if matched.is_some() {
+                counts.true_positive_predictions += 1;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -96,4 +96,11 @@ pub trait Recognizer: Send + Sync + std::fmt::Debug {
 
     /// Every candidate in `text`, with code-point offsets.
     fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate>;
+
+    /// The candidates of several texts, in order. Recognizers that work faster on many
+    /// texts at once (a model batching its windows) override it; the results must be those
+    /// of `recognize` on each text (up to the rounding of a model's padded batches).
+    fn recognize_many(&self, texts: &[&AnalyzedText<'_>], request: &RecognitionRequest<'_>) -> Vec<Vec<Candidate>> {
+        texts.iter().map(|text| self.recognize(text, request)).collect()
+    }
 }

@@ -93,3 +93,18 @@ proptest! {
         prop_assert_eq!(analyzed.context_window(start, end, window), expected);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn detecting_many_texts_equals_detecting_each(texts in prop::collection::vec(text(), 0..5)) {
+        let options = DetectOptions { language: Some("es".to_owned()), ..DetectOptions::default() };
+        let references: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let many = detector().detect_many(&references, &options).unwrap();
+        prop_assert_eq!(many.len(), texts.len());
+        for (text, found) in texts.iter().zip(many) {
+            prop_assert_eq!(found, detector().detect(text, &options).unwrap());
+        }
+    }
+}

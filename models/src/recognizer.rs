@@ -62,16 +62,29 @@ impl Recognizer for NerRecognizer {
         &self.info
     }
 
-    fn recognize(&self, text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
-        let spans = match self.model.predict(&[text.normalized()]) {
-            Ok(mut spans) => spans.pop().unwrap_or_default(),
+    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+        self.recognize_many(&[text], request).pop().unwrap_or_default()
+    }
+
+    /// All the texts' windows go through the model together, batched by token budget.
+    fn recognize_many(&self, texts: &[&AnalyzedText<'_>], _request: &RecognitionRequest<'_>) -> Vec<Vec<Candidate>> {
+        let inputs: Vec<&str> = texts.iter().map(|text| text.normalized()).collect();
+        let predicted = match self.model.predict(&inputs) {
+            Ok(predicted) => predicted,
             Err(error) => {
                 // Inference fails only on internal faults (a shape the model cannot take);
                 // the other recognizers' findings still stand, and the fault is logged.
                 tracing::error!(recognizer = %self.info.name, error = %error, "NER inference failed");
-                return Vec::new();
+                return vec![Vec::new(); texts.len()];
             }
         };
+        predicted.into_iter().map(|spans| self.candidates(spans)).collect()
+    }
+}
+
+impl NerRecognizer {
+    /// The model's spans as candidates of taxonomy types, above their thresholds.
+    fn candidates(&self, spans: Vec<crate::decode::LabeledSpan>) -> Vec<Candidate> {
         let entry = &self.model.installed().entry;
         spans
             .into_iter()

@@ -141,3 +141,36 @@ fn long_texts_are_windowed_and_every_window_is_read() {
     // Every copy, including those in the overlaps between windows and in the last one.
     assert_eq!(copies_found.len(), 60, "found in copies {copies_found:?}");
 }
+
+#[test]
+fn texts_batched_together_give_each_text_its_own_spans() {
+    let recognizer = NerRecognizer::new(rampart_model());
+    let request = RecognitionRequest {
+        language: "es",
+        context_window: 5,
+    };
+    // Texts of very different lengths, so that the batch is padded.
+    let long = "El paciente Juan Pérez García vive en la Calle Mayor 5 de Madrid. ".repeat(30);
+    let texts = [
+        "Me llamo Ana López.",
+        long.as_str(),
+        "Contact John Smith at 42 Baker Street, London.",
+        "",
+        "Sin datos personales.",
+    ];
+    let analyzed: Vec<AnalyzedText<'_>> = texts.iter().map(|text| AnalyzedText::new(text)).collect();
+    let references: Vec<&AnalyzedText<'_>> = analyzed.iter().collect();
+    let batched = recognizer.recognize_many(&references, &request);
+    assert_eq!(batched.len(), texts.len());
+    let spans = |candidates: &[obscura_engine::Candidate]| -> Vec<(String, usize, usize)> {
+        candidates
+            .iter()
+            .map(|candidate| (candidate.entity_type.clone(), candidate.start, candidate.end))
+            .collect()
+    };
+    for (text, found) in analyzed.iter().zip(&batched) {
+        assert_eq!(spans(found), spans(&recognizer.recognize(text, &request)));
+    }
+    assert!(spans(&batched[0]).iter().any(|(kind, _, _)| kind == "PERSON"));
+    assert!(batched[3].is_empty());
+}
