@@ -5,7 +5,10 @@
 //! Detections that pass their thresholds are resolved to a set without overlaps:
 //! 0. A model's (NER) detection that overlaps a pattern's, parser's or deny-list entry's
 //!    detection of the same type is dropped: those know where a value starts and ends, and
-//!    the type is agreed, so the exact span is kept. Word-list findings do not count.
+//!    the type is agreed, so the exact span is kept. Word-list findings do not count; it is
+//!    the other way round for them: a word-list detection that overlaps a model's detection
+//!    of the same type is dropped, since the model read the context and the list only knows
+//!    the words (it runs a name on into "Ana López NºCol").
 //! 1. A detection lying entirely inside a kept one is dropped: the outer span already covers
 //!    it, so an email inside a URL is anonymized with the URL.
 //! 2. Otherwise detections are taken in priority order, each kept unless it overlaps one
@@ -392,32 +395,55 @@ fn drop_model_spans_under_exact_ones(
     let is_model = |item: &Ranked| model_recognizers.contains(&item.candidate.recognizer);
     let is_exact = |item: &Ranked| !is_model(item) && !word_list_recognizers.contains(&item.candidate.recognizer);
     // Spans of the exact recognizers by type, sorted by start.
-    let mut exact: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+    let mut exact: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
     for item in ranked.iter().filter(|item| is_exact(item)) {
         exact
-            .entry(item.candidate.entity_type.as_str())
+            .entry(item.candidate.entity_type.clone())
             .or_default()
             .push((item.candidate.start, item.candidate.end));
     }
     for spans in exact.values_mut() {
         spans.sort_unstable();
     }
-    let overlapped: Vec<bool> = ranked
+    // Whether a span overlaps one of sorted `spans`: of the spans starting before it ends,
+    // any ending after it starts.
+    let overlaps = |spans: &[(usize, usize)], item: &Ranked| {
+        let before_end = spans.partition_point(|(start, _)| *start < item.candidate.end);
+        spans[..before_end].iter().any(|(_, end)| *end > item.candidate.start)
+    };
+    let ranked: Vec<Ranked> = ranked
+        .into_iter()
+        .filter(|item| {
+            !(is_model(item)
+                && exact
+                    .get(item.candidate.entity_type.as_str())
+                    .is_some_and(|spans| overlaps(spans, item)))
+        })
+        .collect();
+    // The model spans that stay, by type, displace the word lists' spans of their type.
+    let mut models: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+    for item in ranked.iter().filter(|item| is_model(item)) {
+        models
+            .entry(item.candidate.entity_type.clone())
+            .or_default()
+            .push((item.candidate.start, item.candidate.end));
+    }
+    for spans in models.values_mut() {
+        spans.sort_unstable();
+    }
+    let displaced: Vec<bool> = ranked
         .iter()
         .map(|item| {
-            is_model(item)
-                && exact.get(item.candidate.entity_type.as_str()).is_some_and(|spans| {
-                    // The spans starting before this one ends; any of them ending after
-                    // it starts overlaps it.
-                    let before_end = spans.partition_point(|(start, _)| *start < item.candidate.end);
-                    spans[..before_end].iter().any(|(_, end)| *end > item.candidate.start)
-                })
+            word_list_recognizers.contains(&item.candidate.recognizer)
+                && models
+                    .get(item.candidate.entity_type.as_str())
+                    .is_some_and(|spans| overlaps(spans, item))
         })
         .collect();
     ranked
         .into_iter()
-        .zip(overlapped)
-        .filter_map(|(item, overlapped)| (!overlapped).then_some(item))
+        .zip(displaced)
+        .filter_map(|(item, displaced)| (!displaced).then_some(item))
         .collect()
 }
 
@@ -725,6 +751,19 @@ mod tests {
         ])
         .unwrap();
         let found = detector.detect("Ana Ruiz llegó.", &DetectOptions::default()).unwrap();
+        assert_eq!((found.len(), found[0].start, found[0].end), (1, 0, 8), "{found:?}");
+
+        // A longer word-list span that contains the model's gives way to it too.
+        let mut word_list = model_info("gazetteer/names", "PERSON");
+        word_list.kind = "gazetteer";
+        let detector = Detector::without_patterns(vec![
+            Arc::new(FixedPerson(word_list, 0, 14, 0.9)),
+            Arc::new(FixedPerson(model_info("ner/names", "PERSON"), 0, 8, 0.8)),
+        ])
+        .unwrap();
+        let found = detector
+            .detect("Ana Ruiz NºCol: 28", &DetectOptions::default())
+            .unwrap();
         assert_eq!((found.len(), found[0].start, found[0].end), (1, 0, 8), "{found:?}");
     }
 
