@@ -151,7 +151,7 @@ pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()
         MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
     let keys = master_keys.vault_keys(DEFAULT_TENANT_ID);
     let secrets = master_keys.scope_secrets(DEFAULT_TENANT_ID);
-    let mut vault = MemoryVault::new();
+    let mut vault = MemoryVault::for_request();
     let mut scope = Scope {
         vault: &mut vault,
         keys: &keys,

@@ -3,6 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+// The allocator the `obscura` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use obscura_engine::DetectOptions;
 use obscura_engine::anonymize::operator::{MaskOptions, Operator, Template};
@@ -95,7 +99,7 @@ fn anonymization(criterion: &mut Criterion) {
                     .detector
                     .detect(std::hint::black_box(&text), &options)
                     .unwrap();
-                let mut vault = MemoryVault::new();
+                let mut vault = MemoryVault::for_request();
                 let mut scope = Scope {
                     vault: &mut vault,
                     keys: &keys,

@@ -213,6 +213,18 @@ pub fn category_label(entity_type: &str, language: &str) -> String {
 }
 
 impl Scope<'_> {
+    /// The original sealed for the vault, or nothing when the vault keeps no originals.
+    fn seal(&self, value: &str) -> Result<vault::SealedValue, AnonymizeError> {
+        if self.vault.keeps_originals() {
+            Ok(self.keys.seal(value)?)
+        } else {
+            Ok(vault::SealedValue {
+                key_id: String::new(),
+                sealed: String::new(),
+            })
+        }
+    }
+
     /// The vault entry of a value, found by its normalized form or, for people, by the
     /// name-variant rule; created when new.
     pub fn entry(&mut self, entity_type: &str, value: &str) -> Result<VaultEntry, AnonymizeError> {
@@ -236,7 +248,7 @@ impl Scope<'_> {
                     category: person.category.clone(),
                     number: person.number,
                     alias: person.alias.clone(),
-                    original: self.keys.seal(value)?,
+                    original: self.seal(value)?,
                     name: None,
                 };
                 return Ok(self.vault.insert(variant)?);
@@ -249,7 +261,7 @@ impl Scope<'_> {
             category: entity_type.to_owned(),
             number,
             alias,
-            original: self.keys.seal(value)?,
+            original: self.seal(value)?,
             name: tokens,
         };
         Ok(self.vault.insert(entry)?)
@@ -259,7 +271,7 @@ impl Scope<'_> {
 /// Replaces every detection in `text` as `policy` says, consistently within `scope`.
 ///
 /// Detections must not overlap (the detector's output never does); a detection overlapping
-/// an earlier one is skipped. People are resolved longest mention first, so that "Sr.
+/// an earlier one is skipped. Their byte and code-point offsets must agree. People are resolved longest mention first, so that "Sr.
 /// Pérez" finds "Juan Pérez García" even when it comes first in the text.
 pub fn anonymize_text(
     text: &str,
@@ -267,27 +279,33 @@ pub fn anonymize_text(
     policy: &Policy,
     scope: &mut Scope<'_>,
 ) -> Result<Anonymized, AnonymizeError> {
-    let characters: Vec<char> = text.chars().collect();
     let mut order: Vec<usize> = (0..detections.len()).collect();
-    order.sort_by_key(|&index| (detections[index].start, detections[index].end));
+    order.sort_by_key(|&index| (detections[index].byte_start, detections[index].byte_end));
+    let out_of_range = |index: usize| AnonymizeError::SpanOutOfRange {
+        index,
+        start: detections[index].start,
+        end: detections[index].end,
+        length: text.chars().count(),
+    };
+    // Spans are taken by their byte offsets; their code-point offsets are checked against
+    // them on the way, so the two can never disagree in the report.
     let mut kept: Vec<usize> = Vec::with_capacity(order.len());
     let mut covered = 0;
     for index in order {
         let detection = &detections[index];
-        if detection.end > characters.len() || detection.start > detection.end {
-            return Err(AnonymizeError::SpanOutOfRange {
-                index,
-                start: detection.start,
-                end: detection.end,
-                length: characters.len(),
-            });
+        if detection.byte_end > text.len()
+            || detection.byte_start > detection.byte_end
+            || !text.is_char_boundary(detection.byte_start)
+            || !text.is_char_boundary(detection.byte_end)
+        {
+            return Err(out_of_range(index));
         }
-        if detection.start >= covered && detection.start < detection.end {
-            covered = detection.end;
+        if detection.byte_start >= covered && detection.byte_start < detection.byte_end {
+            covered = detection.byte_end;
             kept.push(index);
         }
     }
-    let value_of = |detection: &Detection| -> String { characters[detection.start..detection.end].iter().collect() };
+    let value_of = |detection: &Detection| -> &str { &text[detection.byte_start..detection.byte_end] };
 
     // Entries first, longest person mentions first.
     let mut resolution: Vec<usize> = kept.clone();
@@ -298,31 +316,39 @@ pub fn anonymize_text(
         } else {
             0
         };
-        (std::cmp::Reverse(words), detection.start)
+        (std::cmp::Reverse(words), detection.byte_start)
     });
     let mut entries: BTreeMap<usize, VaultEntry> = BTreeMap::new();
     for index in resolution {
         let detection = &detections[index];
-        entries.insert(index, scope.entry(&detection.entity_type, &value_of(detection))?);
+        entries.insert(index, scope.entry(&detection.entity_type, value_of(detection))?);
     }
 
     let mut out = String::with_capacity(text.len());
+    // Code points read from the input, and written to the output.
+    let mut input_length = 0;
     let mut output_length = 0;
     let mut position = 0;
     let mut replacements = Vec::with_capacity(kept.len());
     for index in kept {
         let detection = &detections[index];
-        let before: String = characters[position..detection.start].iter().collect();
-        output_length += detection.start - position;
-        out.push_str(&before);
+        let before = &text[position..detection.byte_start];
+        let before_length = before.chars().count();
         let value = value_of(detection);
+        let value_length = value.chars().count();
+        if input_length + before_length != detection.start || detection.start + value_length != detection.end {
+            return Err(out_of_range(index));
+        }
+        input_length += before_length + value_length;
+        output_length += before_length;
+        out.push_str(before);
         let Some(entry) = entries.get(&index) else {
             continue;
         };
         let (replacement, operator) = apply(
             policy.operator_for(&detection.entity_type),
             &detection.entity_type,
-            &value,
+            value,
             entry,
             scope,
         )?;
@@ -338,9 +364,9 @@ pub fn anonymize_text(
         });
         out.push_str(&replacement);
         output_length += replacement_length;
-        position = detection.end;
+        position = detection.byte_end;
     }
-    out.extend(&characters[position..]);
+    out.push_str(&text[position..]);
     Ok(Anonymized {
         text: out,
         replacements,
@@ -358,15 +384,19 @@ pub fn apply(
     let label = category_label(entity_type, &scope.language);
     Ok(match operator {
         Operator::Replace { template } => {
-            let hash6 = keyed_hash(
-                &scope.secrets.hash_key,
-                &format!("{entity_type}\u{0}{}", entry.number),
-                &HashOptions {
-                    length: Some(6),
-                    ..HashOptions::default()
-                },
-            )?
-            .to_uppercase();
+            let hash6 = if template.as_str().contains("{hash6}") {
+                keyed_hash(
+                    &scope.secrets.hash_key,
+                    &format!("{entity_type}\u{0}{}", entry.number),
+                    &HashOptions {
+                        length: Some(6),
+                        ..HashOptions::default()
+                    },
+                )?
+                .to_uppercase()
+            } else {
+                String::new()
+            };
             (template.render(entity_type, &label, entry.number, &hash6), "replace")
         }
         Operator::Mask(options) => (mask(value, options), "mask"),
@@ -576,6 +606,7 @@ mod tests {
         let text = "Ana García";
         let mut outside = detection(text, "García", "PERSON", 0);
         outside.end = 40;
+        outside.byte_end = 41;
         let keys = VaultKeys::new("k1", &[3; 32]).unwrap();
         let secrets = ScopeSecrets::new(b"project secret for tests");
         let mut vault = MemoryVault::new();

@@ -205,7 +205,7 @@ where
         let span = tracing::Span::current();
         return tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
-                let mut vault = MemoryVault::new();
+                let mut vault = MemoryVault::for_request();
                 let mut scope = Scope {
                     vault: &mut vault,
                     keys: &keys,

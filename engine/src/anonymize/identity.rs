@@ -28,11 +28,15 @@ use crate::gazetteer::{HONORIFICS, NAME_PARTICLES, is_first_name};
 
 /// The normalized form of a value of an entity type, for consistent replacement.
 pub fn normalized(entity_type: &str, value: &str) -> String {
-    let folded: String = value
-        .nfkd()
-        .filter(|character| !unicode_normalization::char::is_combining_mark(*character))
-        .flat_map(char::to_lowercase)
-        .collect();
+    let folded: String = if value.is_ascii() {
+        value.to_ascii_lowercase()
+    } else {
+        value
+            .nfkd()
+            .filter(|character| !unicode_normalization::char::is_combining_mark(*character))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
     let words: Vec<&str> = folded.split_whitespace().collect();
     let collapsed = words.join(" ");
     if is_numeric_like(entity_type, &collapsed) {

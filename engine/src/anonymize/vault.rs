@@ -66,6 +66,12 @@ pub trait Vault {
     /// Stores an entry and returns what the vault holds under its lookup hash: the entry, or
     /// the one stored first when two writers raced.
     fn insert(&mut self, entry: VaultEntry) -> Result<VaultEntry, VaultError>;
+
+    /// Whether entries keep their sealed originals. A vault that lives for one request
+    /// only never gives them back, so it need not pay for sealing them.
+    fn keeps_originals(&self) -> bool {
+        true
+    }
 }
 
 /// The vault's keys: one for lookup hashes, and sealing keys by id, one of them current.
@@ -203,11 +209,22 @@ pub struct MemoryVault {
     by_lookup: std::collections::HashMap<String, usize>,
     /// Highest number by category.
     counts: BTreeMap<String, u64>,
+    /// False for a vault of one request, whose originals nobody reads.
+    without_originals: bool,
 }
 
 impl MemoryVault {
+    /// A vault that keeps sealed originals, as a session's does.
     pub fn new() -> MemoryVault {
         MemoryVault::default()
+    }
+
+    /// A vault for one request: consistent replacements, no originals kept.
+    pub fn for_request() -> MemoryVault {
+        MemoryVault {
+            without_originals: true,
+            ..MemoryVault::default()
+        }
     }
 
     pub fn entries(&self) -> &[VaultEntry] {
@@ -245,6 +262,10 @@ impl Vault for MemoryVault {
         self.by_lookup.insert(entry.lookup.clone(), self.entries.len());
         self.entries.push(entry.clone());
         Ok(entry)
+    }
+
+    fn keeps_originals(&self) -> bool {
+        !self.without_originals
     }
 }
 
