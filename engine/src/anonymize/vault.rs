@@ -14,7 +14,9 @@ use std::collections::BTreeMap;
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 
 use super::identity::NameTokens;
 use super::keyed::{KEY_BYTES, KeyError, hmac_sha256};
@@ -78,6 +80,8 @@ pub trait Vault {
 #[derive(Clone)]
 pub struct VaultKeys {
     lookup_key: Vec<u8>,
+    /// HMAC keyed with `lookup_key`, cloned for each lookup so the key is not hashed again.
+    lookup_mac: Hmac<Sha256>,
     sealing: BTreeMap<String, [u8; KEY_BYTES]>,
     current: String,
 }
@@ -99,8 +103,10 @@ impl VaultKeys {
         let key = sealing_key(key)?;
         let mut sealing = BTreeMap::new();
         sealing.insert(current_id.to_owned(), key);
+        let lookup_key = hmac_sha256(&key, b"obscura vault lookup").to_vec();
         Ok(VaultKeys {
-            lookup_key: hmac_sha256(&key, b"obscura vault lookup").to_vec(),
+            lookup_mac: lookup_mac(&lookup_key),
+            lookup_key,
             sealing,
             current: current_id.to_owned(),
         })
@@ -110,6 +116,7 @@ impl VaultKeys {
     /// no longer be found; sealing keys rotate, the lookup key does not.
     pub fn with_lookup_key(mut self, key: &[u8]) -> VaultKeys {
         self.lookup_key = key.to_vec();
+        self.lookup_mac = lookup_mac(key);
         self
     }
 
@@ -138,10 +145,11 @@ impl VaultKeys {
 
     /// The lookup hash of a normalized value of a category.
     pub fn lookup(&self, category: &str, normalized: &str) -> String {
-        let mut data = category.as_bytes().to_vec();
-        data.push(0);
-        data.extend_from_slice(normalized.as_bytes());
-        hex::encode(hmac_sha256(&self.lookup_key, &data))
+        let mut mac = self.lookup_mac.clone();
+        mac.update(category.as_bytes());
+        mac.update(&[0]);
+        mac.update(normalized.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Seals a value under the current key.
@@ -189,6 +197,11 @@ impl VaultKeys {
         }
         self.seal(&self.open(value)?)
     }
+}
+
+fn lookup_mac(key: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length.
+    <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
 fn sealing_key(key: &[u8]) -> Result<[u8; KEY_BYTES], VaultError> {
