@@ -112,8 +112,11 @@ proptest! {
                 if declared_kept(&operator, &detection.entity_type, &value).is_some() {
                     continue;
                 }
-                // The replacement itself never holds the value, and the check agrees.
-                prop_assert!(!written.contains(value.trim()), "{} kept {:?} as {:?}", operator.name(), value, written);
+                // The replacement itself never holds the value, and the check agrees. A value
+                // of one or two characters ("0" of "aged 0") is found inside almost anything,
+                // an alias's number included, so containment says nothing about it.
+                let short = value.chars().filter(|character| character.is_alphanumeric()).count() < 3;
+                prop_assert!(short || !written.contains(value.trim()), "{} kept {:?} as {:?}", operator.name(), value, written);
                 let verdict = validate(&value, &written, &detection.entity_type);
                 prop_assert!(
                     verdict.issues.iter().all(|issue| issue.code != "original_survived"),

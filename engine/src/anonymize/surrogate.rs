@@ -16,7 +16,9 @@
 //! - addresses, places and organizations: the same country (Spain for Spanish text and
 //!   Spanish places, the United States for English), and words such as "Hospital" or "S.L.".
 //!
-//! A surrogate never equals its original (compared in normalized form) nor a well-known
+//! A surrogate never equals its original (compared in normalized form), never shows a long
+//! piece of it (five letters or digits in a row; organizations and addresses excepted, which
+//! keep words such as "Hospital" and "Calle"), and never equals a well-known
 //! real or test identifier (the Luhn test cards, the Ministry's example DNI, the SSN printed
 //! on wallet inserts). Names and places come from Faker's locale data (MIT license, see
 //! `engine/surrogates/LICENSE-faker.txt`).
@@ -182,6 +184,10 @@ pub fn surrogate(entity_type: &str, value: &str, number: u64, language: &str, se
             && !candidate.is_empty()
             && !WELL_KNOWN.contains(&compact.as_str())
             && valid(entity_type, &candidate)
+            // Nor a long piece of the original (a card sharing five digits in a row);
+            // organizations and addresses keep their generic words on purpose.
+            && (matches!(entity_type, "ORGANIZATION" | "ADDRESS")
+                || super::check::surviving_part(entity_type, value, &candidate).is_none())
         {
             return candidate;
         }
