@@ -271,8 +271,9 @@ impl Scope<'_> {
 /// Replaces every detection in `text` as `policy` says, consistently within `scope`.
 ///
 /// Detections must not overlap (the detector's output never does); a detection overlapping
-/// an earlier one is skipped. Their byte and code-point offsets must agree. People are resolved longest mention first, so that "Sr.
-/// Pérez" finds "Juan Pérez García" even when it comes first in the text.
+/// an earlier one is skipped. Their byte and code-point offsets must agree. People are
+/// resolved longest mention first, so that "Sr. Pérez" finds "Juan Pérez García" even when
+/// it comes first in the text.
 pub fn anonymize_text(
     text: &str,
     detections: &[Detection],

@@ -59,6 +59,26 @@ pub enum Validator {
 }
 
 impl Validator {
+    /// The check every value of an entity type must pass, for the types that have one.
+    pub fn for_entity(entity_type: &str) -> Option<Validator> {
+        Some(match entity_type {
+            "CREDIT_CARD" => Validator::Luhn,
+            "IMEI" => Validator::Imei,
+            "IBAN_CODE" => Validator::Iban,
+            "ES_NIF" => Validator::EsNif,
+            "ES_NIE" => Validator::EsNie,
+            "ES_CIF" => Validator::EsCif,
+            "ES_NSS" => Validator::EsNss,
+            "US_SSN" => Validator::UsSsn,
+            "US_ITIN" => Validator::UsItin,
+            "UK_NHS" => Validator::UkNhs,
+            "UK_NINO" => Validator::UkNino,
+            "IP_ADDRESS" => Validator::Ip,
+            "MAC_ADDRESS" => Validator::Mac,
+            _ => return None,
+        })
+    }
+
     /// Every validator, in a stable order.
     pub const ALL: &'static [Validator] = &[
         Validator::Luhn,

@@ -2,23 +2,29 @@
 //! `/decrypt`, in both modes.
 
 use crate::both_modes;
-use crate::support::{Mode, TestSetup, spawn_app};
+use crate::support::{Mode, TestApp, TestSetup, spawn_app};
 
 async fn json(response: reqwest::Response) -> serde_json::Value {
     response.json().await.unwrap()
 }
 
+/// Posts a JSON body; the status and the JSON answer.
+async fn call(app: &TestApp, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = app.post(path).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
 async fn redaction_is_consistent_within_and_across_requests(mode: Mode) {
     let app = spawn_app(mode).await;
     let text = "Escribe a ana.garcia@example.com o a luis@example.com; ana.garcia@example.com contesta. DNI 12345678Z.";
-    let body = json(
-        app.post("/api/v1/redact")
-            .json(&serde_json::json!({ "text": text, "language": "es", "operator": "replace" }))
-            .send()
-            .await
-            .unwrap(),
+    let body = call(
+        &app,
+        "/api/v1/redact",
+        serde_json::json!({ "text": text, "language": "es", "operator": "replace" }),
     )
-    .await;
+    .await
+    .1;
     assert_eq!(
         body["redacted_text"],
         "Escribe a <EMAIL_ADDRESS_1> o a <EMAIL_ADDRESS_2>; <EMAIL_ADDRESS_1> contesta. DNI <ES_NIF_1>."
@@ -30,14 +36,13 @@ async fn redaction_is_consistent_within_and_across_requests(mode: Mode) {
     assert_eq!(item["operator"], "replace");
 
     // A level, a per-type operator, and a session that keeps aliases across requests.
-    let session = json(
-        app.post("/api/v1/sanitize")
-            .json(&serde_json::json!({ "content": "nada", "session_id": "new" }))
-            .send()
-            .await
-            .unwrap(),
+    let session = call(
+        &app,
+        "/api/v1/sanitize",
+        serde_json::json!({ "content": "nada", "session_id": "new" }),
     )
-    .await;
+    .await
+    .1;
     let session_id = session["session_id"].as_str().unwrap().to_owned();
     let request = |text: &str| {
         serde_json::json!({
@@ -48,24 +53,16 @@ async fn redaction_is_consistent_within_and_across_requests(mode: Mode) {
             "session_id": session_id,
         })
     };
-    let first = json(
-        app.post("/api/v1/redact")
-            .json(&request("Contacto: luis@example.com"))
-            .send()
-            .await
-            .unwrap(),
+    let first = call(&app, "/api/v1/redact", request("Contacto: luis@example.com"))
+        .await
+        .1;
+    let second = call(
+        &app,
+        "/api/v1/redact",
+        request("Otro: ana@example.com. Y luis@example.com otra vez, DNI 12345678Z."),
     )
-    .await;
-    let second = json(
-        app.post("/api/v1/redact")
-            .json(&request(
-                "Otro: ana@example.com. Y luis@example.com otra vez, DNI 12345678Z.",
-            ))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    .await
+    .1;
     assert_eq!(first["redacted_text"], "Contacto: EMAIL-001");
     assert_eq!(
         second["redacted_text"],
@@ -73,28 +70,34 @@ async fn redaction_is_consistent_within_and_across_requests(mode: Mode) {
     );
 
     // Bad input is named.
-    let response = app
-        .post("/api/v1/redact")
-        .json(&serde_json::json!({ "text": "x", "operators": { "NOT_A_TYPE": { "operator": "mask" } } }))
-        .send()
+    let (status, problem) = call(
+        &app,
+        "/api/v1/redact",
+        serde_json::json!({ "text": "x", "operators": { "NOT_A_TYPE": { "operator": "mask" } } }),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(problem["detail"].as_str().unwrap().contains("NOT_A_TYPE"));
+    assert_eq!(
+        call(
+            &app,
+            "/api/v1/redact",
+            serde_json::json!({ "text": "x", "operator": "replace", "template": "<{name}>" })
+        )
         .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
-    assert!(json(response).await["detail"].as_str().unwrap().contains("NOT_A_TYPE"));
-    let response = app
-        .post("/api/v1/redact")
-        .json(&serde_json::json!({ "text": "x", "operator": "replace", "template": "<{name}>" }))
-        .send()
+        .0,
+        400
+    );
+    assert_eq!(
+        call(
+            &app,
+            "/api/v1/redact",
+            serde_json::json!({ "text": "x", "session_id": "00000000-0000-0000-0000-000000000009" })
+        )
         .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
-    let response = app
-        .post("/api/v1/redact")
-        .json(&serde_json::json!({ "text": "x", "session_id": "00000000-0000-0000-0000-000000000009" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
+        .0,
+        404
+    );
     app.stop().await;
 }
 
@@ -110,14 +113,8 @@ async fn json_keeps_its_structure_and_bad_bodies_are_named() {
         "patient": { "nombre": "Rosa", "email": "rosa@example.com", "age": 41, "active": true },
         "notes": ["Llamar a rosa@example.com", null, 3.5]
     });
-    let response = app
-        .post("/api/v1/anonymize?strategy=replace&language=es")
-        .json(&value)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let body = json(response).await;
+    let (status, body) = call(&app, "/api/v1/anonymize?strategy=replace&language=es", value.clone()).await;
+    assert_eq!(status, 200);
     assert_eq!(
         body,
         serde_json::json!({
@@ -126,14 +123,9 @@ async fn json_keeps_its_structure_and_bad_bodies_are_named() {
         })
     );
     // Only the chosen types change.
-    let body = json(
-        app.post("/api/v1/anonymize?strategy=mask&entities=EMAIL")
-            .json(&value)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let body = call(&app, "/api/v1/anonymize?strategy=mask&entities=EMAIL", value)
+        .await
+        .1;
     assert_eq!(body["patient"]["nombre"], "Rosa");
     assert_eq!(body["patient"]["email"], "****@*******.***");
 
@@ -167,14 +159,13 @@ async fn json_keeps_its_structure_and_bad_bodies_are_named() {
 async fn sanitize_and_rehydrate_round_trip(mode: Mode) {
     let app = spawn_app(mode).await;
     let prompt = "Resume el caso de ana.garcia@example.com (tel. +34 612 345 678).";
-    let body = json(
-        app.post("/api/v1/sanitize")
-            .json(&serde_json::json!({ "content": prompt, "language": "es" }))
-            .send()
-            .await
-            .unwrap(),
+    let body = call(
+        &app,
+        "/api/v1/sanitize",
+        serde_json::json!({ "content": prompt, "language": "es" }),
     )
-    .await;
+    .await
+    .1;
     let sanitized = body["sanitized_content"].as_str().unwrap();
     assert!(
         !sanitized.contains("ana.garcia") && !sanitized.contains("612"),
@@ -191,62 +182,51 @@ async fn sanitize_and_rehydrate_round_trip(mode: Mode) {
         .clone();
     // What a model might answer.
     let answer = format!("El cliente **{}** pide llamada.", placeholder.to_lowercase());
-    let back = json(
-        app.post("/api/v1/rehydrate")
-            .json(&serde_json::json!({ "masked_content": answer, "mask_map": mask_map }))
-            .send()
-            .await
-            .unwrap(),
+    let back = call(
+        &app,
+        "/api/v1/rehydrate",
+        serde_json::json!({ "masked_content": answer, "mask_map": mask_map }),
     )
-    .await;
+    .await
+    .1;
     assert_eq!(
         back["rehydrated_content"],
         "El cliente **ana.garcia@example.com** pide llamada."
     );
     assert_eq!(back["placeholders_found"], serde_json::json!([placeholder]));
-    let exact = json(
-        app.post("/api/v1/rehydrate")
-            .json(&serde_json::json!({ "masked_content": sanitized, "mask_map": mask_map }))
-            .send()
-            .await
-            .unwrap(),
+    let exact = call(
+        &app,
+        "/api/v1/rehydrate",
+        serde_json::json!({ "masked_content": sanitized, "mask_map": mask_map }),
     )
-    .await;
+    .await
+    .1;
     assert_eq!(exact["rehydrated_content"], prompt);
 
     // A session keeps the map on the server; the same value keeps its placeholder.
-    let first = json(
-        app.post("/api/v1/sanitize")
-            .json(&serde_json::json!({ "content": {"to": "ana.garcia@example.com", "n": 1}, "session_id": "new" }))
-            .send()
-            .await
-            .unwrap(),
+    let first = call(
+        &app,
+        "/api/v1/sanitize",
+        serde_json::json!({ "content": {"to": "ana.garcia@example.com", "n": 1}, "session_id": "new" }),
     )
-    .await;
+    .await
+    .1;
     assert!(first.get("mask_map").is_none());
     let session_id = first["session_id"].as_str().unwrap().to_owned();
-    let second = json(
-        app.post("/api/v1/sanitize")
-            .json(&serde_json::json!({ "content": "<p>Para ana.garcia@example.com</p>", "format": "html", "session_id": session_id }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let second = call(&app, "/api/v1/sanitize", serde_json::json!({ "content": "<p>Para ana.garcia@example.com</p>", "format": "html", "session_id": session_id })).await.1;
     let placeholder = first["sanitized_content"]["to"].as_str().unwrap().to_owned();
     assert_eq!(first["sanitized_content"]["n"], 1);
     assert_eq!(
         second["sanitized_content"],
         format!("<p>Para {}</p>", placeholder.replace('<', "&lt;").replace('>', "&gt;"))
     );
-    let back = json(
-        app.post("/api/v1/rehydrate")
-            .json(&serde_json::json!({ "masked_content": second["sanitized_content"], "session_id": session_id }))
-            .send()
-            .await
-            .unwrap(),
+    let back = call(
+        &app,
+        "/api/v1/rehydrate",
+        serde_json::json!({ "masked_content": second["sanitized_content"], "session_id": session_id }),
     )
-    .await;
+    .await
+    .1;
     assert_eq!(back["rehydrated_content"], "<p>Para ana.garcia@example.com</p>");
 
     let sessions = json(app.get("/api/v1/sessions").send().await.unwrap()).await;
@@ -264,20 +244,22 @@ async fn sanitize_and_rehydrate_round_trip(mode: Mode) {
     };
     assert_eq!(delete().send().await.unwrap().status(), 204);
     assert_eq!(delete().send().await.unwrap().status(), 404);
-    let response = app
-        .post("/api/v1/rehydrate")
-        .json(&serde_json::json!({ "masked_content": "x", "session_id": session_id }))
-        .send()
+    assert_eq!(
+        call(
+            &app,
+            "/api/v1/rehydrate",
+            serde_json::json!({ "masked_content": "x", "session_id": session_id })
+        )
         .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
-    let response = app
-        .post("/api/v1/rehydrate")
-        .json(&serde_json::json!({ "masked_content": "x" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
+        .0,
+        404
+    );
+    assert_eq!(
+        call(&app, "/api/v1/rehydrate", serde_json::json!({ "masked_content": "x" }))
+            .await
+            .0,
+        400
+    );
     app.stop().await;
 }
 
@@ -288,98 +270,93 @@ async fn sessions_expire() {
     let mut setup = TestSetup::new(Mode::Embedded).await;
     setup.set("OBSCURA__SECURITY__SESSION_TTL_SECS", "1");
     let app = setup.start().await;
-    let first = json(
-        app.post("/api/v1/sanitize")
-            .json(&serde_json::json!({ "content": "ana@example.com", "session_id": "new" }))
-            .send()
-            .await
-            .unwrap(),
+    let first = call(
+        &app,
+        "/api/v1/sanitize",
+        serde_json::json!({ "content": "ana@example.com", "session_id": "new" }),
     )
-    .await;
+    .await
+    .1;
     let session_id = first["session_id"].as_str().unwrap().to_owned();
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let response = app
-        .post("/api/v1/rehydrate")
-        .json(&serde_json::json!({ "masked_content": "x", "session_id": session_id }))
-        .send()
+    assert_eq!(
+        call(
+            &app,
+            "/api/v1/rehydrate",
+            serde_json::json!({ "masked_content": "x", "session_id": session_id })
+        )
         .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
+        .0,
+        404
+    );
     app.stop().await;
 }
 
 #[tokio::test]
 async fn validation_encryption_and_decryption() {
     let app = spawn_app(Mode::Embedded).await;
-    let verdict = json(
-        app.post("/api/v1/validate")
-            .json(&serde_json::json!({ "original": "12345678Z", "masked": "87654321A", "entity_type": "DNI" }))
-            .send()
-            .await
-            .unwrap(),
+    let verdict = call(
+        &app,
+        "/api/v1/validate",
+        serde_json::json!({ "original": "12345678Z", "masked": "87654321A", "entity_type": "DNI" }),
     )
-    .await;
+    .await
+    .1;
     assert_eq!(verdict["valid"], false);
     assert_eq!(verdict["issues"][0]["code"], "invalid_checksum");
-    let verdict = json(
-        app.post("/api/v1/validate")
-            .json(&serde_json::json!({ "items": [
+    let verdict = call(
+        &app,
+        "/api/v1/validate",
+        serde_json::json!({ "items": [
                 { "original": "Ana Gil", "masked": "<PERSON_1>", "entity_type": "PERSON" },
                 { "original": "ANA GIL", "masked": "<PERSON_2>", "entity_type": "PERSON" }
-            ] }))
-            .send()
-            .await
-            .unwrap(),
+            ] }),
     )
-    .await;
+    .await
+    .1;
     assert_eq!(verdict["issues"][0]["code"], "inconsistent_replacement");
-    let response = app
-        .post("/api/v1/validate")
-        .json(&serde_json::json!({ "original": "x", "masked": "y", "entity_type": "NOPE" }))
-        .send()
+    assert_eq!(
+        call(
+            &app,
+            "/api/v1/validate",
+            serde_json::json!({ "original": "x", "masked": "y", "entity_type": "NOPE" })
+        )
         .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
+        .0,
+        400
+    );
 
-    let body = json(
-        app.post("/api/v1/redact")
-            .json(&serde_json::json!({ "text": "DNI 12345678Z", "language": "es", "operator": "encrypt", "deterministic": true }))
-            .send()
-            .await
-            .unwrap(),
+    let body = call(
+        &app,
+        "/api/v1/redact",
+        serde_json::json!({ "text": "DNI 12345678Z", "language": "es", "operator": "encrypt", "deterministic": true }),
     )
-    .await;
+    .await
+    .1;
     let encrypted = body["redacted_text"]
         .as_str()
         .unwrap()
         .trim_start_matches("DNI ")
         .to_owned();
     assert!(encrypted.starts_with("enc1:"));
-    let decrypted = json(
-        app.post("/api/v1/decrypt")
-            .json(&serde_json::json!({ "values": [encrypted] }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(decrypted["values"], serde_json::json!(["12345678Z"]));
-    let response = app
-        .post("/api/v1/decrypt")
-        .json(&serde_json::json!({ "values": ["enc1:AAAA"] }))
-        .send()
+    let decrypted = call(&app, "/api/v1/decrypt", serde_json::json!({ "values": [encrypted] }))
         .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
-    // Hashes are keyed: the server's secret, not a bare digest.
-    let body = json(
-        app.post("/api/v1/redact")
-            .json(&serde_json::json!({ "text": "DNI 12345678Z", "language": "es", "operator": "hash", "hash_length": 16 }))
-            .send()
+        .1;
+    assert_eq!(decrypted["values"], serde_json::json!(["12345678Z"]));
+    assert_eq!(
+        call(&app, "/api/v1/decrypt", serde_json::json!({ "values": ["enc1:AAAA"] }))
             .await
-            .unwrap(),
+            .0,
+        400
+    );
+    // Hashes are keyed: the server's secret, not a bare digest.
+    let body = call(
+        &app,
+        "/api/v1/redact",
+        serde_json::json!({ "text": "DNI 12345678Z", "language": "es", "operator": "hash", "hash_length": 16 }),
     )
-    .await;
+    .await
+    .1;
     let hashed = body["redacted_text"].as_str().unwrap().trim_start_matches("DNI ");
     assert_eq!(hashed.len(), 16);
     assert!(!"e3b0c44298fc1c149afbf4c8996fb924".contains(hashed));

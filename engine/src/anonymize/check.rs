@@ -147,25 +147,6 @@ fn separators(text: &str) -> Vec<char> {
         .collect()
 }
 
-fn validator_for(entity_type: &str) -> Option<Validator> {
-    Some(match entity_type {
-        "CREDIT_CARD" => Validator::Luhn,
-        "IMEI" => Validator::Imei,
-        "IBAN_CODE" => Validator::Iban,
-        "ES_NIF" => Validator::EsNif,
-        "ES_NIE" => Validator::EsNie,
-        "ES_CIF" => Validator::EsCif,
-        "ES_NSS" => Validator::EsNss,
-        "US_SSN" => Validator::UsSsn,
-        "US_ITIN" => Validator::UsItin,
-        "UK_NHS" => Validator::UkNhs,
-        "UK_NINO" => Validator::UkNino,
-        "IP_ADDRESS" => Validator::Ip,
-        "MAC_ADDRESS" => Validator::Mac,
-        _ => return None,
-    })
-}
-
 /// Checks one masked value against its original.
 pub fn validate(original: &str, masked: &str, entity_type: &str) -> Validation {
     let mut issues = Vec::new();
@@ -203,7 +184,7 @@ pub fn validate(original: &str, masked: &str, entity_type: &str) -> Validation {
                 message: "the mask kept neither the length nor the separators of the original".into(),
             });
         }
-        Kind::Surrogate if validator_for(entity_type).is_some() || entity_type == "PHONE_NUMBER" => {
+        Kind::Surrogate if Validator::for_entity(entity_type).is_some() || entity_type == "PHONE_NUMBER" => {
             if separators(original) != separators(masked) {
                 issues.push(Issue {
                     code: "format_lost",
@@ -214,7 +195,7 @@ pub fn validate(original: &str, masked: &str, entity_type: &str) -> Validation {
                     ),
                 });
             }
-            if let Some(validator) = validator_for(entity_type)
+            if let Some(validator) = Validator::for_entity(entity_type)
                 && !validator.check(masked)
             {
                 issues.push(Issue {

@@ -159,11 +159,6 @@ impl Template {
         out.push_str(rest);
         out
     }
-
-    /// Whether rendering gives different text for different entities.
-    pub fn distinguishes_entities(&self) -> bool {
-        self.0.contains("{n") || self.0.contains("{hash6}")
-    }
 }
 
 /// Options of the mask operator.
@@ -413,7 +408,6 @@ mod tests {
             Template::parse("bracket").unwrap().render("PERSON", "", 3, ""),
             "[PERSON]"
         );
-        assert!(!Template::parse("bracket").unwrap().distinguishes_entities());
         assert_eq!(
             Template::parse("<{name}>"),
             Err(TemplateError::UnknownPlaceholder("name".into()))

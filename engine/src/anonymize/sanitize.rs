@@ -143,7 +143,7 @@ pub fn sanitize_json(
     sanitizer: &mut Sanitizer<'_>,
 ) -> Result<Sanitized<Value>, DetectError> {
     let mut count = 0;
-    let content = map_strings(value, &mut |text| {
+    let content = map_json_strings(value, &mut |text| {
         let detections = detector.detect(text, options)?;
         count += detections.len();
         Ok(sanitizer.text(text, &detections))
@@ -185,22 +185,18 @@ pub fn sanitize_html(
 
 /// Applies `change` to every string of a JSON value.
 pub fn map_json_strings<E>(value: &Value, change: &mut dyn FnMut(&str) -> Result<String, E>) -> Result<Value, E> {
-    map_strings(value, change)
-}
-
-fn map_strings<E>(value: &Value, change: &mut dyn FnMut(&str) -> Result<String, E>) -> Result<Value, E> {
     Ok(match value {
         Value::String(text) => Value::String(change(text)?),
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|item| map_strings(item, change))
+                .map(|item| map_json_strings(item, change))
                 .collect::<Result<_, _>>()?,
         ),
         Value::Object(map) => {
             let mut out = serde_json::Map::with_capacity(map.len());
             for (key, item) in map {
-                out.insert(key.clone(), map_strings(item, change)?);
+                out.insert(key.clone(), map_json_strings(item, change)?);
             }
             Value::Object(out)
         }
@@ -299,7 +295,7 @@ pub fn rehydrate_text(text: &str, map: &MaskMap) -> Rehydrated<String> {
 pub fn rehydrate_json(value: &Value, map: &MaskMap) -> Rehydrated<Value> {
     let mut found = Vec::new();
     let mut unknown = Vec::new();
-    let content = map_strings::<std::convert::Infallible>(value, &mut |text| {
+    let content = map_json_strings::<std::convert::Infallible>(value, &mut |text| {
         let result = rehydrate_text(text, map);
         for placeholder in result.placeholders_found {
             if !found.contains(&placeholder) {

@@ -222,25 +222,16 @@ fn fits_hint(entity_type: &str, value: &str, language: &str) -> bool {
     if value.is_empty() || value.chars().count() > 200 {
         return false;
     }
-    let validator = match entity_type {
-        "EMAIL_ADDRESS" => return value.contains('@') && !value.contains(char::is_whitespace),
-        "PHONE_NUMBER" => {
-            return phonenumber::parse(Some(crate::phone::home_region(language)), value)
-                .is_ok_and(|number| phonenumber::is_valid(&number));
-        }
-        "ES_NIF" => Validator::EsNif,
-        "ES_NIE" => Validator::EsNie,
-        "IBAN_CODE" => Validator::Iban,
-        "US_SSN" => Validator::UsSsn,
-        "ES_NSS" => Validator::EsNss,
-        "CREDIT_CARD" => Validator::Luhn,
-        "IP_ADDRESS" => Validator::Ip,
-        "DATE_OF_BIRTH" => Validator::Date,
-        "POSTAL_CODE" => return value.chars().any(|character| character.is_ascii_digit()) && value.len() <= 10,
-        // Names, addresses, places and passwords: any non-empty text.
-        _ => return true,
-    };
-    validator.check(value)
+    match entity_type {
+        "EMAIL_ADDRESS" => value.contains('@') && !value.contains(char::is_whitespace),
+        "PHONE_NUMBER" => phonenumber::parse(Some(crate::phone::home_region(language)), value)
+            .is_ok_and(|number| phonenumber::is_valid(&number)),
+        "DATE_OF_BIRTH" => Validator::Date.check(value),
+        "POSTAL_CODE" => value.chars().any(|character| character.is_ascii_digit()) && value.len() <= 10,
+        // Checked identifiers pass their check; names, addresses, places and passwords need
+        // only be non-empty.
+        _ => Validator::for_entity(entity_type).is_none_or(|validator| validator.check(value)),
+    }
 }
 
 /// Anonymizes every string of `value` that the options select; returns the new value and
@@ -501,10 +492,7 @@ pub fn anonymize_csv(
         .delimiter(options.delimiter)
         .flexible(true)
         .from_writer(Vec::with_capacity(text.len()));
-    let json_options = JsonOptions {
-        exclude_paths: options.exclude_columns.clone(),
-        ..JsonOptions::default()
-    };
+    let json_options = JsonOptions::default();
     let mut walker = Walker {
         detector,
         detect_options,
@@ -579,10 +567,12 @@ mod tests {
     use crate::anonymize::vault::{MemoryVault, VaultKeys};
     use crate::anonymize::{Policy, ScopeSecrets};
 
-    fn run(value: &Value, options: &JsonOptions) -> Result<(Value, Vec<JsonReplacement>), StructuredError> {
+    /// Runs `work` with the built-in detector, Spanish options, the default `replace`
+    /// policy and a fresh vault.
+    fn in_scope<T>(work: impl FnOnce(&Detector, &DetectOptions, &Policy, &mut Scope<'_>) -> T) -> T {
         let detector = Detector::with_builtin_packs().unwrap();
         let keys = VaultKeys::new("k", &[1; 32]).unwrap();
-        let secrets = ScopeSecrets::new(b"json test secret key");
+        let secrets = ScopeSecrets::new(b"structured test secret");
         let mut vault = MemoryVault::new();
         let mut scope = Scope {
             vault: &mut vault,
@@ -593,11 +583,17 @@ mod tests {
         let policy = Policy::uniform(Operator::Replace {
             template: Template::default(),
         });
-        let detect_options = DetectOptions {
+        let options = DetectOptions {
             language: Some("es".into()),
             ..DetectOptions::default()
         };
-        anonymize_json(value, &detector, &detect_options, &policy, &mut scope, options)
+        work(&detector, &options, &policy, &mut scope)
+    }
+
+    fn run(value: &Value, options: &JsonOptions) -> Result<(Value, Vec<JsonReplacement>), StructuredError> {
+        in_scope(|detector, detect_options, policy, scope| {
+            anonymize_json(value, detector, detect_options, policy, scope, options)
+        })
     }
 
     #[test]
@@ -690,24 +686,9 @@ mod tests {
     #[test]
     fn html_markup_stays_and_only_text_changes() {
         let html = r#"<div class="ana@example.com"><p title="Ana García">Escribir a ana@example.com &amp; <a href="mailto:ana@example.com">aquí</a></p></div>"#;
-        let detector = Detector::with_builtin_packs().unwrap();
-        let keys = VaultKeys::new("k", &[1; 32]).unwrap();
-        let secrets = ScopeSecrets::new(b"html test secret key");
-        let mut vault = MemoryVault::new();
-        let mut scope = Scope {
-            vault: &mut vault,
-            keys: &keys,
-            secrets: &secrets,
-            language: "es".into(),
-        };
-        let policy = Policy::uniform(Operator::Replace {
-            template: Template::default(),
-        });
-        let options = DetectOptions {
-            language: Some("es".into()),
-            ..DetectOptions::default()
-        };
-        let result = anonymize_html(html, &detector, &options, &policy, &mut scope).unwrap();
+        let result =
+            in_scope(|detector, options, policy, scope| anonymize_html(html, detector, options, policy, scope))
+                .unwrap();
         assert_eq!(
             result.text,
             r#"<div class="ana@example.com"><p title="Ana García">Escribir a &lt;EMAIL_ADDRESS_1&gt; &amp; <a href="mailto:&lt;EMAIL_ADDRESS_1&gt;">aquí</a></p></div>"#
@@ -723,35 +704,21 @@ mod tests {
     #[test]
     fn csv_columns_use_their_headers_as_hints() {
         let text = "nombre,email,nota,importe\nRosa,rosa@example.com,\"llamar, luego, a rosa@example.com\",12.5\nLuis,,sin datos,3\n";
-        let detector = Detector::with_builtin_packs().unwrap();
-        let keys = VaultKeys::new("k", &[1; 32]).unwrap();
-        let secrets = ScopeSecrets::new(b"csv test secret key!");
-        let mut vault = MemoryVault::new();
-        let mut scope = Scope {
-            vault: &mut vault,
-            keys: &keys,
-            secrets: &secrets,
-            language: "es".into(),
+        let csv = |options: &CsvOptions| {
+            in_scope(|detector, detect_options, policy, scope| {
+                anonymize_csv(text, detector, detect_options, policy, scope, options).unwrap()
+            })
         };
-        let policy = Policy::uniform(Operator::Replace {
-            template: Template::default(),
-        });
-        let options = DetectOptions {
-            language: Some("es".into()),
-            ..DetectOptions::default()
-        };
-        let (output, replacements) =
-            anonymize_csv(text, &detector, &options, &policy, &mut scope, &CsvOptions::default()).unwrap();
+        let (output, replacements) = csv(&CsvOptions::default());
         assert_eq!(
             output,
             "nombre,email,nota,importe\n<PERSON_1>,<EMAIL_ADDRESS_1>,\"llamar, luego, a <EMAIL_ADDRESS_1>\",12.5\n<PERSON_2>,,sin datos,3\n"
         );
         assert!(replacements.iter().any(|replacement| replacement.path == "[2].email"));
-        let keep_names = CsvOptions {
+        let (output, _) = csv(&CsvOptions {
             exclude_columns: vec!["nombre".into()],
             ..CsvOptions::default()
-        };
-        let (output, _) = anonymize_csv(text, &detector, &options, &policy, &mut scope, &keep_names).unwrap();
+        });
         assert!(output.contains("\nRosa,"));
     }
 

@@ -196,25 +196,9 @@ pub fn surrogate(entity_type: &str, value: &str, number: u64, language: &str, se
     format!("<{entity_type}>")
 }
 
-/// The validator a surrogate of the type must pass.
+/// Whether a surrogate passes the check of its type, for the types that have one.
 fn valid(entity_type: &str, candidate: &str) -> bool {
-    let validator = match entity_type {
-        "CREDIT_CARD" => Validator::Luhn,
-        "IMEI" => Validator::Imei,
-        "IBAN_CODE" => Validator::Iban,
-        "ES_NIF" => Validator::EsNif,
-        "ES_NIE" => Validator::EsNie,
-        "ES_CIF" => Validator::EsCif,
-        "ES_NSS" => Validator::EsNss,
-        "US_SSN" => Validator::UsSsn,
-        "US_ITIN" => Validator::UsItin,
-        "UK_NHS" => Validator::UkNhs,
-        "UK_NINO" => Validator::UkNino,
-        "IP_ADDRESS" => Validator::Ip,
-        "MAC_ADDRESS" => Validator::Mac,
-        _ => return true,
-    };
-    validator.check(candidate)
+    Validator::for_entity(entity_type).is_none_or(|validator| validator.check(candidate))
 }
 
 fn generate(entity_type: &str, value: &str, language: &str, secrets: &ScopeSecrets, random: &mut Random) -> String {

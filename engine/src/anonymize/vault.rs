@@ -6,8 +6,8 @@
 //! alias shown to users, and the original value sealed with AES-256-GCM under a configured
 //! key. Entries are found by a keyed hash of the normalized value, never by the value
 //! itself, and people also by keyed hashes of their name parts (see `identity`). Keys can
-//! rotate: entries name the key that sealed them, and [`VaultKeys::reseal`] moves an entry to
-//! the current key. [`MemoryVault`] serves one request; the platform stores entries in its
+//! rotate: entries name the key that sealed them, so old entries still open, and whatever is
+//! sealed or written again is sealed with the current key. [`MemoryVault`] serves one request; the platform stores entries in its
 //! database behind the same trait.
 
 use std::collections::BTreeMap;
@@ -135,10 +135,6 @@ impl VaultKeys {
         Ok(self)
     }
 
-    pub fn current_key_id(&self) -> &str {
-        &self.current
-    }
-
     pub fn lookup_key(&self) -> &[u8] {
         &self.lookup_key
     }
@@ -188,14 +184,6 @@ impl VaultKeys {
             .decrypt(Nonce::from_slice(nonce), ciphertext)
             .map_err(|_| KeyError::NotDecryptable)?;
         Ok(String::from_utf8(plain).map_err(|_| KeyError::NotDecryptable)?)
-    }
-
-    /// The value sealed again under the current key (unchanged if it already is).
-    pub fn reseal(&self, value: &SealedValue) -> Result<SealedValue, VaultError> {
-        if value.key_id == self.current {
-            return Ok(value.clone());
-        }
-        self.seal(&self.open(value)?)
     }
 }
 
@@ -296,10 +284,10 @@ mod tests {
 
         let lookup = keys.lookup("PERSON", "juan|perez");
         keys.rotate_to("k2", &[9; 32]).unwrap();
-        // Lookups do not change with rotation; old entries still open, and reseal moves them.
+        // Lookups do not change with rotation; old entries still open, new ones use k2.
         assert_eq!(keys.lookup("PERSON", "juan|perez"), lookup);
         assert_eq!(keys.open(&sealed).unwrap(), "Juan Pérez");
-        let resealed = keys.reseal(&sealed).unwrap();
+        let resealed = keys.seal("Juan Pérez").unwrap();
         assert_eq!(resealed.key_id, "k2");
         assert_eq!(keys.open(&resealed).unwrap(), "Juan Pérez");
 
