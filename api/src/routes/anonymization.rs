@@ -14,7 +14,6 @@ use obscura_engine::anonymize::structured::{JsonOptions, anonymize_json};
 use obscura_engine::anonymize::vault::{MemoryVault, Vault};
 use obscura_engine::anonymize::{Level, Policy, Scope, anonymize_text, decrypt_value};
 use obscura_engine::taxonomy::Taxonomy;
-use obscura_platform::sessions;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -22,6 +21,7 @@ use uuid::Uuid;
 use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiJson, Problem};
 use crate::routes::detection::{DenyListItem, DetectFields, EngineName, prepare};
+use crate::routes::sanitization::{SessionTarget, update_session};
 use crate::state::AppState;
 
 /// Operators by name.
@@ -218,42 +218,33 @@ where
         .await
         .map_err(ApiError::internal)?;
     };
-    principal.require(&[Role::Admin, Role::Analyst])?;
-    let ttl = state.config.security.session_ttl_secs;
-    for _ in 0..3 {
-        let mut session = sessions::load(&state.database, &keys, principal.tenant_id, session_id)
-            .await
-            .map_err(ApiError::from_class)?;
-        let mut vault = MemoryVault::new();
-        for entry in std::mem::take(&mut session.state.vault) {
-            vault.insert(entry).map_err(ApiError::internal)?;
-        }
-        let (keys_for_work, secrets_for_work, language, work) =
-            (keys.clone(), secrets.clone(), language.clone(), work.clone());
+    let (result, _) = update_session(state, principal, SessionTarget::Existing(session_id), |mut session| {
+        let (keys, secrets, language, work) = (keys.clone(), secrets.clone(), language.clone(), work.clone());
         let span = tracing::Span::current();
-        let (result, vault) = tokio::task::spawn_blocking(move || {
-            span.in_scope(|| {
-                let mut scope = Scope {
-                    vault: &mut vault,
-                    keys: &keys_for_work,
-                    secrets: &secrets_for_work,
-                    language,
-                };
-                let result = work(&mut scope);
-                (result, vault)
+        async move {
+            tokio::task::spawn_blocking(move || {
+                span.in_scope(|| {
+                    let mut vault = MemoryVault::new();
+                    for entry in std::mem::take(&mut session.vault) {
+                        vault.insert(entry).map_err(ApiError::internal)?;
+                    }
+                    let mut scope = Scope {
+                        vault: &mut vault,
+                        keys: &keys,
+                        secrets: &secrets,
+                        language,
+                    };
+                    let result = work(&mut scope)?;
+                    session.vault = vault.entries().to_vec();
+                    Ok((result, session))
+                })
             })
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        let result = result?;
-        session.state.vault = vault.entries().to_vec();
-        match sessions::save(&state.database, &keys, principal.tenant_id, &session, ttl).await {
-            Ok(()) => return Ok(result),
-            Err(sessions::SessionError::Conflict(_)) => continue,
-            Err(error) => return Err(ApiError::from_class(error)),
+            .await
+            .map_err(ApiError::internal)?
         }
-    }
-    Err(ApiError::from_class(sessions::SessionError::Conflict(session_id)))
+    })
+    .await?;
+    Ok(result)
 }
 
 /// Checks that every named entity type exists; the error names the first that does not.

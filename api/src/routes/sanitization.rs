@@ -123,6 +123,54 @@ fn sanitize_content(
     })
 }
 
+/// Which session a request works in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SessionTarget {
+    Existing(Uuid),
+    New,
+}
+
+/// Runs `work` on a session's state and stores what it returns, with the session's id.
+/// When another request changed the session meanwhile, `work` runs again on the fresh
+/// state (three tries), so that nothing either request added is lost.
+pub(crate) async fn update_session<T, F, Fut>(
+    state: &AppState,
+    principal: &Principal,
+    target: SessionTarget,
+    work: F,
+) -> Result<(T, Uuid), ApiError>
+where
+    F: Fn(SessionState) -> Fut,
+    Fut: std::future::Future<Output = Result<(T, SessionState), ApiError>>,
+{
+    principal.require(&[Role::Admin, Role::Analyst])?;
+    let keys = state.master_keys.vault_keys(principal.tenant_id);
+    let ttl = state.config.security.session_ttl_secs;
+    let mut target = target;
+    for _ in 0..3 {
+        let mut session = match target {
+            SessionTarget::Existing(id) => sessions::load(&state.database, &keys, principal.tenant_id, id).await,
+            SessionTarget::New => {
+                sessions::create(&state.database, &keys, principal.tenant_id, ttl, &SessionState::new()).await
+            }
+        }
+        .map_err(ApiError::from_class)?;
+        target = SessionTarget::Existing(session.id);
+        let (result, updated) = work(session.state.clone()).await?;
+        session.state = updated;
+        match sessions::save(&state.database, &keys, principal.tenant_id, &session, ttl).await {
+            Ok(()) => return Ok((result, session.id)),
+            Err(sessions::SessionError::Conflict(_)) => continue,
+            Err(error) => return Err(ApiError::from_class(error)),
+        }
+    }
+    let id = match target {
+        SessionTarget::Existing(id) => id,
+        SessionTarget::New => Uuid::nil(),
+    };
+    Err(ApiError::from_class(sessions::SessionError::Conflict(id)))
+}
+
 /// Replaces personal data with placeholders such as `<<EMAIL_ADDRESS_7A9B2C_1>>` and
 /// returns the map back to the originals, or keeps it in a session.
 #[utoipa::path(
@@ -162,10 +210,10 @@ pub async fn create_sanitization(
             ..DetectFields::default()
         },
     )?;
-    let session_id = match request.session_id.as_deref() {
+    let target = match request.session_id.as_deref() {
         None => None,
-        Some("new") => Some(None),
-        Some(text) => Some(Some(Uuid::parse_str(text).map_err(|_| {
+        Some("new") => Some(SessionTarget::New),
+        Some(text) => Some(SessionTarget::Existing(Uuid::parse_str(text).map_err(|_| {
             ApiError::invalid_field("invalid_body", "body.session_id", "must be a session id or \"new\"")
         })?)),
     };
@@ -193,7 +241,7 @@ pub async fn create_sanitization(
         })
     };
 
-    let Some(session_id) = session_id else {
+    let Some(target) = target else {
         let (sanitized_content, detection_count, session) =
             run(SessionState::new()).await.map_err(ApiError::internal)??;
         return Ok(ApiJson(SanitizeResponse {
@@ -203,38 +251,21 @@ pub async fn create_sanitization(
             session_id: None,
         }));
     };
-    principal.require(&[Role::Admin, Role::Analyst])?;
-    let keys = state.master_keys.vault_keys(principal.tenant_id);
-    let ttl = state.config.security.session_ttl_secs;
-    for _ in 0..3 {
-        let mut session = match session_id {
-            Some(id) => sessions::load(&state.database, &keys, principal.tenant_id, id)
-                .await
-                .map_err(ApiError::from_class)?,
-            None => sessions::create(&state.database, &keys, principal.tenant_id, ttl, &SessionState::new())
-                .await
-                .map_err(ApiError::from_class)?,
-        };
-        let (sanitized_content, detection_count, updated) =
-            run(session.state.clone()).await.map_err(ApiError::internal)??;
-        session.state = updated;
-        match sessions::save(&state.database, &keys, principal.tenant_id, &session, ttl).await {
-            Ok(()) => {
-                tracing::debug!(detections = detection_count, "content sanitized in a session");
-                return Ok(ApiJson(SanitizeResponse {
-                    sanitized_content,
-                    mask_map: None,
-                    detection_count,
-                    session_id: Some(session.id),
-                }));
-            }
-            Err(sessions::SessionError::Conflict(_)) if session_id.is_some() => continue,
-            Err(error) => return Err(ApiError::from_class(error)),
+    let ((sanitized_content, detection_count), session_id) = update_session(&state, &principal, target, |session| {
+        let run = run.clone();
+        async move {
+            let (sanitized, count, updated) = run(session).await.map_err(ApiError::internal)??;
+            Ok(((sanitized, count), updated))
         }
-    }
-    Err(ApiError::from_class(sessions::SessionError::Conflict(
-        session_id.unwrap_or_default(),
-    )))
+    })
+    .await?;
+    tracing::debug!(detections = detection_count, "content sanitized in a session");
+    Ok(ApiJson(SanitizeResponse {
+        sanitized_content,
+        mask_map: None,
+        detection_count,
+        session_id: Some(session_id),
+    }))
 }
 
 /// Content with placeholders to restore.
