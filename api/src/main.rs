@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    decline_transparent_huge_pages();
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
         print!("{}", obscura_api::openapi::openapi_json());
@@ -51,6 +52,17 @@ fn main() -> std::process::ExitCode {
             eprintln!("obscura: {error:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// mimalloc asks the kernel for transparent huge pages, and the kernel then zeroes two
+/// megabytes at the first touch of each: in short runs that stalled pattern detection by up
+/// to a fifth, in one run out of two. NER is as fast without them (see BENCHMARKS.md).
+fn decline_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) = nix::sys::prctl::set_thp_disable(true) {
+        // Only speed depends on it.
+        eprintln!("obscura: could not decline transparent huge pages: {error}");
     }
 }
 

@@ -61,6 +61,11 @@ pub fn words(text: &str) -> Vec<(usize, usize, String)> {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContextWords {
     phrases: Vec<Vec<String>>,
+    /// Each phrase's words joined by spaces, as reported.
+    joined: Vec<String>,
+    /// The phrases (by index) that begin with each word. Only the pack's words are keys,
+    /// so a fast hash that a text cannot flood is fine.
+    by_first_word: rustc_hash::FxHashMap<String, Vec<usize>>,
 }
 
 impl ContextWords {
@@ -69,8 +74,17 @@ impl ContextWords {
             .iter()
             .map(|phrase| words(phrase).into_iter().map(|(_, _, word)| word).collect::<Vec<_>>())
             .filter(|phrase: &Vec<String>| !phrase.is_empty())
-            .collect();
-        ContextWords { phrases }
+            .collect::<Vec<_>>();
+        let joined = phrases.iter().map(|phrase| phrase.join(" ")).collect();
+        let mut by_first_word = rustc_hash::FxHashMap::<String, Vec<usize>>::default();
+        for (index, phrase) in phrases.iter().enumerate() {
+            by_first_word.entry(phrase[0].clone()).or_default().push(index);
+        }
+        ContextWords {
+            phrases,
+            joined,
+            by_first_word,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -79,16 +93,24 @@ impl ContextWords {
 
     /// The phrases found among `window` (folded words around a candidate), joined by spaces.
     pub fn find_in(&self, window: &[&str]) -> Vec<String> {
-        let mut found = Vec::new();
-        for phrase in &self.phrases {
-            let hit = window
-                .windows(phrase.len())
-                .any(|run| run.iter().zip(phrase).all(|(word, wanted)| *word == wanted.as_str()));
-            if hit {
-                found.push(phrase.join(" "));
+        let mut hits: Vec<usize> = Vec::new();
+        for (position, word) in window.iter().enumerate() {
+            let Some(starting_here) = self.by_first_word.get(*word) else {
+                continue;
+            };
+            for &index in starting_here {
+                let phrase = &self.phrases[index];
+                let rest = &window[position..];
+                if rest.len() >= phrase.len() && rest.iter().zip(phrase).all(|(word, wanted)| *word == wanted.as_str())
+                {
+                    hits.push(index);
+                }
             }
         }
-        found
+        // In the order the phrases were declared, each once.
+        hits.sort_unstable();
+        hits.dedup();
+        hits.into_iter().map(|index| self.joined[index].clone()).collect()
     }
 }
 

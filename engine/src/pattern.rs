@@ -4,9 +4,10 @@
 //! text tells which patterns match at all; only those run again to find their matches.
 //! The `regex` crate guarantees linear time in the size of the text for every pattern.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
+use rustc_hash::FxHashMap;
 
 use crate::context::{ContextWords, apply};
 use crate::pack::{LoadedPack, PackError, RecognizerSpec};
@@ -209,7 +210,7 @@ impl PatternSet {
         let haystack = text.normalized();
         let mut candidates = Vec::new();
         // Context words by span: recognizers sharing a regex see the same spans.
-        let mut windows: HashMap<(usize, usize), Vec<String>> = HashMap::new();
+        let mut windows = FxHashMap::<(usize, usize), Vec<String>>::default();
         for regex_index in self.prefilter.matches(haystack).iter() {
             let distinct = &self.regexes[regex_index];
             let users: Vec<&CompiledPattern> = distinct
@@ -271,7 +272,7 @@ impl CompiledRecognizer {
         pattern: &CompiledPattern,
         byte_start: usize,
         byte_end: usize,
-        windows: &mut HashMap<(usize, usize), Vec<String>>,
+        windows: &mut FxHashMap<(usize, usize), Vec<String>>,
     ) -> Option<Candidate> {
         let mut byte_end = byte_end;
         let validator = match self.validator {

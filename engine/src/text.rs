@@ -10,11 +10,84 @@
 pub struct AnalyzedText<'a> {
     original: &'a str,
     normalized: std::borrow::Cow<'a, str>,
-    /// Byte offset in `original` of each code point, plus the length; empty when the text is
-    /// ASCII, where byte and code-point offsets agree.
-    original_starts: Vec<u32>,
-    /// The same for `normalized`; empty when nothing was folded and the two agree.
-    normalized_starts: Vec<u32>,
+    /// Code-point offsets of `original`; `None` when the text is ASCII, where byte and
+    /// code-point offsets agree.
+    original_offsets: Option<CharOffsets>,
+    /// The same for `normalized`; `None` when nothing was folded and the two agree.
+    normalized_offsets: Option<CharOffsets>,
+}
+
+/// Offsets are kept per block of this many bytes.
+const BLOCK: usize = 64;
+
+/// How many code points start before each block of `BLOCK` bytes of a text. A code point's
+/// offset is then found by counting within one block; a table with an entry for every code
+/// point would cost four bytes per character to build, and counting by blocks vectorizes.
+#[derive(Debug)]
+struct CharOffsets {
+    chars_before_block: Vec<u32>,
+    chars: usize,
+}
+
+/// Whether a byte continues a UTF-8 sequence rather than starting a character.
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xC0 == 0x80
+}
+
+/// How many characters start in `bytes`.
+fn count_starts(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&byte| !is_continuation(byte)).count()
+}
+
+impl CharOffsets {
+    fn of(text: &str) -> CharOffsets {
+        let mut chars_before_block = Vec::with_capacity(text.len() / BLOCK + 1);
+        let mut chars = 0;
+        for block in text.as_bytes().chunks(BLOCK) {
+            chars_before_block.push(chars as u32);
+            chars += count_starts(block);
+        }
+        CharOffsets {
+            chars_before_block,
+            chars,
+        }
+    }
+
+    /// The byte offset of code point `char_index`, or the text's length past its end.
+    fn byte_of(&self, text: &str, char_index: usize) -> usize {
+        if char_index >= self.chars {
+            return text.len();
+        }
+        // The last block starting at or before the code point; blocks that start inside a
+        // character it begins are skipped back over by `char_indices` from a boundary.
+        let block = self
+            .chars_before_block
+            .partition_point(|&before| before as usize <= char_index)
+            .saturating_sub(1);
+        let mut start = block * BLOCK;
+        let mut before = self.chars_before_block[block] as usize;
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        if start < block * BLOCK {
+            // The block began inside a character that is counted in the block before it.
+            before -= 1;
+        }
+        text[start..]
+            .char_indices()
+            .nth(char_index - before)
+            .map_or(text.len(), |(offset, _)| start + offset)
+    }
+
+    /// How many code points start before byte offset `byte`.
+    fn char_of(&self, text: &str, byte: usize) -> usize {
+        let byte = byte.min(text.len());
+        let block = byte / BLOCK;
+        match self.chars_before_block.get(block) {
+            Some(&before) => before as usize + count_starts(&text.as_bytes()[block * BLOCK..byte]),
+            None => self.chars,
+        }
+    }
 }
 
 /// One character's replacement for matching, if it has one.
@@ -32,42 +105,51 @@ pub fn fold_char(character: char) -> Option<char> {
     }
 }
 
+/// Whether any character of `text` folds. Every character that does is encoded with a lead
+/// byte of 0xC2, 0xE2, 0xE3 or 0xEF, so most texts are passed over without decoding.
+fn needs_folding(text: &str) -> bool {
+    text.as_bytes()
+        .iter()
+        .enumerate()
+        .filter(|(_, byte)| matches!(byte, 0xC2 | 0xE2 | 0xE3 | 0xEF))
+        .any(|(offset, _)| {
+            text[offset..]
+                .chars()
+                .next()
+                .is_some_and(|character| fold_char(character).is_some())
+        })
+}
+
 impl<'a> AnalyzedText<'a> {
     pub fn new(original: &'a str) -> AnalyzedText<'a> {
         if original.is_ascii() {
             return AnalyzedText {
                 original,
                 normalized: std::borrow::Cow::Borrowed(original),
-                original_starts: Vec::new(),
-                normalized_starts: Vec::new(),
+                original_offsets: None,
+                normalized_offsets: None,
             };
         }
-        let mut original_starts: Vec<u32> = Vec::with_capacity(original.len() + 1);
-        if !original.chars().any(|character| fold_char(character).is_some()) {
+        let original_offsets = Some(CharOffsets::of(original));
+        if !needs_folding(original) {
             // Nothing to fold: the normalized text is the original, with the same offsets.
-            original_starts.extend(original.char_indices().map(|(byte, _)| byte as u32));
-            original_starts.push(original.len() as u32);
             return AnalyzedText {
                 original,
                 normalized: std::borrow::Cow::Borrowed(original),
-                original_starts,
-                normalized_starts: Vec::new(),
+                original_offsets,
+                normalized_offsets: None,
             };
         }
-        let mut normalized = String::with_capacity(original.len());
-        let mut normalized_starts = Vec::with_capacity(original.len() + 1);
-        for (byte, character) in original.char_indices() {
-            original_starts.push(byte as u32);
-            normalized_starts.push(normalized.len() as u32);
-            normalized.push(fold_char(character).unwrap_or(character));
-        }
-        original_starts.push(original.len() as u32);
-        normalized_starts.push(normalized.len() as u32);
+        let normalized: String = original
+            .chars()
+            .map(|character| fold_char(character).unwrap_or(character))
+            .collect();
+        let normalized_offsets = Some(CharOffsets::of(&normalized));
         AnalyzedText {
             original,
             normalized: std::borrow::Cow::Owned(normalized),
-            original_starts,
-            normalized_starts,
+            original_offsets,
+            normalized_offsets,
         }
     }
 
@@ -131,52 +213,40 @@ impl<'a> AnalyzedText<'a> {
         &self.normalized
     }
 
-    /// Byte offsets of each code point in the normalized text; empty for ASCII text.
-    fn normalized_table(&self) -> &[u32] {
-        if self.normalized_starts.is_empty() {
-            &self.original_starts
-        } else {
-            &self.normalized_starts
-        }
+    /// The code-point offsets of the normalized text; `None` for ASCII text.
+    fn normalized_offsets(&self) -> Option<&CharOffsets> {
+        self.normalized_offsets.as_ref().or(self.original_offsets.as_ref())
     }
 
     /// The code-point index of a byte offset of the normalized text (a char boundary).
     pub fn char_index(&self, normalized_byte: usize) -> usize {
-        let table = self.normalized_table();
-        if table.is_empty() {
-            return normalized_byte;
+        match self.normalized_offsets() {
+            None => normalized_byte,
+            Some(offsets) => offsets.char_of(&self.normalized, normalized_byte),
         }
-        table.partition_point(|&start| (start as usize) < normalized_byte)
     }
 
     /// The byte offset in the original text of a code-point index.
     pub fn original_byte(&self, char_index: usize) -> usize {
-        if self.original_starts.is_empty() {
-            return char_index;
+        match &self.original_offsets {
+            None => char_index.min(self.original.len()),
+            Some(offsets) => offsets.byte_of(self.original, char_index),
         }
-        self.original_starts
-            .get(char_index)
-            .map_or(self.original.len(), |&byte| byte as usize)
     }
 
     /// The byte offset in the normalized text of a code-point index.
     pub fn normalized_byte(&self, char_index: usize) -> usize {
-        let table = self.normalized_table();
-        if table.is_empty() {
-            return char_index;
+        match self.normalized_offsets() {
+            None => char_index.min(self.normalized.len()),
+            Some(offsets) => offsets.byte_of(&self.normalized, char_index),
         }
-        table
-            .get(char_index)
-            .map_or(self.normalized.len(), |&byte| byte as usize)
     }
 
     /// Number of code points.
     pub fn char_len(&self) -> usize {
-        if self.original_starts.is_empty() {
-            self.original.len()
-        } else {
-            self.original_starts.len() - 1
-        }
+        self.original_offsets
+            .as_ref()
+            .map_or(self.original.len(), |offsets| offsets.chars)
     }
 
     /// The original text between two code-point indices.
@@ -236,6 +306,25 @@ mod tests {
         }
         // A span that starts and ends inside words skips those words' parts.
         assert_eq!(text.context_window(1, 3, 2), vec!["del".to_owned(), "sr".to_owned()]);
+    }
+
+    #[test]
+    fn offsets_agree_with_a_full_table_across_marks() {
+        let original: String = "añ ４ß 😀x\u{0301}\u{00A0}é-".repeat(20);
+        let text = AnalyzedText::new(&original);
+        let normalized = text.normalized().to_owned();
+        assert_ne!(normalized, original, "something folds");
+        let original_starts: Vec<usize> = original.char_indices().map(|(byte, _)| byte).collect();
+        let normalized_starts: Vec<usize> = normalized.char_indices().map(|(byte, _)| byte).collect();
+        assert_eq!(text.char_len(), original_starts.len());
+        for (index, (&original_byte, &normalized_byte)) in original_starts.iter().zip(&normalized_starts).enumerate() {
+            assert_eq!(text.original_byte(index), original_byte, "code point {index}");
+            assert_eq!(text.normalized_byte(index), normalized_byte, "code point {index}");
+            assert_eq!(text.char_index(normalized_byte), index, "byte {normalized_byte}");
+        }
+        assert_eq!(text.original_byte(original_starts.len()), original.len());
+        assert_eq!(text.normalized_byte(original_starts.len() + 5), normalized.len());
+        assert_eq!(text.char_index(normalized.len()), original_starts.len());
     }
 
     #[test]
