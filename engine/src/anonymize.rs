@@ -180,9 +180,9 @@ impl ErrorClass for AnonymizeError {
 }
 
 /// The category label of an entity type in a language, for `PERSONA-001`.
-pub fn category_label(entity_type: &str, language: &str) -> String {
+pub fn category_label<'a>(entity_type: &'a str, language: &str) -> &'a str {
     let spanish = language == "es";
-    let label = match entity_type {
+    match entity_type {
         "PERSON" if spanish => "PERSONA",
         "PERSON" => "PERSON",
         "EMAIL_ADDRESS" => "EMAIL",
@@ -208,14 +208,13 @@ pub fn category_label(entity_type: &str, language: &str) -> String {
         "MEDICAL_RECORD_NUMBER" if spanish => "HISTORIA",
         "MEDICAL_RECORD_NUMBER" => "MRN",
         other => other,
-    };
-    label.to_owned()
+    }
 }
 
 impl Scope<'_> {
     /// The original sealed for the vault, or nothing when the vault keeps no originals.
     fn seal(&self, value: &str) -> Result<vault::SealedValue, AnonymizeError> {
-        if self.vault.keeps_originals() {
+        if self.vault.outlives_request() {
             Ok(self.keys.seal(value)?)
         } else {
             Ok(vault::SealedValue {
@@ -228,11 +227,28 @@ impl Scope<'_> {
     /// The vault entry of a value, found by its normalized form or, for people, by the
     /// name-variant rule; created when new.
     pub fn entry(&mut self, entity_type: &str, value: &str) -> Result<VaultEntry, AnonymizeError> {
-        let lookup = self.keys.lookup(entity_type, &normalized(entity_type, value));
+        let stored = self.vault.outlives_request();
+        let normalized = normalized(entity_type, value);
+        let lookup = if stored {
+            self.keys.lookup(entity_type, &normalized)
+        } else {
+            let mut lookup = String::with_capacity(entity_type.len() + 1 + normalized.len());
+            lookup.push_str(entity_type);
+            lookup.push('\u{0}');
+            lookup.push_str(&normalized);
+            lookup
+        };
         if let Some(entry) = self.vault.find(&lookup)? {
             return Ok(entry);
         }
-        let tokens = (entity_type == "PERSON").then(|| PersonName::parse(value).tokens().keyed(self.keys.lookup_key()));
+        let tokens = (entity_type == "PERSON").then(|| {
+            let tokens = PersonName::parse(value).tokens();
+            if stored {
+                tokens.keyed(self.keys.lookup_key())
+            } else {
+                tokens
+            }
+        });
         if let Some(tokens) = &tokens {
             let people = self.vault.people()?;
             let names: Vec<_> = people
@@ -319,10 +335,10 @@ pub fn anonymize_text(
         };
         (std::cmp::Reverse(words), detection.byte_start)
     });
-    let mut entries: BTreeMap<usize, VaultEntry> = BTreeMap::new();
+    let mut entries: Vec<Option<VaultEntry>> = vec![None; detections.len()];
     for index in resolution {
         let detection = &detections[index];
-        entries.insert(index, scope.entry(&detection.entity_type, value_of(detection))?);
+        entries[index] = Some(scope.entry(&detection.entity_type, value_of(detection))?);
     }
 
     let mut out = String::with_capacity(text.len());
@@ -343,7 +359,7 @@ pub fn anonymize_text(
         input_length += before_length + value_length;
         output_length += before_length;
         out.push_str(before);
-        let Some(entry) = entries.get(&index) else {
+        let Some(entry) = &entries[index] else {
             continue;
         };
         let (replacement, operator) = apply(
@@ -382,7 +398,6 @@ pub fn apply(
     entry: &VaultEntry,
     scope: &Scope<'_>,
 ) -> Result<(String, &'static str), AnonymizeError> {
-    let label = category_label(entity_type, &scope.language);
     Ok(match operator {
         Operator::Replace { template } => {
             let hash6 = if template.as_str().contains("{hash6}") {
@@ -398,7 +413,8 @@ pub fn apply(
             } else {
                 String::new()
             };
-            (template.render(entity_type, &label, entry.number, &hash6), "replace")
+            let label = category_label(entity_type, &scope.language);
+            (template.render(entity_type, label, entry.number, &hash6), "replace")
         }
         Operator::Mask(options) => (mask(value, options), "mask"),
         Operator::Remove => (String::new(), "remove"),

@@ -28,25 +28,37 @@ use crate::gazetteer::{HONORIFICS, NAME_PARTICLES, is_first_name};
 
 /// The normalized form of a value of an entity type, for consistent replacement.
 pub fn normalized(entity_type: &str, value: &str) -> String {
-    let folded: String = if value.is_ascii() {
-        value.to_ascii_lowercase()
+    if entity_type == "PERSON" {
+        return person_key(&PersonName::parse(value));
+    }
+    // Folded, with runs of whitespace collapsed to one space and none at the ends.
+    let mut collapsed = String::with_capacity(value.len());
+    let mut push = |character: char| {
+        if character.is_whitespace() {
+            if !collapsed.is_empty() && !collapsed.ends_with(' ') {
+                collapsed.push(' ');
+            }
+        } else {
+            collapsed.push(character);
+        }
+    };
+    if value.is_ascii() {
+        value
+            .chars()
+            .map(|character| character.to_ascii_lowercase())
+            .for_each(&mut push);
     } else {
         value
             .nfkd()
             .filter(|character| !unicode_normalization::char::is_combining_mark(*character))
             .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let words: Vec<&str> = folded.split_whitespace().collect();
-    let collapsed = words.join(" ");
-    if is_numeric_like(entity_type, &collapsed) {
-        return collapsed
-            .chars()
-            .filter(|character| character.is_alphanumeric() || *character == '@' || *character == '+')
-            .collect();
+            .for_each(&mut push);
     }
-    if entity_type == "PERSON" {
-        return person_key(&PersonName::parse(value));
+    if collapsed.ends_with(' ') {
+        collapsed.pop();
+    }
+    if is_numeric_like(entity_type, &collapsed) {
+        collapsed.retain(|character| character.is_alphanumeric() || character == '@' || character == '+');
     }
     collapsed
 }

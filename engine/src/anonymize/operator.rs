@@ -7,6 +7,7 @@
 //! construction.
 
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 use super::keyed::HashOptions;
 use crate::validate::dates::{NumericOrder, month_number, parse_date};
@@ -144,14 +145,16 @@ impl Template {
             match name {
                 "entity_type" => out.push_str(entity_type),
                 "label" => out.push_str(label),
-                "n" => out.push_str(&number.to_string()),
+                "n" => {
+                    let _ = write!(out, "{number}");
+                }
                 "hash6" => out.push_str(hash6),
                 other => {
                     let width = other
                         .strip_prefix("n:0")
                         .and_then(|width| width.parse::<usize>().ok())
                         .unwrap_or(1);
-                    out.push_str(&format!("{number:0width$}"));
+                    let _ = write!(out, "{number:0width$}");
                 }
             }
             rest = &rest[close + 1..];
@@ -197,53 +200,73 @@ impl Default for MaskOptions {
 /// The value masked as `options` say. What is kept is declared: separators, the domain,
 /// the last characters; everything else that is a letter or digit is masked.
 pub fn mask(value: &str, options: &MaskOptions) -> String {
-    let characters: Vec<char> = value.chars().collect();
+    let length = value.chars().count();
     let domain_start = if options.keep_email_domain {
-        characters.iter().position(|character| *character == '@')
+        value.chars().position(|character| character == '@')
     } else {
         None
     }
-    .unwrap_or(characters.len());
-    let mut eligible: Vec<usize> = (0..domain_start)
-        .filter(|&index| !options.keep_separators || characters[index].is_alphanumeric())
-        .collect();
+    .unwrap_or(length);
+    let eligible = |index: usize, character: char| {
+        index < domain_start && (!options.keep_separators || character.is_alphanumeric())
+    };
+    // Eligible characters from `limit` on stay, for `keep_last`: taken from the end until
+    // that many letters or digits are kept.
+    let mut limit = domain_start;
     if options.keep_last > 0 {
         let mut kept = 0;
-        while kept < options.keep_last
-            && let Some(&last) = eligible.last()
-        {
-            if characters[last].is_alphanumeric() {
-                kept += 1;
+        for (from_end, character) in value.chars().rev().enumerate() {
+            if kept >= options.keep_last {
+                break;
             }
-            eligible.pop();
+            let index = length - 1 - from_end;
+            if eligible(index, character) {
+                if character.is_alphanumeric() {
+                    kept += 1;
+                }
+                limit = index;
+            }
         }
     }
-    if let Some(count) = options.count
-        && count < eligible.len()
-    {
-        if options.from_end {
-            eligible.drain(..eligible.len() - count);
-        } else {
-            eligible.truncate(count);
-        }
-    }
-    let mut masked = vec![false; characters.len()];
-    for &index in &eligible {
-        masked[index] = true;
-    }
+    let hideable = |index: usize, character: char| index < limit && eligible(index, character);
+    let total = value
+        .chars()
+        .enumerate()
+        .filter(|&(index, character)| hideable(index, character))
+        .count();
+    // Of the hideable characters, by rank, those in `skip..skip + take` are masked.
+    let (skip, take) = match options.count {
+        Some(count) if count < total && options.from_end => (total - count, count),
+        Some(count) if count < total => (0, count),
+        Some(_) | None => (0, total),
+    };
+    let mut rank = 0;
+    let mut masked = value.char_indices().enumerate().map(move |(index, (byte, character))| {
+        let hide = hideable(index, character) && {
+            rank += 1;
+            (skip..skip + take).contains(&(rank - 1))
+        };
+        (byte, character, hide)
+    });
     if options.preserve_length {
-        return characters
-            .iter()
-            .zip(&masked)
-            .map(|(character, &hide)| if hide { options.mask_char } else { *character })
-            .collect();
+        let mut out = String::with_capacity(value.len());
+        for (_, character, hide) in masked {
+            out.push(if hide { options.mask_char } else { character });
+        }
+        return out;
     }
-    let (Some(&first), Some(&last)) = (eligible.first(), eligible.last()) else {
+    let Some((first, _, _)) = masked.by_ref().find(|&(_, _, hide)| hide) else {
         return value.to_owned();
     };
-    let mut out: String = characters[..first].iter().collect();
+    let last_end = masked
+        .filter(|&(_, _, hide)| hide)
+        .last()
+        .map_or(first, |(byte, _, _)| byte);
+    let after_last = last_end + value[last_end..].chars().next().map_or(0, char::len_utf8);
+    let mut out = String::with_capacity(first + 5 * options.mask_char.len_utf8() + value.len() - after_last);
+    out.push_str(&value[..first]);
     out.extend(std::iter::repeat_n(options.mask_char, 5));
-    out.extend(&characters[last + 1..]);
+    out.push_str(&value[after_last..]);
     out
 }
 
@@ -392,6 +415,82 @@ fn generalize_age(value: &str, width: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Masking as first written, one vector per step: what the single-pass version must equal.
+    fn mask_by_steps(value: &str, options: &MaskOptions) -> String {
+        let characters: Vec<char> = value.chars().collect();
+        let domain_start = if options.keep_email_domain {
+            characters.iter().position(|character| *character == '@')
+        } else {
+            None
+        }
+        .unwrap_or(characters.len());
+        let mut eligible: Vec<usize> = (0..domain_start)
+            .filter(|&index| !options.keep_separators || characters[index].is_alphanumeric())
+            .collect();
+        let mut kept = 0;
+        while kept < options.keep_last
+            && let Some(&last) = eligible.last()
+        {
+            if characters[last].is_alphanumeric() {
+                kept += 1;
+            }
+            eligible.pop();
+        }
+        if let Some(count) = options.count
+            && count < eligible.len()
+        {
+            if options.from_end {
+                eligible.drain(..eligible.len() - count);
+            } else {
+                eligible.truncate(count);
+            }
+        }
+        let mut masked = vec![false; characters.len()];
+        for &index in &eligible {
+            masked[index] = true;
+        }
+        if options.preserve_length {
+            return characters
+                .iter()
+                .zip(&masked)
+                .map(|(character, &hide)| if hide { options.mask_char } else { *character })
+                .collect();
+        }
+        let (Some(&first), Some(&last)) = (eligible.first(), eligible.last()) else {
+            return value.to_owned();
+        };
+        let mut out: String = characters[..first].iter().collect();
+        out.extend(std::iter::repeat_n(options.mask_char, 5));
+        out.extend(&characters[last + 1..]);
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn masking_in_one_pass_equals_masking_by_steps(
+            value in "[a-zé4-9 .@-]{0,24}",
+            mask_char in prop::sample::select(vec!['*', '#', '█']),
+            count in prop::option::of(0_usize..12),
+            from_end: bool,
+            preserve_length: bool,
+            keep_separators: bool,
+            keep_email_domain: bool,
+            keep_last in 0_usize..6,
+        ) {
+            let options = MaskOptions {
+                mask_char,
+                count,
+                from_end,
+                preserve_length,
+                keep_separators,
+                keep_email_domain,
+                keep_last,
+            };
+            prop_assert_eq!(mask(&value, &options), mask_by_steps(&value, &options));
+        }
+    }
 
     #[test]
     fn templates_render_and_unknown_placeholders_are_refused() {

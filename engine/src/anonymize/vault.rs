@@ -69,9 +69,11 @@ pub trait Vault {
     /// the one stored first when two writers raced.
     fn insert(&mut self, entry: VaultEntry) -> Result<VaultEntry, VaultError>;
 
-    /// Whether entries keep their sealed originals. A vault that lives for one request
-    /// only never gives them back, so it need not pay for sealing them.
-    fn keeps_originals(&self) -> bool {
+    /// Whether the vault outlives the request that fills it. Such a vault's entries keep
+    /// their sealed originals and are found by keyed hashes. A vault that lives for one
+    /// request only, in memory, never gives originals back and is never stored, so it pays
+    /// for neither: its lookups are the normalized values themselves.
+    fn outlives_request(&self) -> bool {
         true
     }
 }
@@ -211,7 +213,7 @@ pub struct MemoryVault {
     /// Highest number by category.
     counts: BTreeMap<String, u64>,
     /// False for a vault of one request, whose originals nobody reads.
-    without_originals: bool,
+    for_one_request: bool,
 }
 
 impl MemoryVault {
@@ -223,7 +225,7 @@ impl MemoryVault {
     /// A vault for one request: consistent replacements, no originals kept.
     pub fn for_request() -> MemoryVault {
         MemoryVault {
-            without_originals: true,
+            for_one_request: true,
             ..MemoryVault::default()
         }
     }
@@ -258,15 +260,19 @@ impl Vault for MemoryVault {
         if let Some(&position) = self.by_lookup.get(&entry.lookup) {
             return Ok(self.entries[position].clone());
         }
-        let count = self.counts.entry(entry.category.clone()).or_default();
-        *count = (*count).max(entry.number);
+        match self.counts.get_mut(&entry.category) {
+            Some(count) => *count = (*count).max(entry.number),
+            None => {
+                self.counts.insert(entry.category.clone(), entry.number);
+            }
+        }
         self.by_lookup.insert(entry.lookup.clone(), self.entries.len());
         self.entries.push(entry.clone());
         Ok(entry)
     }
 
-    fn keeps_originals(&self) -> bool {
-        !self.without_originals
+    fn outlives_request(&self) -> bool {
+        !self.for_one_request
     }
 }
 
