@@ -7,6 +7,7 @@ use obscura_platform::config::Overrides;
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::routes::detection::EngineName;
 
 /// Finds personal data and secrets in documents, text and JSON, and anonymizes them.
 #[derive(Debug, Parser)]
@@ -196,6 +197,9 @@ pub struct DetectArgs {
     /// A profile: minimal, standard, healthcare-en, healthcare-es, legal-es, high-security.
     #[arg(long)]
     pub profile: Option<String>,
+    /// Recognizer families to run instead of the profile's, comma-separated.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub engines: Option<Vec<EngineName>>,
     /// Attach explanations (pattern, validator, context words, scores).
     #[arg(long)]
     pub explain: bool,
@@ -227,6 +231,9 @@ pub struct AnonymizeArgs {
     /// A profile (see `detect`).
     #[arg(long)]
     pub profile: Option<String>,
+    /// Recognizer families to run instead of the profile's (see `detect`).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub engines: Option<Vec<EngineName>>,
     /// Where the result goes; standard output when absent.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -247,6 +254,10 @@ pub struct EvalArgs {
     /// A profile (see `detect`).
     #[arg(long)]
     pub profile: Option<String>,
+    /// Recognizer families to run instead of the profile's, comma-separated: patterns,
+    /// gazetteer, ner.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub engines: Option<Vec<EngineName>>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -23,6 +23,7 @@ use obscura_platform::secrets::MasterKeys;
 
 use crate::cli::{AnonymizeArgs, DetectArgs, EvalArgs, ModelsCommand};
 use crate::ner::{NerState, load_ner};
+use crate::routes::detection::EngineName;
 
 /// The catalog of built-in packs plus the configured pack directory, with the configured
 /// NER model as its `ner` engine.
@@ -44,7 +45,8 @@ fn warn_without_ner(ner: &NerState) {
 pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
     let (catalog, ner) = load_catalog(config)?;
     warn_without_ner(&ner);
-    let selection = catalog.select(args.profile.as_deref(), None, None)?;
+    let engines = engines_of(args.engines.as_deref());
+    let selection = catalog.select(args.profile.as_deref(), None, engines.as_deref())?;
     let mut options = DetectOptions {
         language: args.language.clone(),
         explain: args.explain,
@@ -122,7 +124,8 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
 pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()> {
     let (catalog, ner) = load_catalog(config)?;
     warn_without_ner(&ner);
-    let selection = catalog.select(args.profile.as_deref(), None, None)?;
+    let engines = engines_of(args.engines.as_deref());
+    let selection = catalog.select(args.profile.as_deref(), None, engines.as_deref())?;
     let mut options = DetectOptions {
         language: args.language.clone(),
         ..DetectOptions::default()
@@ -218,7 +221,8 @@ fn identity_map(documents: &[Document]) -> LabelMap {
 pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
     let (catalog, ner) = load_catalog(config)?;
     warn_without_ner(&ner);
-    let selection = catalog.select(args.profile.as_deref(), None, None)?;
+    let engines = engines_of(args.engines.as_deref());
+    let selection = catalog.select(args.profile.as_deref(), None, engines.as_deref())?;
     let text = std::fs::read_to_string(&args.data).with_context(|| format!("reading {}", args.data.display()))?;
     let documents = eval::read_documents(&text).with_context(|| format!("reading {}", args.data.display()))?;
     let map = match &args.label_map {
@@ -245,6 +249,11 @@ pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
         print!("{}", eval::render_table(&report));
     }
     Ok(())
+}
+
+/// The engine families a command line names, if it names any.
+fn engines_of(names: Option<&[EngineName]>) -> Option<Vec<obscura_engine::profile::Engine>> {
+    names.map(|names| names.iter().map(|name| name.engine()).collect())
 }
 
 /// `obscura models`.

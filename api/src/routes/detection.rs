@@ -25,12 +25,23 @@ pub enum DenyListItem {
 }
 
 /// Which recognizer families to run.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineName {
     Patterns,
     Gazetteer,
     Ner,
+}
+
+impl EngineName {
+    /// The engine's family in the detection engine.
+    pub fn engine(self) -> Engine {
+        match self {
+            EngineName::Patterns => Engine::Patterns,
+            EngineName::Gazetteer => Engine::Gazetteer,
+            EngineName::Ner => Engine::Ner,
+        }
+    }
 }
 
 /// A detection request.
@@ -153,16 +164,10 @@ pub(crate) fn prepare(
     state: &AppState,
     fields: DetectFields,
 ) -> Result<(obscura_engine::catalog::Selection, DetectOptions), ApiError> {
-    let engines: Option<Vec<Engine>> = fields.engines.as_ref().map(|engines| {
-        engines
-            .iter()
-            .map(|engine| match engine {
-                EngineName::Patterns => Engine::Patterns,
-                EngineName::Gazetteer => Engine::Gazetteer,
-                EngineName::Ner => Engine::Ner,
-            })
-            .collect()
-    });
+    let engines: Option<Vec<Engine>> = fields
+        .engines
+        .as_ref()
+        .map(|engines| engines.iter().map(|engine| engine.engine()).collect());
     let field = if fields.profile.is_some() {
         "body.profile"
     } else {

@@ -429,3 +429,63 @@ fn anonymize_command_handles_text_and_json() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--operator \"scramble\""));
 }
+
+#[test]
+fn detect_and_eval_run_the_engines_named_on_the_command_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let text_path = directory.path().join("note.txt");
+    std::fs::write(&text_path, "Maria Garcia wrote from maria@example.com.").unwrap();
+    let types = |engines: &str| -> Vec<String> {
+        let output = bare_command(directory.path())
+            .args(["detect", "--profile", "standard", "--engines", engines])
+            .arg(&text_path)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        let detections = value
+            .get("detections")
+            .and_then(serde_json::Value::as_array)
+            .or_else(|| value.as_array())
+            .unwrap();
+        detections
+            .iter()
+            .map(|detection| detection["entity_type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(types("patterns"), ["EMAIL_ADDRESS"]);
+    assert_eq!(types("gazetteer"), ["PERSON"]);
+
+    let data_path = directory.path().join("data.jsonl");
+    std::fs::write(
+        &data_path,
+        r#"{"id": "1", "text": "Maria Garcia wrote from maria@example.com.", "spans": [{"start": 24, "end": 41, "label": "EMAIL_ADDRESS"}, {"start": 0, "end": 12, "label": "PERSON"}]}"#,
+    )
+    .unwrap();
+    let output = bare_command(directory.path())
+        .args([
+            "eval",
+            "--profile",
+            "standard",
+            "--engines",
+            "patterns",
+            "--json",
+            "--data",
+        ])
+        .arg(&data_path)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The email is found and the name, which only the word lists know, is not.
+    assert_eq!(report["micro"]["exact"]["gold"], 2, "{report}");
+    assert_eq!(report["micro"]["exact"]["found_gold"], 1, "{report}");
+
+    let output = bare_command(directory.path())
+        .args(["detect", "--engines", "regexes"])
+        .arg(&text_path)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("regexes"));
+}
