@@ -39,6 +39,9 @@ pub enum Command {
     Eval(EvalArgs),
     /// Anonymize a text or a JSON file (standard input when no file is given).
     Anonymize(AnonymizeArgs),
+    /// Anonymize a document (DOCX, text, Markdown, CSV, JSON, HTML) or every file of a
+    /// folder, in their own format, and check that no original remains.
+    AnonymizeFile(AnonymizeFileArgs),
     /// Print the effective configuration, secrets redacted, and exit.
     Config(DataArgs),
     /// Check that the configured database and blob storage answer; exit 1 if one does not.
@@ -243,6 +246,50 @@ pub struct AnonymizeArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AnonymizeFileArgs {
+    /// A file, or a folder: then every file in it and its subfolders.
+    pub input: PathBuf,
+    /// The output file, or the output folder when the input is a folder.
+    #[arg(long, value_name = "OUT")]
+    pub out: PathBuf,
+    /// BASIC (mask), INTERMEDIATE (aliases such as PERSONA-001) or ADVANCED (surrogates).
+    #[arg(long, default_value = "INTERMEDIATE", conflicts_with = "operator")]
+    pub level: String,
+    /// One operator for every type instead of a level (see `anonymize`).
+    #[arg(long)]
+    pub operator: Option<String>,
+    /// The replace operator's template (or a preset: tag, bracket, prefixed, masking_engine).
+    #[arg(long, requires = "operator")]
+    pub template: Option<String>,
+    /// original, txt, json (the text, entities and aliases), csv (a table of the entities),
+    /// docx or pdf (for files already in that format).
+    #[arg(long, default_value = "original")]
+    pub format: String,
+    /// Writes what was found in each file (types, places, aliases, the leak check; never the
+    /// originals) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Write outputs whose leak check failed, and exit 0 all the same.
+    #[arg(long)]
+    pub allow_leaks: bool,
+    /// ISO 639-1 code of the documents (the profile's, else en).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// A profile (see `detect`).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Recognizer families to run instead of the profile's (see `detect`).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub engines: Option<Vec<EngineName>>,
+    /// Largest file read, in MiB.
+    #[arg(long, default_value_t = 100)]
+    pub max_file_mib: u64,
+    /// Longest one file may take, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Args)]
 pub struct EvalArgs {
     /// The labelled JSONL dataset.
     #[arg(long, value_name = "FILE.jsonl")]
@@ -318,7 +365,11 @@ impl Command {
             Command::Models(command) => {
                 overrides.set("models.dir", command.models_dir().models_dir.clone());
             }
-            Command::Openapi | Command::Detect(_) | Command::Eval(_) | Command::Anonymize(_) => {}
+            Command::Openapi
+            | Command::Detect(_)
+            | Command::Eval(_)
+            | Command::Anonymize(_)
+            | Command::AnonymizeFile(_) => {}
         }
         overrides
     }

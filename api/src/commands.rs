@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use obscura_engine::DetectOptions;
@@ -12,6 +13,7 @@ use obscura_engine::anonymize::structured::{JsonOptions, anonymize_json};
 use obscura_engine::anonymize::vault::MemoryVault;
 use obscura_engine::anonymize::{Level, Policy, Scope, anonymize_text};
 use obscura_engine::catalog::Catalog;
+use obscura_engine::document;
 use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
 use obscura_engine::taxonomy::Taxonomy;
 use obscura_entity::DEFAULT_TENANT_ID;
@@ -21,7 +23,7 @@ use obscura_models::train::{ES_EN_MODEL_ID, TrainEvent, TrainOptions, es_en_reci
 use obscura_platform::config::Config;
 use obscura_platform::secrets::MasterKeys;
 
-use crate::cli::{AnonymizeArgs, DetectArgs, EvalArgs, ModelsCommand};
+use crate::cli::{AnonymizeArgs, AnonymizeFileArgs, DetectArgs, EvalArgs, ModelsCommand};
 use crate::ner::{NerState, load_ner};
 use crate::routes::detection::EngineName;
 
@@ -131,25 +133,7 @@ pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()
         ..DetectOptions::default()
     };
     selection.apply_defaults(&mut options);
-    let operator = {
-        let mut spec = serde_json::json!({ "type": args.operator });
-        if let Some(template) = &args.template {
-            spec["template"] = serde_json::Value::String(template.clone());
-        }
-        serde_json::from_value::<Operator>(spec).with_context(|| {
-            format!(
-                "--operator {:?}: use replace, mask, remove, tag, hash, encrypt, surrogate or generalize (with a valid --template)",
-                args.operator
-            )
-        })?
-    };
-    let policy = match &args.level {
-        Some(level) => Policy::level(
-            serde_json::from_value::<Level>(serde_json::Value::String(level.to_uppercase()))
-                .with_context(|| format!("--level {level:?}: use BASIC, INTERMEDIATE or ADVANCED"))?,
-        ),
-        None => Policy::uniform(operator),
-    };
+    let policy = policy_of(Some(&args.operator), args.template.as_deref(), args.level.as_deref())?;
     let master_keys =
         MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
     let keys = master_keys.vault_keys(DEFAULT_TENANT_ID);
@@ -200,6 +184,225 @@ pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()
     if let Some(path) = &args.report {
         std::fs::write(path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The policy a command line asks for: a level, or one operator (with its template).
+fn policy_of(operator: Option<&str>, template: Option<&str>, level: Option<&str>) -> anyhow::Result<Policy> {
+    if let Some(level) = level {
+        return Ok(Policy::level(
+            serde_json::from_value::<Level>(serde_json::Value::String(level.to_uppercase()))
+                .with_context(|| format!("--level {level:?}: use BASIC, INTERMEDIATE or ADVANCED"))?,
+        ));
+    }
+    let operator = operator.unwrap_or("replace");
+    let mut spec = serde_json::json!({ "type": operator });
+    if let Some(template) = template {
+        spec["template"] = serde_json::Value::String(template.to_owned());
+    }
+    let operator = serde_json::from_value::<Operator>(spec).with_context(|| {
+        format!(
+            "--operator {operator:?}: use replace, mask, remove, tag, hash, encrypt, surrogate or generalize (with a valid --template)"
+        )
+    })?;
+    Ok(Policy::uniform(operator))
+}
+
+/// What happened to one file of `anonymize-file`.
+#[derive(Debug, serde::Serialize)]
+struct FileReport {
+    input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<document::Processed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<FileError>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct FileError {
+    code: &'static str,
+    message: String,
+}
+
+/// The files under `input`, with their paths relative to it; `input` itself when it is a file.
+fn files_under(input: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
+    if !input.is_dir() {
+        let name = input.file_name().map(PathBuf::from).unwrap_or_default();
+        return Ok(vec![(input.to_path_buf(), name)]);
+    }
+    let mut files = Vec::new();
+    let mut pending = vec![input.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&directory)
+            .with_context(|| format!("reading {}", directory.display()))?
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("reading {}", directory.display()))?;
+        entries.sort_by_key(std::fs::DirEntry::path);
+        for entry in entries {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.is_file() {
+                let relative = path.strip_prefix(input).unwrap_or(&path).to_path_buf();
+                files.push((path, relative));
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `obscura anonymize-file`.
+pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::Result<()> {
+    let export = document::ExportFormat::parse(&args.format)
+        .with_context(|| format!("--format {:?}: use original, txt, json, csv, docx or pdf", args.format))?;
+    let policy = match &args.operator {
+        Some(operator) => policy_of(Some(operator), args.template.as_deref(), None)?,
+        None => policy_of(None, None, Some(&args.level))?,
+    };
+    let files = files_under(&args.input)?;
+    if files.is_empty() {
+        anyhow::bail!("{} holds no files", args.input.display());
+    }
+    let folder = args.input.is_dir();
+    if folder && args.out.is_file() {
+        anyhow::bail!(
+            "--out {} is a file; a folder is processed into a folder",
+            args.out.display()
+        );
+    }
+    let (catalog, ner) = load_catalog(config)?;
+    warn_without_ner(&ner);
+    let engines = engines_of(args.engines.as_deref());
+    let selection = catalog.select(args.profile.as_deref(), None, engines.as_deref())?;
+    let mut options = DetectOptions {
+        language: args.language.clone(),
+        ..DetectOptions::default()
+    };
+    selection.apply_defaults(&mut options);
+    let limits = document::Limits {
+        max_file_bytes: args.max_file_mib << 20,
+        max_duration: std::time::Duration::from_secs(args.timeout_secs),
+        ..document::Limits::default()
+    };
+    let master_keys =
+        MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
+    let keys = master_keys.vault_keys(DEFAULT_TENANT_ID);
+    let secrets = master_keys.scope_secrets(DEFAULT_TENANT_ID);
+    // One vault for the whole run: the same person has the same alias in every file.
+    let mut vault = MemoryVault::for_request();
+    let mut scope = Scope {
+        vault: &mut vault,
+        keys: &keys,
+        secrets: &secrets,
+        language: options.language.clone().unwrap_or_else(|| "en".into()),
+    };
+    let request = document::Request {
+        detector: &selection.detector,
+        detect_options: &options,
+        policy: &policy,
+        limits: &limits,
+        export,
+    };
+    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut reports = Vec::with_capacity(files.len());
+    let (mut failed, mut leaked) = (0, 0);
+    for (path, relative) in &files {
+        bar.set_message(relative.display().to_string());
+        let mut report = FileReport {
+            input: path.display().to_string(),
+            output: None,
+            result: None,
+            error: None,
+        };
+        let outcome = std::fs::read(path)
+            .map_err(|error| FileError {
+                code: "unreadable",
+                message: error.to_string(),
+            })
+            .and_then(|bytes| {
+                let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
+                // A parser's panic is one file's failure, never the run's.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    document::process(&bytes, name.as_deref(), &request, &mut scope)
+                }))
+                .map_err(|_| FileError {
+                    code: "parser_failed",
+                    message: "the file could not be read (an internal error; please report it)".into(),
+                })?
+                .map_err(|error| FileError {
+                    code: error.code(),
+                    message: error.to_string(),
+                })
+            });
+        match outcome {
+            Err(error) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("{}: {}", path.display(), error.message));
+                report.error = Some(error);
+            }
+            Ok(processed) => {
+                let target = if folder {
+                    args.out.join(relative).with_extension(processed.output_extension)
+                } else {
+                    args.out.clone()
+                };
+                if processed.leak_check.passed() || args.allow_leaks {
+                    if let Some(parent) = target.parent() {
+                        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+                    }
+                    std::fs::write(&target, &processed.output)
+                        .with_context(|| format!("writing {}", target.display()))?;
+                    report.output = Some(target.display().to_string());
+                }
+                if !processed.leak_check.passed() {
+                    leaked += 1;
+                    let types: std::collections::BTreeSet<&str> = processed
+                        .leak_check
+                        .leaks
+                        .iter()
+                        .map(|leak| leak.entity_type.as_str())
+                        .collect();
+                    bar.suspend(|| {
+                        eprintln!(
+                            "{}: leak check failed ({}){}",
+                            path.display(),
+                            types.into_iter().collect::<Vec<_>>().join(", "),
+                            if args.allow_leaks {
+                                "; written all the same (--allow-leaks)"
+                            } else {
+                                "; not written"
+                            }
+                        );
+                    });
+                }
+                report.result = Some(processed);
+            }
+        }
+        reports.push(report);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if let Some(path) = &args.report {
+        std::fs::write(path, serde_json::to_string_pretty(&reports)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!(
+        "{} file(s): {} anonymized, {} failed to read, {} failed the leak check",
+        files.len(),
+        files.len() - failed - leaked,
+        failed,
+        leaked
+    );
+    if failed > 0 || (leaked > 0 && !args.allow_leaks) {
+        anyhow::bail!("not every file was anonymized");
     }
     Ok(())
 }

@@ -118,6 +118,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Anonymize(args) => {
             tokio::task::spawn_blocking(move || obscura_api::commands::run_anonymize(&args, &config)).await?
         }
+        Command::AnonymizeFile(args) => {
+            tokio::task::spawn_blocking(move || obscura_api::commands::run_anonymize_file(&args, &config)).await?
+        }
         Command::Eval(args) => {
             tokio::task::spawn_blocking(move || obscura_api::commands::run_eval(&args, &config)).await?
         }

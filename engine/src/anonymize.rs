@@ -136,6 +136,27 @@ pub struct Replacement {
     pub alias: String,
 }
 
+/// An original value held in memory for a check (the documents' leak check); it is never
+/// serialized, and printing it shows nothing of the value.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Original(String);
+
+impl Original {
+    pub fn new(value: String) -> Original {
+        Original(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Original {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("Original(…)")
+    }
+}
+
 /// Anonymized text and what was replaced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Anonymized {

@@ -7,6 +7,7 @@ pub mod anonymize;
 pub mod catalog;
 pub mod context;
 pub mod detect;
+pub mod document;
 pub mod error_kind;
 pub mod eval;
 pub mod gazetteer;

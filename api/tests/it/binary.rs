@@ -489,3 +489,68 @@ fn detect_and_eval_run_the_engines_named_on_the_command_line() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("regexes"));
 }
+
+#[test]
+fn anonymize_file_processes_a_folder_with_one_alias_per_person() {
+    let directory = tempfile::tempdir().unwrap();
+    let input = directory.path().join("in");
+    std::fs::create_dir_all(input.join("cartas")).unwrap();
+    std::fs::write(
+        input.join("contrato.docx"),
+        include_bytes!("../../../engine/tests/fixtures/documents/contract.docx"),
+    )
+    .unwrap();
+    std::fs::write(
+        input.join("cartas/nota.txt"),
+        "Alejandro Martínez Soto llamó desde el +34 612 345 678.\n",
+    )
+    .unwrap();
+    let output = directory.path().join("out");
+    let report_path = directory.path().join("report.json");
+    let run = bare_command(directory.path())
+        .args(["anonymize-file", "--language", "es", "--out"])
+        .arg(&output)
+        .arg("--report")
+        .arg(&report_path)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let note = std::fs::read_to_string(output.join("cartas/nota.txt")).unwrap();
+    assert_eq!(note, "PERSONA-001 llamó desde el TELEFONO-001.\n");
+    let docx = std::fs::read(output.join("contrato.docx")).unwrap();
+    assert!(docx.starts_with(b"PK\x03\x04"));
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    let files = report.as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    for file in files {
+        assert_eq!(file["result"]["leak_check"]["status"], "passed", "{file}");
+    }
+    // The person of the letter is the contract's first person too.
+    let contract = files
+        .iter()
+        .find(|file| file["input"].as_str().unwrap().ends_with("contrato.docx"))
+        .unwrap();
+    assert!(
+        contract["result"]["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|entity| entity["alias"] == "PERSONA-001" && entity["location"] == "word/document.xml")
+    );
+    assert!(!report.to_string().contains("Martínez"));
+
+    // A broken file is reported and the run fails; the others are still written.
+    std::fs::write(input.join("roto.docx"), b"PK\x03\x04 not really").unwrap();
+    let run = bare_command(directory.path())
+        .args(["anonymize-file", "--language", "es", "--format", "txt", "--out"])
+        .arg(directory.path().join("out2"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("roto.docx") && stderr.contains("damaged"), "{stderr}");
+    let text = std::fs::read_to_string(directory.path().join("out2/contrato.txt")).unwrap();
+    assert!(text.contains("Reunidos, de una parte, D. PERSONA-001"), "{text}");
+}

@@ -189,7 +189,8 @@ fn decode(html: &str, range: Range<usize>) -> Scannable {
 
 /// The character a reference at the start of `text` stands for, and its length.
 fn reference(text: &str) -> Option<(char, usize)> {
-    let end = text[..text.len().min(12)].find(';')?;
+    // Searched as bytes: the twelve-byte window may end inside a character.
+    let end = text.as_bytes()[..text.len().min(12)].iter().position(|&byte| byte == b';')?;
     let body = &text[1..end];
     let character = if let Some(number) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
         char::from_u32(u32::from_str_radix(number, 16).ok()?)?
@@ -268,6 +269,15 @@ pub fn apply_edits(html: &str, mut edits: Vec<Edit>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ampersand_before_multibyte_characters_is_text() {
+        // Found by fuzzing: the reference window ended inside a character.
+        let pieces = scannable("&²²²²²²²²²²²Ws");
+        let text: String = pieces.iter().map(|piece| piece.text.as_str()).collect();
+        assert_eq!(text, "&²²²²²²²²²²²Ws");
+        assert_eq!(reference("&eacute;x"), Some(('é', 8)));
+    }
 
     #[test]
     fn text_nodes_and_chosen_attributes_are_scanned() {

@@ -14,6 +14,7 @@
 //! itself is kept, and each cell is scanned; the delimiter is kept, and rows keep their
 //! number of fields.
 
+use super::Original;
 use serde_json::Value;
 
 use super::html::{Edit, apply_edits, escape, scannable};
@@ -64,6 +65,9 @@ pub struct JsonReplacement {
     pub end: usize,
     pub operator: &'static str,
     pub alias: String,
+    /// The value replaced, for checks that the output no longer holds it; never serialized.
+    #[serde(skip)]
+    pub original: Original,
 }
 
 /// Why a JSON value could not be anonymized.
@@ -371,9 +375,11 @@ impl Walker<'_, '_> {
         }
         let result = anonymize_text(text, &detections, self.policy, self.scope)?;
         let rendered = render_path(path);
+        let characters: Vec<char> = text.chars().collect();
         self.replacements
             .extend(result.replacements.into_iter().map(|replacement| JsonReplacement {
                 path: rendered.clone(),
+                original: Original::new(characters[replacement.start..replacement.end].iter().collect()),
                 entity_type: replacement.entity_type,
                 start: replacement.start,
                 end: replacement.end,

@@ -1,0 +1,678 @@
+//! Documents: text out of files, anonymized output in the original format, and a leak check
+//! of the output.
+//!
+//! [`process`] takes a file's bytes and gives the output bytes, the entities found (with
+//! where they were), and the leak check: the output is read again and no original value
+//! of a detected entity may remain in it (see [`leak`]).
+//!
+//! Formats read now: plain text, Markdown, CSV, JSON and HTML (their encoding detected),
+//! and DOCX (see [`docx`]). PDF and images are recognized and refused with a clear error
+//! until their readers exist.
+//!
+//! - `encoding`: the text encoding of plain-text files;
+//! - `docx`: Word documents, rewritten run by run;
+//! - `leak`: the leak check.
+
+pub mod docx;
+pub mod encoding;
+pub mod leak;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::anonymize::structured::{
+    CsvOptions, JsonOptions, StructuredError, anonymize_csv, anonymize_html, anonymize_json,
+};
+use crate::anonymize::{AnonymizeError, Policy, Scope, anonymize_text};
+use crate::detect::{DetectError, DetectOptions, Detection, Detector};
+use leak::{LeakCheck, Replaced};
+
+/// What a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Text,
+    Markdown,
+    Csv,
+    Json,
+    Html,
+    Docx,
+    Pdf,
+    Png,
+    Jpeg,
+    Tiff,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "Markdown",
+            Format::Csv => "CSV",
+            Format::Json => "JSON",
+            Format::Html => "HTML",
+            Format::Docx => "DOCX",
+            Format::Pdf => "PDF",
+            Format::Png => "PNG",
+            Format::Jpeg => "JPEG",
+            Format::Tiff => "TIFF",
+        }
+    }
+
+    /// The usual file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Text => "txt",
+            Format::Markdown => "md",
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Docx => "docx",
+            Format::Pdf => "pdf",
+            Format::Png => "png",
+            Format::Jpeg => "jpg",
+            Format::Tiff => "tiff",
+        }
+    }
+
+    /// The format a file name's extension promises, if it names one.
+    pub fn from_extension(file_name: &str) -> Option<Format> {
+        let extension = file_name.rsplit_once('.')?.1.to_ascii_lowercase();
+        Some(match extension.as_str() {
+            "txt" | "text" | "log" => Format::Text,
+            "md" | "markdown" => Format::Markdown,
+            "csv" | "tsv" => Format::Csv,
+            "json" => Format::Json,
+            "html" | "htm" | "xhtml" => Format::Html,
+            "docx" => Format::Docx,
+            "pdf" => Format::Pdf,
+            "png" => Format::Png,
+            "jpg" | "jpeg" => Format::Jpeg,
+            "tif" | "tiff" => Format::Tiff,
+            _ => return None,
+        })
+    }
+
+    fn is_text(self) -> bool {
+        matches!(
+            self,
+            Format::Text | Format::Markdown | Format::Csv | Format::Json | Format::Html
+        )
+    }
+}
+
+/// The format of an output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// The input's own format.
+    Original,
+    Pdf,
+    Docx,
+    /// The anonymized text alone.
+    Txt,
+    /// The anonymized text, with the entities and their aliases (never the originals).
+    Json,
+    /// A table of the entities.
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn parse(name: &str) -> Option<ExportFormat> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "original" => ExportFormat::Original,
+            "pdf" => ExportFormat::Pdf,
+            "docx" => ExportFormat::Docx,
+            "txt" | "text" => ExportFormat::Txt,
+            "json" => ExportFormat::Json,
+            "csv" => ExportFormat::Csv,
+            _ => return None,
+        })
+    }
+}
+
+/// Limits against oversized and hostile files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file read, in bytes.
+    pub max_file_bytes: u64,
+    /// Most pages of a paged document.
+    pub max_pages: usize,
+    /// Most pixels of one image (against decompression bombs).
+    pub max_image_pixels: u64,
+    /// Most entries of a ZIP container (DOCX).
+    pub max_zip_entries: usize,
+    /// Largest expansion of one compressed entry over 1 MiB.
+    pub max_zip_ratio: u64,
+    /// Most bytes a ZIP container expands to.
+    pub max_uncompressed_bytes: u64,
+    /// Longest a document may take; checked between its paragraphs.
+    pub max_duration: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_file_bytes: 10 << 20,
+            max_pages: 500,
+            max_image_pixels: 50_000_000,
+            max_zip_entries: 10_000,
+            max_zip_ratio: 200,
+            max_uncompressed_bytes: 512 << 20,
+            max_duration: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Why a document could not be processed. Each is a distinct, stable state.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the file is {size} bytes; at most {limit} are read")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("the file is encrypted or password-protected; save it without a password first")]
+    Encrypted,
+    #[error("the file is damaged or truncated: {0}")]
+    Corrupt(String),
+    #[error("the file is named as {expected} but is {found}")]
+    Mislabeled { expected: &'static str, found: String },
+    #[error("the file expands too much to be read safely: {0}")]
+    ZipBomb(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("the document took longer than {seconds} s")]
+    TimedOut { seconds: u64 },
+    #[error("the file is not text: {0}")]
+    NotText(#[from] encoding::EncodingError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error("anonymization failed: {0}")]
+    Anonymize(String),
+}
+
+impl From<AnonymizeError> for DocumentError {
+    fn from(error: AnonymizeError) -> DocumentError {
+        DocumentError::Anonymize(error.to_string())
+    }
+}
+
+impl From<StructuredError> for DocumentError {
+    fn from(error: StructuredError) -> DocumentError {
+        match error {
+            StructuredError::Detect(error) => DocumentError::Detect(error),
+            StructuredError::Anonymize(error) => DocumentError::Anonymize(error.to_string()),
+            other @ (StructuredError::TooDeep { .. }
+            | StructuredError::TooManyStrings { .. }
+            | StructuredError::InvalidPath { .. }
+            | StructuredError::Csv(_)) => DocumentError::Corrupt(other.to_string()),
+        }
+    }
+}
+
+impl DocumentError {
+    /// A stable code for the error state.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DocumentError::TooLarge { .. } => "too_large",
+            DocumentError::Encrypted => "encrypted",
+            DocumentError::Corrupt(_) => "corrupt",
+            DocumentError::Mislabeled { .. } => "mislabeled",
+            DocumentError::ZipBomb(_) => "too_expanded",
+            DocumentError::Unsupported(_) => "unsupported",
+            DocumentError::TimedOut { .. } => "timed_out",
+            DocumentError::NotText(_) => "not_text",
+            DocumentError::Detect(_) => "detection_failed",
+            DocumentError::Anonymize(_) => "anonymization_failed",
+        }
+    }
+}
+
+/// Recognizes a file by its first bytes, and checks them against the name's extension.
+pub fn sniff(bytes: &[u8], file_name: Option<&str>) -> Result<Format, DocumentError> {
+    let claimed = file_name.and_then(Format::from_extension);
+    let magic = if bytes.starts_with(b"%PDF-") {
+        Some(Format::Pdf)
+    } else if bytes.starts_with(b"PK\x03\x04") {
+        Some(Format::Docx)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(Format::Png)
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(Format::Jpeg)
+    } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
+        Some(Format::Tiff)
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        // An OLE compound file: a password-protected Office file, or a legacy .doc.
+        return match claimed {
+            Some(Format::Docx) => Err(DocumentError::Encrypted),
+            _ => Err(DocumentError::Unsupported(
+                "legacy Office files (.doc, .xls) are not read; save it as .docx".into(),
+            )),
+        };
+    } else {
+        None
+    };
+    match (claimed, magic) {
+        (Some(claimed), Some(found)) if claimed != found => Err(DocumentError::Mislabeled {
+            expected: claimed.name(),
+            found: format!("a {} file", found.name()),
+        }),
+        (Some(claimed), None) if !claimed.is_text() => Err(DocumentError::Mislabeled {
+            expected: claimed.name(),
+            found: "not one (its first bytes do not match)".into(),
+        }),
+        (_, Some(found)) => Ok(found),
+        (Some(claimed), None) => Ok(claimed),
+        (None, None) => Ok(Format::Text),
+    }
+}
+
+/// What to do with a document.
+pub struct Request<'a> {
+    pub detector: &'a Detector,
+    pub detect_options: &'a DetectOptions,
+    pub policy: &'a Policy,
+    pub limits: &'a Limits,
+    pub export: ExportFormat,
+}
+
+/// One entity found in a document, without its value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entity {
+    pub entity_type: String,
+    /// Where: the part of the file (`text`, `word/document.xml`, a JSON path, `row[column]`).
+    pub location: String,
+    /// The paragraph within the part, when it has paragraphs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paragraph: Option<usize>,
+    /// Code-point offsets within the location's text.
+    pub start: usize,
+    pub end: usize,
+    pub operator: &'static str,
+    pub alias: String,
+}
+
+/// A processed document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Processed {
+    pub format: Format,
+    /// The input text's encoding, for text formats. The output is UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    #[serde(skip)]
+    pub output: Vec<u8>,
+    /// The output's file extension.
+    pub output_extension: &'static str,
+    pub entities: Vec<Entity>,
+    pub leak_check: LeakCheck,
+}
+
+/// A deadline checked between units of work.
+struct Deadline {
+    until: Instant,
+    seconds: u64,
+}
+
+impl Deadline {
+    fn new(limits: &Limits) -> Deadline {
+        Deadline {
+            until: Instant::now() + limits.max_duration,
+            seconds: limits.max_duration.as_secs(),
+        }
+    }
+
+    fn check(&self) -> Result<(), DocumentError> {
+        if Instant::now() > self.until {
+            Err(DocumentError::TimedOut { seconds: self.seconds })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The anonymized content before export, in the input's shape.
+struct Outcome {
+    format: Format,
+    encoding: Option<&'static str>,
+    /// The output in the input's format.
+    original: Vec<u8>,
+    /// The output's text, for the txt and json exports.
+    text: String,
+    entities: Vec<Entity>,
+    leak_check: LeakCheck,
+}
+
+/// Reads, detects, anonymizes and verifies one document.
+pub fn process(
+    bytes: &[u8],
+    file_name: Option<&str>,
+    request: &Request<'_>,
+    scope: &mut Scope<'_>,
+) -> Result<Processed, DocumentError> {
+    if bytes.len() as u64 > request.limits.max_file_bytes {
+        return Err(DocumentError::TooLarge {
+            size: bytes.len() as u64,
+            limit: request.limits.max_file_bytes,
+        });
+    }
+    let format = sniff(bytes, file_name)?;
+    let deadline = Deadline::new(request.limits);
+    let outcome = match format {
+        Format::Text | Format::Markdown | Format::Csv | Format::Json | Format::Html => {
+            text_document(bytes, format, request, scope)?
+        }
+        Format::Docx => docx_document(bytes, request, scope, &deadline)?,
+        Format::Pdf | Format::Png | Format::Jpeg | Format::Tiff => {
+            return Err(DocumentError::Unsupported(format!(
+                "{} files are recognized but not read yet",
+                format.name()
+            )));
+        }
+    };
+    export(outcome, request.export)
+}
+
+/// The outcome in the requested export format.
+fn export(outcome: Outcome, format: ExportFormat) -> Result<Processed, DocumentError> {
+    let (output, output_extension) = match format {
+        ExportFormat::Original => (outcome.original, outcome.format.extension()),
+        ExportFormat::Txt => (outcome.text.into_bytes(), "txt"),
+        ExportFormat::Json => {
+            let body = serde_json::json!({
+                "text": outcome.text,
+                "entities": outcome.entities,
+            });
+            (
+                serde_json::to_vec_pretty(&body).map_err(|error| DocumentError::Corrupt(error.to_string()))?,
+                "json",
+            )
+        }
+        ExportFormat::Csv => (entity_table(&outcome.entities)?, "csv"),
+        ExportFormat::Pdf | ExportFormat::Docx => {
+            let wanted = if format == ExportFormat::Pdf {
+                Format::Pdf
+            } else {
+                Format::Docx
+            };
+            if wanted != outcome.format {
+                return Err(DocumentError::Unsupported(format!(
+                    "converting {} to {} is not supported; export it as original, txt, json or csv",
+                    outcome.format.name(),
+                    wanted.name()
+                )));
+            }
+            (outcome.original, outcome.format.extension())
+        }
+    };
+    Ok(Processed {
+        format: outcome.format,
+        encoding: outcome.encoding,
+        output,
+        output_extension,
+        entities: outcome.entities,
+        leak_check: outcome.leak_check,
+    })
+}
+
+/// The entities as CSV: type, location, paragraph, start, end, operator, alias.
+fn entity_table(entities: &[Entity]) -> Result<Vec<u8>, DocumentError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed = |error: csv::Error| DocumentError::Corrupt(error.to_string());
+    writer
+        .write_record([
+            "entity_type",
+            "location",
+            "paragraph",
+            "start",
+            "end",
+            "operator",
+            "alias",
+        ])
+        .map_err(failed)?;
+    for entity in entities {
+        writer
+            .write_record([
+                entity.entity_type.as_str(),
+                entity.location.as_str(),
+                &entity
+                    .paragraph
+                    .map(|paragraph| paragraph.to_string())
+                    .unwrap_or_default(),
+                &entity.start.to_string(),
+                &entity.end.to_string(),
+                entity.operator,
+                entity.alias.as_str(),
+            ])
+            .map_err(failed)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|error| DocumentError::Corrupt(error.to_string()))
+}
+
+/// The characters of `text` between two code-point offsets.
+fn slice_chars(characters: &[char], start: usize, end: usize) -> String {
+    characters[start.min(characters.len())..end.min(characters.len())]
+        .iter()
+        .collect()
+}
+
+/// Plain text, Markdown, CSV, JSON and HTML.
+fn text_document(
+    bytes: &[u8],
+    format: Format,
+    request: &Request<'_>,
+    scope: &mut Scope<'_>,
+) -> Result<Outcome, DocumentError> {
+    let decoded = encoding::decode(bytes)?;
+    let text = decoded.text.as_str();
+    let mut entities = Vec::new();
+    let mut replaced = Vec::new();
+    let output = match format {
+        Format::Csv => {
+            let options = CsvOptions {
+                delimiter: if text.lines().next().is_some_and(|header| header.contains('\t')) {
+                    b'\t'
+                } else {
+                    b','
+                },
+                ..CsvOptions::default()
+            };
+            let (output, replacements) = anonymize_csv(
+                text,
+                request.detector,
+                request.detect_options,
+                request.policy,
+                scope,
+                &options,
+            )?;
+            for replacement in replacements {
+                replaced.push(Replaced {
+                    entity_type: replacement.entity_type.clone(),
+                    value: replacement.original.expose().to_owned(),
+                    location: replacement.path.clone(),
+                });
+                entities.push(Entity {
+                    entity_type: replacement.entity_type,
+                    location: replacement.path,
+                    paragraph: None,
+                    start: replacement.start,
+                    end: replacement.end,
+                    operator: replacement.operator,
+                    alias: replacement.alias,
+                });
+            }
+            output
+        }
+        Format::Json => {
+            let value: serde_json::Value =
+                serde_json::from_str(text).map_err(|error| DocumentError::Corrupt(format!("JSON: {error}")))?;
+            let (output, replacements) = anonymize_json(
+                &value,
+                request.detector,
+                request.detect_options,
+                request.policy,
+                scope,
+                &JsonOptions::default(),
+            )?;
+            for replacement in replacements {
+                replaced.push(Replaced {
+                    entity_type: replacement.entity_type.clone(),
+                    value: replacement.original.expose().to_owned(),
+                    location: replacement.path.clone(),
+                });
+                entities.push(Entity {
+                    entity_type: replacement.entity_type,
+                    location: replacement.path,
+                    paragraph: None,
+                    start: replacement.start,
+                    end: replacement.end,
+                    operator: replacement.operator,
+                    alias: replacement.alias,
+                });
+            }
+            serde_json::to_string_pretty(&output).map_err(|error| DocumentError::Corrupt(error.to_string()))?
+        }
+        Format::Html => {
+            let result = anonymize_html(text, request.detector, request.detect_options, request.policy, scope)?;
+            for replacement in result.replacements {
+                // Offsets are bytes of the document; the value is its text with entities decoded.
+                let raw = &text[replacement.start..replacement.end];
+                let value: String = crate::anonymize::html::scannable(raw)
+                    .into_iter()
+                    .map(|piece| piece.text)
+                    .collect();
+                replaced.push(Replaced {
+                    entity_type: replacement.entity_type.clone(),
+                    value: if value.is_empty() { raw.to_owned() } else { value },
+                    location: "html".into(),
+                });
+                entities.push(Entity {
+                    entity_type: replacement.entity_type,
+                    location: "html".into(),
+                    paragraph: None,
+                    start: text[..replacement.start].chars().count(),
+                    end: text[..replacement.end].chars().count(),
+                    operator: replacement.operator,
+                    alias: replacement.alias,
+                });
+            }
+            result.text
+        }
+        Format::Text | Format::Markdown | Format::Docx | Format::Pdf | Format::Png | Format::Jpeg | Format::Tiff => {
+            let detections = request.detector.detect(text, request.detect_options)?;
+            let result = anonymize_text(text, &detections, request.policy, scope)?;
+            let characters: Vec<char> = text.chars().collect();
+            for replacement in result.replacements {
+                replaced.push(Replaced {
+                    entity_type: replacement.entity_type.clone(),
+                    value: slice_chars(&characters, replacement.start, replacement.end),
+                    location: "text".into(),
+                });
+                entities.push(Entity {
+                    entity_type: replacement.entity_type,
+                    location: "text".into(),
+                    paragraph: None,
+                    start: replacement.start,
+                    end: replacement.end,
+                    operator: replacement.operator,
+                    alias: replacement.alias,
+                });
+            }
+            result.text
+        }
+    };
+    // What a reader of the output sees: for HTML its decoded text, otherwise the text.
+    let visible = if format == Format::Html {
+        crate::anonymize::html::scannable(&output)
+            .into_iter()
+            .map(|piece| piece.text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    } else {
+        output.clone()
+    };
+    let leak_check = leak::check(&replaced, &[(format.extension().to_owned(), visible.clone())]);
+    Ok(Outcome {
+        format,
+        encoding: Some(decoded.encoding),
+        original: output.into_bytes(),
+        text: visible,
+        entities,
+        leak_check,
+    })
+}
+
+/// Word documents: every paragraph of every text part, and external link targets.
+fn docx_document(
+    bytes: &[u8],
+    request: &Request<'_>,
+    scope: &mut Scope<'_>,
+    deadline: &Deadline,
+) -> Result<Outcome, DocumentError> {
+    let mut document = docx::Docx::open(bytes, request.limits)?;
+    let units = document.units();
+    let mut entities = Vec::new();
+    let mut replaced = Vec::new();
+    for (unit, text) in &units {
+        deadline.check()?;
+        let detections: Vec<Detection> = request.detector.detect(text, request.detect_options)?;
+        if detections.is_empty() {
+            continue;
+        }
+        let result = anonymize_text(text, &detections, request.policy, scope)?;
+        let input: Vec<char> = text.chars().collect();
+        let output: Vec<char> = result.text.chars().collect();
+        let part = document.part_name(unit).to_owned();
+        let paragraph = (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index);
+        let mut spans = Vec::with_capacity(result.replacements.len());
+        for replacement in &result.replacements {
+            spans.push((
+                replacement.start,
+                replacement.end,
+                slice_chars(&output, replacement.output_start, replacement.output_end),
+            ));
+            replaced.push(Replaced {
+                entity_type: replacement.entity_type.clone(),
+                value: slice_chars(&input, replacement.start, replacement.end),
+                location: part.clone(),
+            });
+            entities.push(Entity {
+                entity_type: replacement.entity_type.clone(),
+                location: part.clone(),
+                paragraph,
+                start: replacement.start,
+                end: replacement.end,
+                operator: replacement.operator,
+                alias: replacement.alias.clone(),
+            });
+        }
+        document.rewrite(
+            unit,
+            &docx::Rewrite {
+                input,
+                output: result.text,
+                spans,
+            },
+        );
+    }
+    let output = document.save()?;
+    // The check reads the written file again, as a recipient would.
+    let written = docx::Docx::open(&output, request.limits)?;
+    let visible = written.visible_text()?;
+    let leak_check = leak::check(&replaced, &visible);
+    let text = written
+        .units()
+        .into_iter()
+        .filter(|(unit, _)| unit.kind == docx::UnitKind::Paragraph)
+        .map(|(_, text)| text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(Outcome {
+        format: Format::Docx,
+        encoding: None,
+        original: output,
+        text,
+        entities,
+        leak_check,
+    })
+}
