@@ -6,16 +6,18 @@
 //! of a detected entity may remain in it (see [`leak`]).
 //!
 //! Formats read now: plain text, Markdown, CSV, JSON and HTML (their encoding detected),
-//! and DOCX (see [`docx`]). PDF and images are recognized and refused with a clear error
-//! until their readers exist.
+//! DOCX (see [`docx`]) and PDF with a text layer (see [`pdf`]). Images and scanned pages are
+//! recognized and refused with a clear error until OCR exists.
 //!
 //! - `encoding`: the text encoding of plain-text files;
 //! - `docx`: Word documents, rewritten run by run;
+//! - `pdf`: PDF text with positions, and redaction in the content stream;
 //! - `leak`: the leak check.
 
 pub mod docx;
 pub mod encoding;
 pub mod leak;
+pub mod pdf;
 
 use std::time::{Duration, Instant};
 
@@ -176,6 +178,8 @@ pub enum DocumentError {
     Corrupt(String),
     #[error("the file is named as {expected} but is {found}")]
     Mislabeled { expected: &'static str, found: String },
+    #[error("the document has {pages} pages; at most {limit} are read")]
+    TooManyPages { pages: usize, limit: usize },
     #[error("the file expands too much to be read safely: {0}")]
     ZipBomb(String),
     #[error("{0}")]
@@ -217,6 +221,7 @@ impl DocumentError {
             DocumentError::Encrypted => "encrypted",
             DocumentError::Corrupt(_) => "corrupt",
             DocumentError::Mislabeled { .. } => "mislabeled",
+            DocumentError::TooManyPages { .. } => "too_many_pages",
             DocumentError::ZipBomb(_) => "too_expanded",
             DocumentError::Unsupported(_) => "unsupported",
             DocumentError::TimedOut { .. } => "timed_out",
@@ -361,7 +366,8 @@ pub fn process(
             text_document(bytes, format, request, scope)?
         }
         Format::Docx => docx_document(bytes, request, scope, &deadline)?,
-        Format::Pdf | Format::Png | Format::Jpeg | Format::Tiff => {
+        Format::Pdf => pdf_document(bytes, request, scope, &deadline)?,
+        Format::Png | Format::Jpeg | Format::Tiff => {
             return Err(DocumentError::Unsupported(format!(
                 "{} files are recognized but not read yet",
                 format.name()
@@ -597,6 +603,74 @@ fn text_document(
         encoding: Some(decoded.encoding),
         original: output.into_bytes(),
         text: visible,
+        entities,
+        leak_check,
+    })
+}
+
+/// PDF with a text layer: every page's text, redacted in its content stream.
+fn pdf_document(
+    bytes: &[u8],
+    request: &Request<'_>,
+    scope: &mut Scope<'_>,
+    deadline: &Deadline,
+) -> Result<Outcome, DocumentError> {
+    let mut document = pdf::Pdf::open(bytes, request.limits)?;
+    let mut entities = Vec::new();
+    let mut replaced = Vec::new();
+    for index in 0..document.pages.len() {
+        deadline.check()?;
+        let text = document.pages[index].text.clone();
+        let location = format!("page {}", document.pages[index].number);
+        let detections = request.detector.detect(&text, request.detect_options)?;
+        if detections.is_empty() {
+            continue;
+        }
+        let result = anonymize_text(&text, &detections, request.policy, scope)?;
+        let input: Vec<char> = text.chars().collect();
+        let output: Vec<char> = result.text.chars().collect();
+        let mut spans = Vec::with_capacity(result.replacements.len());
+        for replacement in &result.replacements {
+            spans.push((
+                replacement.start..replacement.end,
+                slice_chars(&output, replacement.output_start, replacement.output_end),
+            ));
+            replaced.push(Replaced {
+                entity_type: replacement.entity_type.clone(),
+                value: slice_chars(&input, replacement.start, replacement.end),
+                location: location.clone(),
+            });
+            entities.push(Entity {
+                entity_type: replacement.entity_type.clone(),
+                location: location.clone(),
+                paragraph: None,
+                start: replacement.start,
+                end: replacement.end,
+                operator: replacement.operator,
+                alias: replacement.alias.clone(),
+            });
+        }
+        document.redact(index, &spans)?;
+    }
+    let output = document.save()?;
+    // The check reads the written file again, as a recipient would.
+    let written = pdf::Pdf::open(&output, request.limits)?;
+    let visible: Vec<(String, String)> = written
+        .pages
+        .iter()
+        .map(|page| (format!("page {}", page.number), page.text.clone()))
+        .collect();
+    let leak_check = leak::check(&replaced, &visible);
+    let text = visible
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect::<Vec<_>>()
+        .join("\n\u{c}\n");
+    Ok(Outcome {
+        format: Format::Pdf,
+        encoding: None,
+        original: output,
+        text,
         entities,
         leak_check,
     })

@@ -928,7 +928,10 @@ mod tests {
         })
         .unwrap();
         assert_eq!(reports.len(), 2);
-        assert!(losses.last().unwrap() < losses.first().unwrap(), "{losses:?}");
+        // One step's loss is noisy (dropout, batch order); the second epoch's mean is lower.
+        let half = losses.len() / 2;
+        let mean = |steps: &[f32]| steps.iter().sum::<f32>() / steps.len() as f32;
+        assert!(mean(&losses[half..]) < mean(&losses[..half]), "{losses:?}");
 
         // Every weight of the encoder moved, from the embeddings to the last layer norm.
         let before = candle_core::safetensors::load(base.join("model.safetensors"), &Device::Cpu).unwrap();

@@ -190,7 +190,9 @@ fn decode(html: &str, range: Range<usize>) -> Scannable {
 /// The character a reference at the start of `text` stands for, and its length.
 fn reference(text: &str) -> Option<(char, usize)> {
     // Searched as bytes: the twelve-byte window may end inside a character.
-    let end = text.as_bytes()[..text.len().min(12)].iter().position(|&byte| byte == b';')?;
+    let end = text.as_bytes()[..text.len().min(12)]
+        .iter()
+        .position(|&byte| byte == b';')?;
     let body = &text[1..end];
     let character = if let Some(number) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
         char::from_u32(u32::from_str_radix(number, 16).ok()?)?

@@ -1,0 +1,1044 @@
+//! PDF with a text layer: text with page numbers and positions, and true redaction.
+//!
+//! Text is read from each page's content stream with its graphics and text state: the
+//! `Tj`, `TJ`, `'` and `"` operators, text and transformation matrices, character and word
+//! spacing, horizontal scaling and rise. Codes are decoded with the font's encoding or its
+//! `ToUnicode` map; Type0 (CID) fonts take two-byte codes (Identity-H). A new text line
+//! starts on a line move, and positioned strings far apart on one line are split by a
+//! space, so "John Smith" and "Phone:" drawn separately stay two words.
+//!
+//! Redaction removes each detected span's codes from the content stream: the show operator
+//! becomes a `TJ` whose removed codes are replaced by a displacement of their width, so the
+//! rest of the line keeps its place. A filled box is drawn where the span stood, with the
+//! replacement written on it in a standard font (Helvetica), whose glyphs every reader has:
+//! a subset font's missing glyphs never leave a hole. The Info dictionary, XMP metadata,
+//! annotations, forms, attachments and scripts are removed.
+//!
+//! Not read yet: text inside form XObjects, and pages that are images (scans); a document
+//! with either is refused, so that nothing is passed on unread.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+#[cfg(test)]
+use lopdf::StringFormat;
+use lopdf::content::{Content, Operation};
+use lopdf::{Dictionary, Document, Encoding, Object, ObjectId, dictionary};
+
+use super::{DocumentError, Limits};
+
+/// Glyph width when a font gives none, in thousandths of the font size.
+const DEFAULT_WIDTH: f32 = 500.0;
+/// A horizontal gap wider than this share of the font size between two strings on one
+/// line is a word break.
+const WORD_GAP: f32 = 0.2;
+
+/// A 2D affine matrix `[a b c d e f]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Matrix([f32; 6]);
+
+impl Matrix {
+    const IDENTITY: Matrix = Matrix([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+
+    /// `self` then `other`: the PDF product `self × other`.
+    fn then(self, other: Matrix) -> Matrix {
+        let [a, b, c, d, e, f] = self.0;
+        let [a2, b2, c2, d2, e2, f2] = other.0;
+        Matrix([
+            a * a2 + b * c2,
+            a * b2 + b * d2,
+            c * a2 + d * c2,
+            c * b2 + d * d2,
+            e * a2 + f * c2 + e2,
+            e * b2 + f * d2 + f2,
+        ])
+    }
+
+    fn translate(x: f32, y: f32) -> Matrix {
+        Matrix([1.0, 0.0, 0.0, 1.0, x, y])
+    }
+
+    fn apply(self, x: f32, y: f32) -> (f32, f32) {
+        let [a, b, c, d, e, f] = self.0;
+        (a * x + c * y + e, b * x + d * y + f)
+    }
+
+    fn from_operands(operands: &[Object]) -> Option<Matrix> {
+        let numbers: Vec<f32> = operands.iter().filter_map(number).collect();
+        <[f32; 6]>::try_from(numbers.as_slice()).ok().map(Matrix)
+    }
+}
+
+fn number(object: &Object) -> Option<f32> {
+    if let Object::Integer(value) = object {
+        Some(*value as f32)
+    } else if let Object::Real(value) = object {
+        Some(*value)
+    } else {
+        None
+    }
+}
+
+/// The standard fonts' widths for codes 32 to 255 (see `fonts/make_standard_widths.py`).
+static STANDARD_WIDTHS: std::sync::LazyLock<BTreeMap<&'static str, Vec<f32>>> = std::sync::LazyLock::new(|| {
+    include_str!("../../fonts/standard-widths.tsv")
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let name = fields.next()?;
+            Some((name, fields.filter_map(|width| width.parse().ok()).collect()))
+        })
+        .collect()
+});
+
+/// The widths of a standard font a PDF names without giving widths (`Helvetica`,
+/// `ABCDEF+Arial,Bold`), by its nearest standard font.
+fn standard_widths(base_font: &[u8]) -> Option<&'static Vec<f32>> {
+    let name = String::from_utf8_lossy(base_font);
+    let name = name
+        .split_once('+')
+        .map_or(name.as_ref(), |(_, rest)| rest)
+        .to_ascii_lowercase();
+    let bold = name.contains("bold");
+    let slanted = name.contains("italic") || name.contains("oblique");
+    let family = if name.contains("courier") || name.contains("mono") {
+        "Courier"
+    } else if name.contains("times") || name.contains("serif") && !name.contains("sans") {
+        "Times"
+    } else if name.contains("helvetica") || name.contains("arial") || name.contains("sans") {
+        "Helvetica"
+    } else {
+        return None;
+    };
+    let style = match (family, bold, slanted) {
+        ("Times", false, false) => "-Roman",
+        ("Times", true, false) | (_, true, false) => "-Bold",
+        ("Times", false, true) => "-Italic",
+        ("Times", true, true) => "-BoldItalic",
+        (_, false, true) => "-Oblique",
+        (_, true, true) => "-BoldOblique",
+        (_, false, false) => "",
+    };
+    STANDARD_WIDTHS.get(format!("{family}{style}").as_str())
+}
+
+/// How a font turns codes into text and widths.
+struct FontInfo<'a> {
+    encoding: Option<Encoding<'a>>,
+    /// Bytes per code: 2 for Type0 fonts, 1 otherwise.
+    code_length: usize,
+    widths: BTreeMap<u32, f32>,
+    default_width: f32,
+}
+
+impl FontInfo<'_> {
+    fn width(&self, code: u32) -> f32 {
+        self.widths.get(&code).copied().unwrap_or(self.default_width)
+    }
+
+    fn text(&self, code_bytes: &[u8]) -> String {
+        match &self.encoding {
+            Some(encoding) => encoding.bytes_to_string(code_bytes).unwrap_or_default(),
+            None => code_bytes
+                .iter()
+                .map(|&byte| {
+                    if byte.is_ascii_graphic() || byte == b' ' {
+                        byte as char
+                    } else {
+                        '\u{FFFD}'
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+fn font_info<'a>(document: &'a Document, font: &'a Dictionary) -> FontInfo<'a> {
+    let type0 = font
+        .get(b"Subtype")
+        .and_then(Object::as_name)
+        .is_ok_and(|name| name == b"Type0");
+    let encoding = font.get_font_encoding(document).ok();
+    let mut widths = BTreeMap::new();
+    let mut default_width = DEFAULT_WIDTH;
+    let resolve = |object: &'a Object| document.dereference(object).map(|(_, object)| object).ok();
+    if type0 {
+        let descendant = font
+            .get(b"DescendantFonts")
+            .ok()
+            .and_then(resolve)
+            .and_then(|object| object.as_array().ok())
+            .and_then(|array| array.first())
+            .and_then(resolve)
+            .and_then(|object| object.as_dict().ok());
+        if let Some(descendant) = descendant {
+            if let Some(width) = descendant.get(b"DW").ok().and_then(number) {
+                default_width = width;
+            } else {
+                default_width = 1000.0;
+            }
+            // W: [first [w1 w2 ...]] or [first last w].
+            if let Some(array) = descendant
+                .get(b"W")
+                .ok()
+                .and_then(resolve)
+                .and_then(|object| object.as_array().ok())
+            {
+                let mut index = 0;
+                while index + 1 < array.len() {
+                    let Some(first) = number(&array[index]) else { break };
+                    match resolve(&array[index + 1]) {
+                        Some(Object::Array(list)) => {
+                            for (offset, width) in list.iter().filter_map(number).enumerate() {
+                                widths.insert(first as u32 + offset as u32, width);
+                            }
+                            index += 2;
+                        }
+                        Some(last) => {
+                            let (Some(last), Some(width)) = (number(last), array.get(index + 2).and_then(number))
+                            else {
+                                break;
+                            };
+                            for code in first as u32..=last as u32 {
+                                widths.insert(code, width);
+                            }
+                            index += 3;
+                        }
+                        None => break,
+                    }
+                }
+            }
+        } else {
+            default_width = 1000.0;
+        }
+    } else if let (Some(first), Some(array)) = (
+        font.get(b"FirstChar").ok().and_then(number),
+        font.get(b"Widths")
+            .ok()
+            .and_then(resolve)
+            .and_then(|object| object.as_array().ok()),
+    ) {
+        for (offset, width) in array
+            .iter()
+            .filter_map(|object| resolve(object).and_then(number))
+            .enumerate()
+        {
+            widths.insert(first as u32 + offset as u32, width);
+        }
+    } else if let Some(standard) = font
+        .get(b"BaseFont")
+        .and_then(Object::as_name)
+        .ok()
+        .and_then(standard_widths)
+    {
+        for (offset, &width) in standard.iter().enumerate() {
+            widths.insert(32 + offset as u32, width);
+        }
+    }
+    FontInfo {
+        encoding,
+        code_length: if type0 { 2 } else { 1 },
+        widths,
+        default_width,
+    }
+}
+
+/// One glyph as shown: where its code sits in the content stream, its text in the page's
+/// text, and its box on the page.
+#[derive(Debug, Clone)]
+struct Glyph {
+    /// The show operation, the string within a `TJ` array (0 otherwise), and the code's
+    /// bytes within that string.
+    operation: usize,
+    string: usize,
+    bytes: Range<usize>,
+    /// Code points of the page text.
+    chars: Range<usize>,
+    /// Its advance, in thousandths of the font size (for displacements in `TJ`).
+    advance: f32,
+    /// Its box in default user space: x0, y0, x1, y1.
+    bounds: [f32; 4],
+}
+
+/// A page's text and glyphs.
+#[derive(Debug)]
+pub struct PageText {
+    pub number: u32,
+    pub text: String,
+    id: ObjectId,
+    operations: Vec<Operation>,
+    glyphs: Vec<Glyph>,
+}
+
+/// The text and graphics state while reading a content stream.
+#[derive(Clone)]
+struct State {
+    ctm: Matrix,
+    font: Option<Vec<u8>>,
+    size: f32,
+    char_spacing: f32,
+    word_spacing: f32,
+    scale: f32,
+    leading: f32,
+    rise: f32,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            ctm: Matrix::IDENTITY,
+            font: None,
+            size: 0.0,
+            char_spacing: 0.0,
+            word_spacing: 0.0,
+            scale: 1.0,
+            leading: 0.0,
+            rise: 0.0,
+        }
+    }
+}
+
+/// A PDF opened for reading and redaction.
+pub struct Pdf {
+    document: Document,
+    pub pages: Vec<PageText>,
+}
+
+fn pdf_error(error: lopdf::Error) -> DocumentError {
+    if matches!(error, lopdf::Error::Decryption(_) | lopdf::Error::InvalidPassword) {
+        DocumentError::Encrypted
+    } else {
+        DocumentError::Corrupt(error.to_string())
+    }
+}
+
+impl Pdf {
+    /// Opens a PDF and reads the text of every page.
+    pub fn open(bytes: &[u8], limits: &Limits) -> Result<Pdf, DocumentError> {
+        // A file cut short still parses once its cross-reference table is rebuilt, minus the
+        // objects it lost: the end-of-file marker tells.
+        let tail = &bytes[bytes.len().saturating_sub(1024)..];
+        if !tail.windows(5).any(|window| window == b"%%EOF") {
+            return Err(DocumentError::Corrupt(
+                "truncated: the PDF has no end-of-file marker".into(),
+            ));
+        }
+        let options = lopdf::LoadOptions {
+            max_decompressed_size: Some(limits.max_uncompressed_bytes as usize),
+            ..lopdf::LoadOptions::default()
+        };
+        let document = Document::load_mem_with_options(bytes, options).map_err(pdf_error)?;
+        if document.is_encrypted() {
+            return Err(DocumentError::Encrypted);
+        }
+        let page_ids = document.get_pages();
+        if page_ids.len() > limits.max_pages {
+            return Err(DocumentError::TooManyPages {
+                pages: page_ids.len(),
+                limit: limits.max_pages,
+            });
+        }
+        if page_ids.is_empty() {
+            return Err(DocumentError::Corrupt("a PDF without pages".into()));
+        }
+        let mut pages = Vec::with_capacity(page_ids.len());
+        for (&number, &id) in &page_ids {
+            pages.push(read_page(&document, number, id)?);
+        }
+        Ok(Pdf { document, pages })
+    }
+
+    /// Removes the given code-point ranges of a page's text from its content, and draws a
+    /// box with its label over each.
+    pub fn redact(&mut self, page: usize, spans: &[(Range<usize>, String)]) -> Result<(), DocumentError> {
+        if spans.is_empty() {
+            return Ok(());
+        }
+        let page_text = &self.pages[page];
+        let removed: Vec<&Glyph> = page_text
+            .glyphs
+            .iter()
+            .filter(|glyph| {
+                spans
+                    .iter()
+                    .any(|(span, _)| glyph.chars.start < span.end && glyph.chars.end > span.start)
+            })
+            .collect();
+        let operations = rewrite_operations(&page_text.operations, &removed);
+        // The overlay: a box per span and line, and the label in the first box.
+        let mut overlay = String::from("q\n");
+        for (span, label) in spans {
+            let boxes = span_boxes(&page_text.glyphs, span);
+            for (index, [x0, y0, x1, y1]) in boxes.iter().enumerate() {
+                overlay.push_str(&format!("0 g {x0:.2} {y0:.2} {:.2} {:.2} re f\n", x1 - x0, y1 - y0));
+                if index == 0 && !label.is_empty() {
+                    let height = y1 - y0;
+                    let fit = (x1 - x0) / (0.55 * label.chars().count().max(1) as f32);
+                    let size = (height * 0.75).min(fit).max(1.0);
+                    overlay.push_str(&format!(
+                        "BT 1 g /ObscuraLabel {size:.2} Tf {:.2} {:.2} Td {} Tj ET\n",
+                        x0 + 0.5,
+                        y0 + height * 0.22,
+                        pdf_literal(&win_ansi(label))
+                    ));
+                }
+            }
+        }
+        overlay.push_str("Q\n");
+        let mut content = Content { operations }.encode().map_err(pdf_error)?;
+        // The page's own drawing is wrapped so that its state cannot hide the overlay.
+        let mut wrapped = b"q\n".to_vec();
+        wrapped.append(&mut content);
+        wrapped.extend_from_slice(b"\nQ\n");
+        wrapped.extend_from_slice(overlay.as_bytes());
+        let page_id = page_text.id;
+        let stream = self.document.add_object(lopdf::Stream::new(Dictionary::new(), wrapped));
+        let label_font = self.document.add_object(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type1",
+            "BaseFont" => "Helvetica",
+            "Encoding" => "WinAnsiEncoding",
+        });
+        let resources = own_resources(&mut self.document, page_id)?;
+        let mut fonts = match resources.get(b"Font") {
+            Ok(Object::Dictionary(fonts)) => fonts.clone(),
+            Ok(Object::Reference(id)) => self.document.get_dictionary(*id).cloned().unwrap_or_default(),
+            _ => Dictionary::new(),
+        };
+        fonts.set("ObscuraLabel", label_font);
+        let page = self.document.get_dictionary_mut(page_id).map_err(pdf_error)?;
+        if let Ok(Object::Dictionary(resources)) = page.get_mut(b"Resources") {
+            resources.set("Font", fonts);
+        }
+        page.set("Contents", stream);
+        Ok(())
+    }
+
+    /// The document without its metadata, annotations, forms, attachments and scripts.
+    pub fn save(mut self) -> Result<Vec<u8>, DocumentError> {
+        self.document.trailer.remove(b"Info");
+        if let Ok(catalog) = self.document.catalog_mut() {
+            for key in [
+                &b"Metadata"[..],
+                b"AcroForm",
+                b"Names",
+                b"OpenAction",
+                b"AA",
+                b"PieceInfo",
+                b"Outlines",
+            ] {
+                catalog.remove(key);
+            }
+        }
+        let page_ids: Vec<ObjectId> = self.pages.iter().map(|page| page.id).collect();
+        for id in page_ids {
+            if let Ok(page) = self.document.get_dictionary_mut(id) {
+                for key in [&b"Annots"[..], b"AA", b"Metadata", b"PieceInfo"] {
+                    page.remove(key);
+                }
+            }
+        }
+        self.document.prune_objects();
+        self.document.compress();
+        let mut out = Vec::new();
+        self.document
+            .save_to(&mut out)
+            .map_err(|error| DocumentError::Corrupt(error.to_string()))?;
+        Ok(out)
+    }
+}
+
+/// The page's resources as its own dictionary (copying inherited ones), so that adding a
+/// font changes this page only.
+fn own_resources(document: &mut Document, page_id: ObjectId) -> Result<Dictionary, DocumentError> {
+    let (own, inherited) = document.get_page_resources(page_id).map_err(pdf_error)?;
+    let mut resources = own.cloned().unwrap_or_default();
+    for id in inherited {
+        if let Ok(dictionary) = document.get_dictionary(id) {
+            for (key, value) in dictionary.iter() {
+                if !resources.has(key) {
+                    resources.set(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    let page = document.get_dictionary_mut(page_id).map_err(pdf_error)?;
+    page.set("Resources", Object::Dictionary(resources.clone()));
+    Ok(resources)
+}
+
+/// Text in WinAnsi, the standard font's encoding; other characters become `?`.
+fn win_ansi(text: &str) -> Vec<u8> {
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+    let mut out = bytes.into_owned();
+    if out.len() != text.chars().count() {
+        out = text
+            .chars()
+            .map(|character| {
+                let mut buffer = [0_u8; 4];
+                let (encoded, _, unmappable) = encoding_rs::WINDOWS_1252.encode(character.encode_utf8(&mut buffer));
+                if unmappable || encoded.len() != 1 {
+                    b'?'
+                } else {
+                    encoded[0]
+                }
+            })
+            .collect();
+    }
+    out
+}
+
+/// A PDF literal string.
+fn pdf_literal(bytes: &[u8]) -> String {
+    let mut out = String::from("(");
+    for &byte in bytes {
+        match byte {
+            b'(' | b')' | b'\\' => {
+                out.push('\\');
+                out.push(byte as char);
+            }
+            0x20..=0x7E => out.push(byte as char),
+            other => out.push_str(&format!("\\{other:03o}")),
+        }
+    }
+    out.push(')');
+    out
+}
+
+/// The boxes covering a span's glyphs, one per line.
+fn span_boxes(glyphs: &[Glyph], span: &Range<usize>) -> Vec<[f32; 4]> {
+    let mut boxes: Vec<[f32; 4]> = Vec::new();
+    for glyph in glyphs
+        .iter()
+        .filter(|glyph| glyph.chars.start < span.end && glyph.chars.end > span.start)
+    {
+        let [x0, y0, x1, y1] = glyph.bounds;
+        match boxes.last_mut() {
+            Some(last) if (last[1] - y0).abs() < (y1 - y0) * 0.5 => {
+                last[0] = last[0].min(x0);
+                last[1] = last[1].min(y0);
+                last[2] = last[2].max(x1);
+                last[3] = last[3].max(y1);
+            }
+            Some(_) | None => boxes.push([x0, y0, x1, y1]),
+        }
+    }
+    boxes
+}
+
+/// The content with the removed glyphs' codes cut out of their show operations.
+fn rewrite_operations(operations: &[Operation], removed: &[&Glyph]) -> Vec<Operation> {
+    let mut by_operation: BTreeMap<usize, Vec<&Glyph>> = BTreeMap::new();
+    for glyph in removed {
+        by_operation.entry(glyph.operation).or_default().push(glyph);
+    }
+    let mut out = Vec::with_capacity(operations.len() + by_operation.len() * 3);
+    for (index, operation) in operations.iter().enumerate() {
+        let Some(glyphs) = by_operation.get(&index) else {
+            out.push(operation.clone());
+            continue;
+        };
+        let (strings, prefix): (Vec<Object>, Vec<Operation>) = match operation.operator.as_str() {
+            "Tj" => (operation.operands.clone(), Vec::new()),
+            "TJ" => (
+                operation
+                    .operands
+                    .first()
+                    .and_then(|array| array.as_array().ok())
+                    .cloned()
+                    .unwrap_or_default(),
+                Vec::new(),
+            ),
+            "'" => (operation.operands.clone(), vec![Operation::new("T*", Vec::new())]),
+            "\"" => (
+                operation.operands.get(2).cloned().into_iter().collect(),
+                vec![
+                    Operation::new("Tw", operation.operands.first().cloned().into_iter().collect()),
+                    Operation::new("Tc", operation.operands.get(1).cloned().into_iter().collect()),
+                    Operation::new("T*", Vec::new()),
+                ],
+            ),
+            _ => {
+                out.push(operation.clone());
+                continue;
+            }
+        };
+        out.extend(prefix);
+        let mut array: Vec<Object> = Vec::new();
+        let mut string_index = 0;
+        for element in &strings {
+            if let Object::String(bytes, format) = element {
+                let format = *format;
+                let cut: Vec<&&Glyph> = glyphs.iter().filter(|glyph| glyph.string == string_index).collect();
+                let mut kept = Vec::new();
+                let mut position = 0;
+                let mut pending_gap = 0.0_f32;
+                let mut ranges: Vec<(Range<usize>, f32)> =
+                    cut.iter().map(|glyph| (glyph.bytes.clone(), glyph.advance)).collect();
+                ranges.sort_by_key(|(range, _)| range.start);
+                for (range, advance) in ranges {
+                    if range.start > position {
+                        if pending_gap != 0.0 {
+                            push_gap(&mut array, pending_gap);
+                            pending_gap = 0.0;
+                        }
+                        kept.extend_from_slice(&bytes[position..range.start]);
+                    }
+                    if !kept.is_empty() {
+                        array.push(Object::String(std::mem::take(&mut kept), format));
+                    }
+                    pending_gap += advance;
+                    position = range.end;
+                }
+                if pending_gap != 0.0 {
+                    push_gap(&mut array, pending_gap);
+                }
+                if position < bytes.len() {
+                    array.push(Object::String(bytes[position..].to_vec(), format));
+                }
+                string_index += 1;
+            } else {
+                array.push(element.clone());
+            }
+        }
+        out.push(Operation::new("TJ", vec![Object::Array(array)]));
+    }
+    out
+}
+
+/// A displacement of `advance` thousandths of the font size to the right.
+fn push_gap(array: &mut Vec<Object>, advance: f32) {
+    if let Some(Object::Real(previous)) = array.last_mut() {
+        *previous -= advance;
+    } else {
+        array.push(Object::Real(-advance));
+    }
+}
+
+/// Reads one page: its operations, its text and its glyphs.
+fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<PageText, DocumentError> {
+    for content_id in document.get_page_contents(id) {
+        if document.get_object(content_id).is_err() {
+            return Err(DocumentError::Corrupt(format!(
+                "page {page_number}: its content is missing"
+            )));
+        }
+    }
+    let content = document.get_page_content(id);
+    let operations = Content::decode(&content)
+        .map_err(|error| DocumentError::Corrupt(format!("page {page_number}: {error}")))?
+        .operations;
+    let font_dictionaries = document.get_page_fonts(id).unwrap_or_default();
+    let fonts: BTreeMap<Vec<u8>, FontInfo<'_>> = font_dictionaries
+        .iter()
+        .map(|(name, font)| (name.clone(), font_info(document, font)))
+        .collect();
+    refuse_unread_content(document, id, page_number)?;
+
+    let mut text = String::new();
+    let mut chars = 0_usize;
+    let mut glyphs = Vec::new();
+    let mut stack: Vec<State> = Vec::new();
+    let mut state = State::default();
+    let mut text_matrix = Matrix::IDENTITY;
+    let mut line_matrix = Matrix::IDENTITY;
+    // Where the last glyph ended, on which line, for word breaks.
+    let mut last_end: Option<(f32, f32)> = None;
+    let push_break = |text: &mut String, chars: &mut usize, separator: char| {
+        if !text.is_empty() && !text.ends_with(['\n', ' ']) {
+            text.push(separator);
+            *chars += 1;
+        }
+    };
+    let mut images = 0;
+    for (index, operation) in operations.iter().enumerate() {
+        let operands = &operation.operands;
+        let first = || operands.first().and_then(number).unwrap_or(0.0);
+        match operation.operator.as_str() {
+            "q" => stack.push(state.clone()),
+            "Q" => state = stack.pop().unwrap_or_default(),
+            "cm" => {
+                if let Some(matrix) = Matrix::from_operands(operands) {
+                    state.ctm = matrix.then(state.ctm);
+                }
+            }
+            "BT" => {
+                text_matrix = Matrix::IDENTITY;
+                line_matrix = Matrix::IDENTITY;
+            }
+            "ET" => {}
+            "Tf" => {
+                state.font = operands
+                    .first()
+                    .and_then(|name| name.as_name().ok())
+                    .map(<[u8]>::to_vec);
+                state.size = operands.get(1).and_then(number).unwrap_or(0.0);
+            }
+            "Tc" => state.char_spacing = first(),
+            "Tw" => state.word_spacing = first(),
+            "Tz" => state.scale = first() / 100.0,
+            "TL" => state.leading = first(),
+            "Ts" => state.rise = first(),
+            "Td" | "TD" => {
+                let x = first();
+                let y = operands.get(1).and_then(number).unwrap_or(0.0);
+                if operation.operator == "TD" {
+                    state.leading = -y;
+                }
+                line_matrix = Matrix::translate(x, y).then(line_matrix);
+                text_matrix = line_matrix;
+                if y.abs() > f32::EPSILON {
+                    push_break(&mut text, &mut chars, '\n');
+                }
+            }
+            "Tm" => {
+                if let Some(matrix) = Matrix::from_operands(operands) {
+                    let moved_line = (matrix.0[5] - line_matrix.0[5]).abs() > f32::EPSILON;
+                    line_matrix = matrix;
+                    text_matrix = matrix;
+                    if moved_line {
+                        push_break(&mut text, &mut chars, '\n');
+                    }
+                }
+            }
+            "T*" => {
+                line_matrix = Matrix::translate(0.0, -state.leading).then(line_matrix);
+                text_matrix = line_matrix;
+                push_break(&mut text, &mut chars, '\n');
+            }
+            "Tj" | "TJ" | "'" | "\"" => {
+                if operation.operator == "'" || operation.operator == "\"" {
+                    if operation.operator == "\"" {
+                        state.word_spacing = first();
+                        state.char_spacing = operands.get(1).and_then(number).unwrap_or(0.0);
+                    }
+                    line_matrix = Matrix::translate(0.0, -state.leading).then(line_matrix);
+                    text_matrix = line_matrix;
+                    push_break(&mut text, &mut chars, '\n');
+                }
+                let elements: Vec<&Object> = match operation.operator.as_str() {
+                    "TJ" => operands
+                        .first()
+                        .and_then(|array| array.as_array().ok())
+                        .map(|array| array.iter().collect())
+                        .unwrap_or_default(),
+                    "\"" => operands.get(2).into_iter().collect(),
+                    _ => operands.first().into_iter().collect(),
+                };
+                let font = match &state.font {
+                    Some(name) => Some(fonts.get(name).ok_or_else(|| {
+                        DocumentError::Corrupt(format!(
+                            "page {page_number}: the font {} is missing",
+                            String::from_utf8_lossy(name)
+                        ))
+                    })?),
+                    None => None,
+                };
+                let mut string_index = 0;
+                for element in elements {
+                    if let Object::String(bytes, _) = element {
+                        let code_length = font.map_or(1, |font| font.code_length);
+                        let start = text_matrix.then(state.ctm).apply(0.0, 0.0);
+                        if let Some((end_x, end_y)) = last_end
+                            && (start.1 - end_y).abs() < state.size.max(1.0) * 0.5
+                            && start.0 - end_x > state.size * WORD_GAP
+                        {
+                            push_break(&mut text, &mut chars, ' ');
+                        }
+                        let mut offset = 0;
+                        while offset < bytes.len() {
+                            let end = (offset + code_length).min(bytes.len());
+                            let code_bytes = &bytes[offset..end];
+                            let code = code_bytes
+                                .iter()
+                                .fold(0_u32, |code, &byte| code * 256 + u32::from(byte));
+                            let (glyph_text, width) = match font {
+                                Some(font) => (font.text(code_bytes), font.width(code)),
+                                None => (String::from_utf8_lossy(code_bytes).into_owned(), DEFAULT_WIDTH),
+                            };
+                            let spacing = state.char_spacing
+                                + if code_length == 1 && code == 32 {
+                                    state.word_spacing
+                                } else {
+                                    0.0
+                                };
+                            let advance_text = (width / 1000.0 * state.size + spacing) * state.scale;
+                            let unit = text_matrix.then(state.ctm);
+                            let (x0, y0) = unit.apply(0.0, state.rise - 0.25 * state.size);
+                            let (x1, y1) = unit.apply(advance_text, state.rise + 0.85 * state.size);
+                            let glyph_chars = glyph_text.chars().count();
+                            glyphs.push(Glyph {
+                                operation: index,
+                                string: string_index,
+                                bytes: offset..end,
+                                chars: chars..chars + glyph_chars,
+                                advance: if state.size.abs() > f32::EPSILON && state.scale.abs() > f32::EPSILON {
+                                    advance_text / state.size / state.scale * 1000.0
+                                } else {
+                                    width
+                                },
+                                bounds: [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)],
+                            });
+                            text.push_str(&glyph_text);
+                            chars += glyph_chars;
+                            text_matrix = Matrix::translate(advance_text, 0.0).then(text_matrix);
+                            offset = end;
+                        }
+                        last_end = Some(text_matrix.then(state.ctm).apply(0.0, 0.0));
+                        string_index += 1;
+                    } else {
+                        if let Some(adjustment) = number(element) {
+                            let shift = -adjustment / 1000.0 * state.size * state.scale;
+                            text_matrix = Matrix::translate(shift, 0.0).then(text_matrix);
+                        }
+                    }
+                }
+            }
+            "Do" | "BI" => images += 1,
+            _ => {}
+        }
+    }
+    if glyphs.is_empty() && images > 0 {
+        return Err(DocumentError::Unsupported(format!(
+            "page {page_number} is an image (a scan); reading scanned pages needs OCR, which is not available yet"
+        )));
+    }
+    Ok(PageText {
+        number: page_number,
+        text,
+        id,
+        operations,
+        glyphs,
+    })
+}
+
+/// Refuses pages whose text this reader would not see: text inside form XObjects.
+fn refuse_unread_content(document: &Document, page_id: ObjectId, number: u32) -> Result<(), DocumentError> {
+    let Ok((own, inherited)) = document.get_page_resources(page_id) else {
+        return Ok(());
+    };
+    let mut dictionaries: Vec<&Dictionary> = own.into_iter().collect();
+    dictionaries.extend(inherited.iter().filter_map(|id| document.get_dictionary(*id).ok()));
+    for resources in dictionaries {
+        let Some(xobjects) = resources
+            .get(b"XObject")
+            .ok()
+            .and_then(|object| document.dereference(object).ok())
+            .and_then(|(_, object)| object.as_dict().ok())
+        else {
+            continue;
+        };
+        for (_, reference) in xobjects.iter() {
+            let Ok((_, Object::Stream(stream))) = document.dereference(reference) else {
+                continue;
+            };
+            let form = stream
+                .dict
+                .get(b"Subtype")
+                .and_then(Object::as_name)
+                .is_ok_and(|name| name == b"Form");
+            if form {
+                let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+                let shows_text = Content::decode(&content).is_ok_and(|content| {
+                    content
+                        .operations
+                        .iter()
+                        .any(|operation| matches!(operation.operator.as_str(), "Tj" | "TJ" | "'" | "\""))
+                });
+                if shows_text {
+                    return Err(DocumentError::Unsupported(format!(
+                        "page {number} draws text from a form XObject, which is not read yet"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bytes as a PDF string object, for tests.
+#[cfg(test)]
+fn literal(text: &str) -> Object {
+    Object::String(text.as_bytes().to_vec(), StringFormat::Literal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-page PDF in Helvetica (with widths) whose content is `operations`.
+    fn pdf_with(operations: Vec<Operation>) -> Vec<u8> {
+        let mut document = Document::with_version("1.5");
+        let pages_id = document.new_object_id();
+        let widths: Vec<Object> = (32..=255).map(|_| Object::Integer(600)).collect();
+        let font_id = document.add_object(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type1",
+            "BaseFont" => "Courier",
+            "Encoding" => "WinAnsiEncoding",
+            "FirstChar" => 32,
+            "LastChar" => 255,
+            "Widths" => widths,
+        });
+        let content = Content { operations };
+        let content_id = document.add_object(lopdf::Stream::new(dictionary! {}, content.encode().unwrap()));
+        let page_id = document.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "Contents" => content_id,
+            "Resources" => dictionary! { "Font" => dictionary! { "F1" => font_id } },
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        });
+        document.objects.insert(
+            pages_id,
+            Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page_id.into()], "Count" => 1 }),
+        );
+        let catalog_id = document.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        document.trailer.set("Root", catalog_id);
+        let info_id = document.add_object(dictionary! { "Author" => literal("Ana Ruiz") });
+        document.trailer.set("Info", info_id);
+        let mut out = Vec::new();
+        document.save_to(&mut out).unwrap();
+        out
+    }
+
+    fn op(operator: &str, operands: Vec<Object>) -> Operation {
+        Operation::new(operator, operands)
+    }
+
+    fn sample() -> Vec<u8> {
+        pdf_with(vec![
+            op("BT", vec![]),
+            op("Tf", vec!["F1".into(), 10.into()]),
+            op("TL", vec![12.into()]),
+            op("Td", vec![72.into(), 700.into()]),
+            op("Tj", vec![literal("Paciente: ")]),
+            op(
+                "TJ",
+                vec![Object::Array(vec![
+                    literal("Ana "),
+                    Object::Integer(-50),
+                    literal("Ruiz"),
+                ])],
+            ),
+            // Positioned apart on the same line: two words, not one.
+            op("Td", vec![150.into(), 0.into()]),
+            op("Tj", vec![literal("Phone:")]),
+            op("'", vec![literal("DNI 12345678Z")]),
+            op("\"", vec![1.into(), 0.into(), literal("Fin")]),
+            op("ET", vec![]),
+        ])
+    }
+
+    #[test]
+    fn text_is_read_with_every_show_operator_and_line_breaks() {
+        let pdf = Pdf::open(&sample(), &Limits::default()).unwrap();
+        assert_eq!(pdf.pages.len(), 1);
+        assert_eq!(pdf.pages[0].text, "Paciente: Ana Ruiz Phone:\nDNI 12345678Z\nFin");
+    }
+
+    #[test]
+    fn redaction_removes_the_codes_and_keeps_the_rest_in_place() {
+        let mut pdf = Pdf::open(&sample(), &Limits::default()).unwrap();
+        let text = pdf.pages[0].text.clone();
+        let start = text.find("Ana").unwrap();
+        let dni = text.find("12345678Z").unwrap();
+        let before: Vec<[f32; 4]> = pdf.pages[0]
+            .glyphs
+            .iter()
+            .filter(|glyph| glyph.chars.start >= text.find("Phone").unwrap())
+            .map(|glyph| glyph.bounds)
+            .collect();
+        pdf.redact(
+            0,
+            &[
+                (start..start + "Ana Ruiz".len(), "PERSONA-001".into()),
+                (dni..dni + 9, "DNI-001".into()),
+            ],
+        )
+        .unwrap();
+        let bytes = pdf.save().unwrap();
+        let reread = Pdf::open(&bytes, &Limits::default()).unwrap();
+        let text = &reread.pages[0].text;
+        assert!(
+            !text.contains("Ana") && !text.contains("Ruiz") && !text.contains("12345678Z"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Paciente:") && text.contains("Phone:") && text.contains("Fin"),
+            "{text}"
+        );
+        assert!(text.contains("PERSONA-001") && text.contains("DNI-001"), "{text}");
+        // The words after the removed name did not move.
+        let after: Vec<[f32; 4]> = reread.pages[0]
+            .glyphs
+            .iter()
+            .filter(|glyph| {
+                let start = text.find("Phone").unwrap();
+                glyph.chars.start >= start && glyph.chars.start < start + 6
+            })
+            .map(|glyph| glyph.bounds)
+            .collect();
+        for (old, new) in before.iter().zip(&after) {
+            assert!(
+                (old[0] - new[0]).abs() < 0.01 && (old[1] - new[1]).abs() < 0.01,
+                "{old:?} {new:?}"
+            );
+        }
+        // No metadata left.
+        let document = Document::load_mem(&bytes).unwrap();
+        assert!(document.trailer.get(b"Info").is_err());
+    }
+
+    #[test]
+    fn standard_fonts_without_widths_get_their_published_widths() {
+        let helvetica = standard_widths(b"Helvetica").unwrap();
+        assert_eq!((helvetica[0], helvetica[16]), (278.0, 556.0), "space and zero");
+        assert_eq!(standard_widths(b"ABCDEF+Arial,Bold").unwrap()[0], 278.0);
+        assert_eq!(standard_widths(b"Courier-Oblique").unwrap()[33], 600.0);
+        assert_eq!(standard_widths(b"Times-Roman").unwrap()[0], 250.0);
+        assert!(standard_widths(b"Wingdings").is_none());
+    }
+
+    #[test]
+    fn a_page_that_is_only_an_image_is_refused() {
+        let mut document = Document::load_mem(&sample()).unwrap();
+        let page_id = *document.get_pages().values().next().unwrap();
+        let image = document.add_object(lopdf::Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => 1, "Height" => 1,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+            },
+            vec![0],
+        ));
+        let content = document.add_object(lopdf::Stream::new(
+            dictionary! {},
+            b"q 100 0 0 100 0 0 cm /Im1 Do Q".to_vec(),
+        ));
+        let page = document.get_dictionary_mut(page_id).unwrap();
+        page.set("Contents", content);
+        page.set("Resources", dictionary! { "XObject" => dictionary! { "Im1" => image } });
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+        let error = Pdf::open(&bytes, &Limits::default()).err().unwrap();
+        assert_eq!(error.code(), "unsupported");
+        assert!(error.to_string().contains("page 1 is an image"), "{error}");
+    }
+
+    #[test]
+    fn bad_pdfs_get_error_states() {
+        let truncated = &sample()[..200];
+        assert_eq!(
+            Pdf::open(truncated, &Limits::default()).err().map(|error| error.code()),
+            Some("corrupt")
+        );
+        let one_page = Limits {
+            max_pages: 0,
+            ..Limits::default()
+        };
+        assert_eq!(
+            Pdf::open(&sample(), &one_page).err().map(|error| error.code()),
+            Some("too_many_pages")
+        );
+    }
+}
