@@ -291,7 +291,12 @@ impl Scope<'_> {
                 return Ok(self.vault.insert(variant)?);
             }
         }
-        let number = self.vault.count(entity_type)? + 1;
+        // Types that share a label ("FECHA" for dates and dates of birth) share its numbers,
+        // so that two different values never get the same alias.
+        let mut number = 1;
+        for sibling in label_siblings(entity_type) {
+            number = number.max(self.vault.count(sibling)? + 1);
+        }
         let alias = format!("{}-{number:03}", category_label(entity_type, &self.language));
         let entry = VaultEntry {
             lookup,
@@ -302,6 +307,14 @@ impl Scope<'_> {
             name: tokens,
         };
         Ok(self.vault.insert(entry)?)
+    }
+}
+
+/// The entity types whose category label is the same as `entity_type`'s in some language.
+fn label_siblings(entity_type: &str) -> Vec<&str> {
+    match entity_type {
+        "DATE_TIME" | "DATE_OF_BIRTH" => vec!["DATE_TIME", "DATE_OF_BIRTH"],
+        other => vec![other],
     }
 }
 
@@ -484,6 +497,18 @@ mod tests {
             recognizer: "test".into(),
             explanation: None,
         }
+    }
+
+    #[test]
+    fn types_sharing_a_label_never_share_an_alias() {
+        let text = "Nacido el 10/10/1963, ingresa el 17/06/2016.";
+        let detections = [
+            detection(text, "10/10/1963", "DATE_OF_BIRTH", 0),
+            detection(text, "17/06/2016", "DATE_TIME", 0),
+        ];
+        let policy = Policy::level(Level::Intermediate);
+        let result = run(text, &detections, &policy, &mut MemoryVault::new(), "es");
+        assert_eq!(result.text, "Nacido el FECHA-001, ingresa el FECHA-002.");
     }
 
     fn run(

@@ -12,12 +12,14 @@
 //! - `encoding`: the text encoding of plain-text files;
 //! - `docx`: Word documents, rewritten run by run;
 //! - `pdf`: PDF text with positions, and redaction in the content stream;
+//! - `propagate`: a value detected anywhere in a document is replaced everywhere in it;
 //! - `leak`: the leak check.
 
 pub mod docx;
 pub mod encoding;
 pub mod leak;
 pub mod pdf;
+pub mod propagate;
 
 use std::time::{Duration, Instant};
 
@@ -363,7 +365,7 @@ pub fn process(
     let deadline = Deadline::new(request.limits);
     let outcome = match format {
         Format::Text | Format::Markdown | Format::Csv | Format::Json | Format::Html => {
-            text_document(bytes, format, request, scope)?
+            text_document(bytes, format, request, scope, &deadline)?
         }
         Format::Docx => docx_document(bytes, request, scope, &deadline)?,
         Format::Pdf => pdf_document(bytes, request, scope, &deadline)?,
@@ -462,12 +464,43 @@ fn slice_chars(characters: &[char], start: usize, end: usize) -> String {
         .collect()
 }
 
+/// Units detected together (a model batches their windows) and then with every value
+/// found in one of them propagated to all (see [`propagate`]).
+fn detect_units(
+    texts: &[String],
+    request: &Request<'_>,
+    deadline: &Deadline,
+) -> Result<Vec<Vec<Detection>>, DocumentError> {
+    const BATCH: usize = 32;
+    let mut detected = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(BATCH) {
+        deadline.check()?;
+        let batch: Vec<&str> = chunk.iter().map(String::as_str).collect();
+        detected.extend(request.detector.detect_many(&batch, request.detect_options)?);
+    }
+    let values = texts.iter().zip(&detected).flat_map(|(text, detections)| {
+        detections.iter().map(move |detection| {
+            (
+                detection.entity_type.as_str(),
+                &text[detection.byte_start..detection.byte_end],
+            )
+        })
+    });
+    if let Some(propagation) = propagate::Propagation::new(values) {
+        for (text, detections) in texts.iter().zip(detected.iter_mut()) {
+            propagation.apply(text, detections);
+        }
+    }
+    Ok(detected)
+}
+
 /// Plain text, Markdown, CSV, JSON and HTML.
 fn text_document(
     bytes: &[u8],
     format: Format,
     request: &Request<'_>,
     scope: &mut Scope<'_>,
+    deadline: &Deadline,
 ) -> Result<Outcome, DocumentError> {
     let decoded = encoding::decode(bytes)?;
     let text = decoded.text.as_str();
@@ -565,7 +598,9 @@ fn text_document(
             result.text
         }
         Format::Text | Format::Markdown | Format::Docx | Format::Pdf | Format::Png | Format::Jpeg | Format::Tiff => {
-            let detections = request.detector.detect(text, request.detect_options)?;
+            let detections = detect_units(&[text.to_owned()], request, deadline)?
+                .pop()
+                .unwrap_or_default();
             let result = anonymize_text(text, &detections, request.policy, scope)?;
             let characters: Vec<char> = text.chars().collect();
             for replacement in result.replacements {
@@ -618,15 +653,15 @@ fn pdf_document(
     let mut document = pdf::Pdf::open(bytes, request.limits)?;
     let mut entities = Vec::new();
     let mut replaced = Vec::new();
-    for index in 0..document.pages.len() {
+    let texts: Vec<String> = document.pages.iter().map(|page| page.text.clone()).collect();
+    let detected = detect_units(&texts, request, deadline)?;
+    for (index, (text, detections)) in texts.iter().zip(detected).enumerate() {
         deadline.check()?;
-        let text = document.pages[index].text.clone();
-        let location = format!("page {}", document.pages[index].number);
-        let detections = request.detector.detect(&text, request.detect_options)?;
         if detections.is_empty() {
             continue;
         }
-        let result = anonymize_text(&text, &detections, request.policy, scope)?;
+        let location = format!("page {}", document.pages[index].number);
+        let result = anonymize_text(text, &detections, request.policy, scope)?;
         let input: Vec<char> = text.chars().collect();
         let output: Vec<char> = result.text.chars().collect();
         let mut spans = Vec::with_capacity(result.replacements.len());
@@ -687,9 +722,10 @@ fn docx_document(
     let units = document.units();
     let mut entities = Vec::new();
     let mut replaced = Vec::new();
-    for (unit, text) in &units {
+    let texts: Vec<String> = units.iter().map(|(_, text)| text.clone()).collect();
+    let detected = detect_units(&texts, request, deadline)?;
+    for ((unit, text), detections) in units.iter().zip(detected) {
         deadline.check()?;
-        let detections: Vec<Detection> = request.detector.detect(text, request.detect_options)?;
         if detections.is_empty() {
             continue;
         }

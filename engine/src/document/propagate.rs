@@ -1,0 +1,155 @@
+//! Propagation: a value detected anywhere in a document is replaced everywhere in it.
+//!
+//! Detection reads each paragraph or page on its own, and a name found where a title or a
+//! context word points to it ("Dr. Luis Gómez") can be missed where it stands alone ("Gómez
+//! firmó"). After the first pass over a document, every detected value of at least
+//! [`MIN_PROPAGATED_CHARS`] characters is looked for in every unit, as a whole word and
+//! without regard to case or accents, and each occurrence that no detection covers becomes
+//! one, of the same type. The leak check then finds what this misses.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::detect::Detection;
+
+/// Shortest value propagated: shorter ones ("Ana", "45") would match unrelated words.
+pub const MIN_PROPAGATED_CHARS: usize = 4;
+
+/// The recognizer named in propagated detections.
+pub const RECOGNIZER: &str = "document_propagation";
+
+/// One character as compared: lowercase, without accents.
+fn fold(character: char) -> char {
+    let lower = character.to_lowercase().next().unwrap_or(character);
+    std::iter::once(lower).nfkd().next().unwrap_or(lower)
+}
+
+/// The values of a document, ready to be found in its units.
+pub struct Propagation {
+    automaton: AhoCorasick,
+    types: Vec<String>,
+}
+
+impl Propagation {
+    /// From (entity type, value) pairs; `None` when no value is long enough.
+    pub fn new<'a>(values: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Propagation> {
+        let mut needles: Vec<String> = Vec::new();
+        let mut types = Vec::new();
+        for (entity_type, value) in values {
+            let value = value.trim();
+            if value.chars().count() < MIN_PROPAGATED_CHARS {
+                continue;
+            }
+            let needle: String = value.chars().map(fold).collect();
+            if !needles.contains(&needle) {
+                needles.push(needle);
+                types.push(entity_type.to_owned());
+            }
+        }
+        if needles.is_empty() {
+            return None;
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&needles)
+            .ok()?;
+        Some(Propagation { automaton, types })
+    }
+
+    /// Adds a detection for every whole-word occurrence in `text` that no detection in
+    /// `detections` overlaps; keeps them sorted by start.
+    pub fn apply(&self, text: &str, detections: &mut Vec<Detection>) {
+        let folded: String = text.chars().map(fold).collect();
+        // Folding keeps one character for one, so character indices agree; bytes do not.
+        let folded_starts: Vec<usize> = folded.char_indices().map(|(byte, _)| byte).collect();
+        let char_of = |byte: usize| folded_starts.partition_point(|&start| start < byte);
+        let original_bytes: Vec<usize> = text
+            .char_indices()
+            .map(|(byte, _)| byte)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let characters: Vec<char> = folded.chars().collect();
+        let mut added = Vec::new();
+        for found in self.automaton.find_iter(&folded) {
+            let start = char_of(found.start());
+            let end = char_of(found.end());
+            let before = start.checked_sub(1).map(|index| characters[index]);
+            let after = characters.get(end).copied();
+            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+                continue;
+            }
+            if detections
+                .iter()
+                .any(|detection| detection.start < end && detection.end > start)
+            {
+                continue;
+            }
+            added.push(Detection {
+                entity_type: self.types[found.pattern().as_usize()].clone(),
+                start,
+                end,
+                byte_start: original_bytes[start],
+                byte_end: original_bytes[end],
+                score: 1.0,
+                recognizer: RECOGNIZER.to_owned(),
+                explanation: None,
+            });
+        }
+        if !added.is_empty() {
+            detections.extend(added);
+            detections.sort_by_key(|detection| (detection.start, detection.end));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detection(text: &str, value: &str, entity_type: &str) -> Detection {
+        let byte_start = text.find(value).unwrap();
+        let start = text[..byte_start].chars().count();
+        Detection {
+            entity_type: entity_type.into(),
+            start,
+            end: start + value.chars().count(),
+            byte_start,
+            byte_end: byte_start + value.len(),
+            score: 0.9,
+            recognizer: "test".into(),
+            explanation: None,
+        }
+    }
+
+    #[test]
+    fn detected_values_are_found_again_as_whole_words_whatever_their_case() {
+        let first = "Atendido por el Dr. Luis Gómez en Málaga.";
+        let propagation =
+            Propagation::new([("PERSON", "Luis Gómez"), ("LOCATION", "Málaga"), ("PERSON", "Ana")]).unwrap();
+        let text = "Firma: LUIS GOMEZ. Luis Gómezano no. Vuelve a Malaga; Ana no se propaga.";
+        let mut detections = vec![detection(text, "Firma", "ORGANIZATION")];
+        propagation.apply(text, &mut detections);
+        let found: Vec<(&str, &str)> = detections
+            .iter()
+            .map(|detection| {
+                (
+                    detection.entity_type.as_str(),
+                    &text[detection.byte_start..detection.byte_end],
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("ORGANIZATION", "Firma"),
+                ("PERSON", "LUIS GOMEZ"),
+                ("LOCATION", "Malaga")
+            ]
+        );
+        // A covered occurrence is not added twice.
+        let mut covered = vec![detection(first, "Luis Gómez", "PERSON")];
+        propagation.apply(first, &mut covered);
+        assert_eq!(covered.len(), 2, "only Málaga is added");
+        assert!(Propagation::new([("AGE", "45")]).is_none());
+    }
+}
