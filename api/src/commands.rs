@@ -10,9 +10,9 @@ use anyhow::Context;
 use obscura_engine::DetectOptions;
 use obscura_engine::anonymize::operator::Operator;
 use obscura_engine::anonymize::structured::{JsonOptions, anonymize_json};
-use obscura_engine::anonymize::vault::MemoryVault;
-use obscura_engine::anonymize::{Level, Policy, Scope, anonymize_text};
-use obscura_engine::catalog::Catalog;
+use obscura_engine::anonymize::vault::{MemoryVault, VaultKeys};
+use obscura_engine::anonymize::{Level, Policy, Scope, ScopeSecrets, anonymize_text};
+use obscura_engine::catalog::{Catalog, Selection};
 use obscura_engine::document;
 use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
 use obscura_engine::taxonomy::Taxonomy;
@@ -124,27 +124,16 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
 /// `obscura anonymize`: one text or JSON value, with the default tenant's keys, so that
 /// hashes and encryption match what the server gives that tenant.
 pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()> {
-    let (catalog, ner) = load_catalog(config)?;
-    warn_without_ner(&ner);
-    let engines = engines_of(args.engines.as_deref());
-    let selection = catalog.select(args.profile.as_deref(), None, engines.as_deref())?;
-    let mut options = DetectOptions {
-        language: args.language.clone(),
-        ..DetectOptions::default()
-    };
-    selection.apply_defaults(&mut options);
     let policy = policy_of(Some(&args.operator), args.template.as_deref(), args.level.as_deref())?;
-    let master_keys =
-        MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
-    let keys = master_keys.vault_keys(DEFAULT_TENANT_ID);
-    let secrets = master_keys.scope_secrets(DEFAULT_TENANT_ID);
+    let setup = Setup::load(
+        config,
+        args.profile.as_deref(),
+        args.engines.as_deref(),
+        args.language.clone(),
+    )?;
+    let (selection, options) = (&setup.selection, &setup.options);
     let mut vault = MemoryVault::for_request();
-    let mut scope = Scope {
-        vault: &mut vault,
-        keys: &keys,
-        secrets: &secrets,
-        language: options.language.clone().unwrap_or_else(|| "en".into()),
-    };
+    let mut scope = setup.scope(&mut vault);
     let input = match args.text.as_ref().or(args.json.as_ref()) {
         Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {} as UTF-8", path.display()))?,
         None => {
@@ -161,19 +150,13 @@ pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()
             max_depth: config.security.json_max_depth,
             ..JsonOptions::default()
         };
-        let (output, replacements) = anonymize_json(
-            &value,
-            &selection.detector,
-            &options,
-            &policy,
-            &mut scope,
-            &json_options,
-        )?;
+        let (output, replacements) =
+            anonymize_json(&value, &selection.detector, options, &policy, &mut scope, &json_options)?;
         let mut text = serde_json::to_string_pretty(&output)?;
         text.push('\n');
         (text, serde_json::to_value(replacements)?)
     } else {
-        let detections = selection.detector.detect(&input, &options)?;
+        let detections = selection.detector.detect(&input, options)?;
         let result = anonymize_text(&input, &detections, &policy, &mut scope)?;
         (result.text, serde_json::to_value(result.replacements)?)
     };
@@ -186,6 +169,52 @@ pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// What the anonymizing commands share: a detector for the profile and engines asked for,
+/// its options, and the default tenant's keys.
+struct Setup {
+    selection: Selection,
+    options: DetectOptions,
+    keys: VaultKeys,
+    secrets: ScopeSecrets,
+}
+
+impl Setup {
+    fn load(
+        config: &Config,
+        profile: Option<&str>,
+        engines: Option<&[EngineName]>,
+        language: Option<String>,
+    ) -> anyhow::Result<Setup> {
+        let (catalog, ner) = load_catalog(config)?;
+        warn_without_ner(&ner);
+        let engines = engines_of(engines);
+        let selection = catalog.select(profile, None, engines.as_deref())?;
+        let mut options = DetectOptions {
+            language,
+            ..DetectOptions::default()
+        };
+        selection.apply_defaults(&mut options);
+        let master_keys =
+            MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
+        Ok(Setup {
+            selection,
+            options,
+            keys: master_keys.vault_keys(DEFAULT_TENANT_ID),
+            secrets: master_keys.scope_secrets(DEFAULT_TENANT_ID),
+        })
+    }
+
+    /// A scope over `vault` in the options' language.
+    fn scope<'a>(&'a self, vault: &'a mut MemoryVault) -> Scope<'a> {
+        Scope {
+            vault,
+            keys: &self.keys,
+            secrets: &self.secrets,
+            language: self.options.language.clone().unwrap_or_else(|| "en".into()),
+        }
+    }
 }
 
 /// The policy a command line asks for: a level, or one operator (with its template).
@@ -274,35 +303,23 @@ pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::
             args.out.display()
         );
     }
-    let (catalog, ner) = load_catalog(config)?;
-    warn_without_ner(&ner);
-    let engines = engines_of(args.engines.as_deref());
-    let selection = catalog.select(args.profile.as_deref(), None, engines.as_deref())?;
-    let mut options = DetectOptions {
-        language: args.language.clone(),
-        ..DetectOptions::default()
-    };
-    selection.apply_defaults(&mut options);
+    let setup = Setup::load(
+        config,
+        args.profile.as_deref(),
+        args.engines.as_deref(),
+        args.language.clone(),
+    )?;
     let limits = document::Limits {
         max_file_bytes: args.max_file_mib << 20,
         max_duration: std::time::Duration::from_secs(args.timeout_secs),
         ..document::Limits::default()
     };
-    let master_keys =
-        MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
-    let keys = master_keys.vault_keys(DEFAULT_TENANT_ID);
-    let secrets = master_keys.scope_secrets(DEFAULT_TENANT_ID);
     // One vault for the whole run: the same person has the same alias in every file.
     let mut vault = MemoryVault::for_request();
-    let mut scope = Scope {
-        vault: &mut vault,
-        keys: &keys,
-        secrets: &secrets,
-        language: options.language.clone().unwrap_or_else(|| "en".into()),
-    };
+    let mut scope = setup.scope(&mut vault);
     let request = document::Request {
-        detector: &selection.detector,
-        detect_options: &options,
+        detector: &setup.selection.detector,
+        detect_options: &setup.options,
         policy: &policy,
         limits: &limits,
         export,

@@ -21,14 +21,15 @@ pub mod leak;
 pub mod pdf;
 pub mod propagate;
 
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::anonymize::structured::{
-    CsvOptions, JsonOptions, StructuredError, anonymize_csv, anonymize_html, anonymize_json,
+    CsvOptions, JsonOptions, JsonReplacement, StructuredError, anonymize_csv, anonymize_html, anonymize_json,
 };
-use crate::anonymize::{AnonymizeError, Policy, Scope, anonymize_text};
+use crate::anonymize::{AnonymizeError, Anonymized, Policy, Scope, anonymize_text};
 use crate::detect::{DetectError, DetectOptions, Detection, Detector};
 use leak::{LeakCheck, Replaced};
 
@@ -464,6 +465,89 @@ fn slice_chars(characters: &[char], start: usize, end: usize) -> String {
         .collect()
 }
 
+/// What a document's anonymization replaced: the entities for the report, and their values
+/// for the leak check.
+#[derive(Default)]
+struct Findings {
+    entities: Vec<Entity>,
+    replaced: Vec<Replaced>,
+}
+
+/// One replaced value: its type, where it was, and what it became.
+struct Found<'a> {
+    entity_type: &'a str,
+    value: String,
+    location: &'a str,
+    paragraph: Option<usize>,
+    span: Range<usize>,
+    operator: &'static str,
+    alias: &'a str,
+}
+
+impl Findings {
+    fn add(&mut self, found: Found<'_>) {
+        self.replaced.push(Replaced {
+            entity_type: found.entity_type.to_owned(),
+            value: found.value,
+            location: found.location.to_owned(),
+        });
+        self.entities.push(Entity {
+            entity_type: found.entity_type.to_owned(),
+            location: found.location.to_owned(),
+            paragraph: found.paragraph,
+            start: found.span.start,
+            end: found.span.end,
+            operator: found.operator,
+            alias: found.alias.to_owned(),
+        });
+    }
+
+    /// The replacements of a CSV or JSON document, located by their path.
+    fn add_structured(&mut self, replacements: &[JsonReplacement]) {
+        for replacement in replacements {
+            self.add(Found {
+                entity_type: &replacement.entity_type,
+                value: replacement.original.expose().to_owned(),
+                location: &replacement.path,
+                paragraph: None,
+                span: replacement.start..replacement.end,
+                operator: replacement.operator,
+                alias: &replacement.alias,
+            });
+        }
+    }
+
+    /// The replacements made in one unit of text; returns each replaced span of the input
+    /// with the text that replaced it.
+    fn add_unit(
+        &mut self,
+        text: &str,
+        result: &Anonymized,
+        location: &str,
+        paragraph: Option<usize>,
+    ) -> Vec<(Range<usize>, String)> {
+        let input: Vec<char> = text.chars().collect();
+        let output: Vec<char> = result.text.chars().collect();
+        let mut spans = Vec::with_capacity(result.replacements.len());
+        for replacement in &result.replacements {
+            spans.push((
+                replacement.start..replacement.end,
+                slice_chars(&output, replacement.output_start, replacement.output_end),
+            ));
+            self.add(Found {
+                entity_type: &replacement.entity_type,
+                value: slice_chars(&input, replacement.start, replacement.end),
+                location,
+                paragraph,
+                span: replacement.start..replacement.end,
+                operator: replacement.operator,
+                alias: &replacement.alias,
+            });
+        }
+        spans
+    }
+}
+
 /// Units detected together (a model batches their windows) and then with every value
 /// found in one of them propagated to all (see [`propagate`]).
 fn detect_units(
@@ -504,8 +588,7 @@ fn text_document(
 ) -> Result<Outcome, DocumentError> {
     let decoded = encoding::decode(bytes)?;
     let text = decoded.text.as_str();
-    let mut entities = Vec::new();
-    let mut replaced = Vec::new();
+    let mut findings = Findings::default();
     let output = match format {
         Format::Csv => {
             let options = CsvOptions {
@@ -524,22 +607,7 @@ fn text_document(
                 scope,
                 &options,
             )?;
-            for replacement in replacements {
-                replaced.push(Replaced {
-                    entity_type: replacement.entity_type.clone(),
-                    value: replacement.original.expose().to_owned(),
-                    location: replacement.path.clone(),
-                });
-                entities.push(Entity {
-                    entity_type: replacement.entity_type,
-                    location: replacement.path,
-                    paragraph: None,
-                    start: replacement.start,
-                    end: replacement.end,
-                    operator: replacement.operator,
-                    alias: replacement.alias,
-                });
-            }
+            findings.add_structured(&replacements);
             output
         }
         Format::Json => {
@@ -553,46 +621,26 @@ fn text_document(
                 scope,
                 &JsonOptions::default(),
             )?;
-            for replacement in replacements {
-                replaced.push(Replaced {
-                    entity_type: replacement.entity_type.clone(),
-                    value: replacement.original.expose().to_owned(),
-                    location: replacement.path.clone(),
-                });
-                entities.push(Entity {
-                    entity_type: replacement.entity_type,
-                    location: replacement.path,
-                    paragraph: None,
-                    start: replacement.start,
-                    end: replacement.end,
-                    operator: replacement.operator,
-                    alias: replacement.alias,
-                });
-            }
+            findings.add_structured(&replacements);
             serde_json::to_string_pretty(&output).map_err(|error| DocumentError::Corrupt(error.to_string()))?
         }
         Format::Html => {
             let result = anonymize_html(text, request.detector, request.detect_options, request.policy, scope)?;
-            for replacement in result.replacements {
+            for replacement in &result.replacements {
                 // Offsets are bytes of the document; the value is its text with entities decoded.
                 let raw = &text[replacement.start..replacement.end];
                 let value: String = crate::anonymize::html::scannable(raw)
                     .into_iter()
                     .map(|piece| piece.text)
                     .collect();
-                replaced.push(Replaced {
-                    entity_type: replacement.entity_type.clone(),
+                findings.add(Found {
+                    entity_type: &replacement.entity_type,
                     value: if value.is_empty() { raw.to_owned() } else { value },
-                    location: "html".into(),
-                });
-                entities.push(Entity {
-                    entity_type: replacement.entity_type,
-                    location: "html".into(),
+                    location: "html",
                     paragraph: None,
-                    start: text[..replacement.start].chars().count(),
-                    end: text[..replacement.end].chars().count(),
+                    span: text[..replacement.start].chars().count()..text[..replacement.end].chars().count(),
                     operator: replacement.operator,
-                    alias: replacement.alias,
+                    alias: &replacement.alias,
                 });
             }
             result.text
@@ -602,23 +650,7 @@ fn text_document(
                 .pop()
                 .unwrap_or_default();
             let result = anonymize_text(text, &detections, request.policy, scope)?;
-            let characters: Vec<char> = text.chars().collect();
-            for replacement in result.replacements {
-                replaced.push(Replaced {
-                    entity_type: replacement.entity_type.clone(),
-                    value: slice_chars(&characters, replacement.start, replacement.end),
-                    location: "text".into(),
-                });
-                entities.push(Entity {
-                    entity_type: replacement.entity_type,
-                    location: "text".into(),
-                    paragraph: None,
-                    start: replacement.start,
-                    end: replacement.end,
-                    operator: replacement.operator,
-                    alias: replacement.alias,
-                });
-            }
+            findings.add_unit(text, &result, "text", None);
             result.text
         }
     };
@@ -632,13 +664,13 @@ fn text_document(
     } else {
         output.clone()
     };
-    let leak_check = leak::check(&replaced, &[(format.extension().to_owned(), visible.clone())]);
+    let leak_check = leak::check(&findings.replaced, &[(format.extension().to_owned(), visible.clone())]);
     Ok(Outcome {
         format,
         encoding: Some(decoded.encoding),
         original: output.into_bytes(),
         text: visible,
-        entities,
+        entities: findings.entities,
         leak_check,
     })
 }
@@ -651,8 +683,7 @@ fn pdf_document(
     deadline: &Deadline,
 ) -> Result<Outcome, DocumentError> {
     let mut document = pdf::Pdf::open(bytes, request.limits)?;
-    let mut entities = Vec::new();
-    let mut replaced = Vec::new();
+    let mut findings = Findings::default();
     let texts: Vec<String> = document.pages.iter().map(|page| page.text.clone()).collect();
     let detected = detect_units(&texts, request, deadline)?;
     for (index, (text, detections)) in texts.iter().zip(detected).enumerate() {
@@ -662,29 +693,7 @@ fn pdf_document(
         }
         let location = format!("page {}", document.pages[index].number);
         let result = anonymize_text(text, &detections, request.policy, scope)?;
-        let input: Vec<char> = text.chars().collect();
-        let output: Vec<char> = result.text.chars().collect();
-        let mut spans = Vec::with_capacity(result.replacements.len());
-        for replacement in &result.replacements {
-            spans.push((
-                replacement.start..replacement.end,
-                slice_chars(&output, replacement.output_start, replacement.output_end),
-            ));
-            replaced.push(Replaced {
-                entity_type: replacement.entity_type.clone(),
-                value: slice_chars(&input, replacement.start, replacement.end),
-                location: location.clone(),
-            });
-            entities.push(Entity {
-                entity_type: replacement.entity_type.clone(),
-                location: location.clone(),
-                paragraph: None,
-                start: replacement.start,
-                end: replacement.end,
-                operator: replacement.operator,
-                alias: replacement.alias.clone(),
-            });
-        }
+        let spans = findings.add_unit(text, &result, &location, None);
         document.redact(index, &spans)?;
     }
     let output = document.save()?;
@@ -695,7 +704,7 @@ fn pdf_document(
         .iter()
         .map(|page| (format!("page {}", page.number), page.text.clone()))
         .collect();
-    let leak_check = leak::check(&replaced, &visible);
+    let leak_check = leak::check(&findings.replaced, &visible);
     let text = visible
         .into_iter()
         .map(|(_, text)| text)
@@ -706,7 +715,7 @@ fn pdf_document(
         encoding: None,
         original: output,
         text,
-        entities,
+        entities: findings.entities,
         leak_check,
     })
 }
@@ -720,8 +729,7 @@ fn docx_document(
 ) -> Result<Outcome, DocumentError> {
     let mut document = docx::Docx::open(bytes, request.limits)?;
     let units = document.units();
-    let mut entities = Vec::new();
-    let mut replaced = Vec::new();
+    let mut findings = Findings::default();
     let texts: Vec<String> = units.iter().map(|(_, text)| text.clone()).collect();
     let detected = detect_units(&texts, request, deadline)?;
     for ((unit, text), detections) in units.iter().zip(detected) {
@@ -730,38 +738,18 @@ fn docx_document(
             continue;
         }
         let result = anonymize_text(text, &detections, request.policy, scope)?;
-        let input: Vec<char> = text.chars().collect();
-        let output: Vec<char> = result.text.chars().collect();
         let part = document.part_name(unit).to_owned();
         let paragraph = (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index);
-        let mut spans = Vec::with_capacity(result.replacements.len());
-        for replacement in &result.replacements {
-            spans.push((
-                replacement.start,
-                replacement.end,
-                slice_chars(&output, replacement.output_start, replacement.output_end),
-            ));
-            replaced.push(Replaced {
-                entity_type: replacement.entity_type.clone(),
-                value: slice_chars(&input, replacement.start, replacement.end),
-                location: part.clone(),
-            });
-            entities.push(Entity {
-                entity_type: replacement.entity_type.clone(),
-                location: part.clone(),
-                paragraph,
-                start: replacement.start,
-                end: replacement.end,
-                operator: replacement.operator,
-                alias: replacement.alias.clone(),
-            });
-        }
+        let spans = findings.add_unit(text, &result, &part, paragraph);
         document.rewrite(
             unit,
             &docx::Rewrite {
-                input,
+                input: text.chars().collect(),
                 output: result.text,
-                spans,
+                spans: spans
+                    .into_iter()
+                    .map(|(span, text)| (span.start, span.end, text))
+                    .collect(),
             },
         );
     }
@@ -769,7 +757,7 @@ fn docx_document(
     // The check reads the written file again, as a recipient would.
     let written = docx::Docx::open(&output, request.limits)?;
     let visible = written.visible_text()?;
-    let leak_check = leak::check(&replaced, &visible);
+    let leak_check = leak::check(&findings.replaced, &visible);
     let text = written
         .units()
         .into_iter()
@@ -782,7 +770,7 @@ fn docx_document(
         encoding: None,
         original: output,
         text,
-        entities,
+        entities: findings.entities,
         leak_check,
     })
 }
