@@ -79,6 +79,8 @@ const CONTRACT_PII: &[&str] = &[
     "Lucía",
     "Juan Pérez",
     "calle Mayor",
+    "Ramón Iglesias",
+    "699 123 456",
 ];
 
 #[test]

@@ -1001,6 +1001,28 @@ mod tests {
     }
 
     #[test]
+    fn rotated_pages_read_and_redact_the_same() {
+        let mut document = Document::load_mem(&sample()).unwrap();
+        let page_id = *document.get_pages().values().next().unwrap();
+        document.get_dictionary_mut(page_id).unwrap().set("Rotate", 90);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+        let mut pdf = Pdf::open(&bytes, &Limits::default()).unwrap();
+        assert_eq!(pdf.pages[0].text, "Paciente: Ana Ruiz Phone:\nDNI 12345678Z\nFin");
+        let start = pdf.pages[0].text.find("Ana").unwrap();
+        pdf.redact(0, &[(start..start + 8, "PERSONA-001".into())]).unwrap();
+        let saved = pdf.save().unwrap();
+        let reread = Pdf::open(&saved, &Limits::default()).unwrap();
+        assert!(!reread.pages[0].text.contains("Ruiz"), "{}", reread.pages[0].text);
+        // The page is still shown rotated.
+        let rotation = Document::load_mem(&saved).unwrap();
+        let page = rotation
+            .get_dictionary(*rotation.get_pages().values().next().unwrap())
+            .unwrap();
+        assert_eq!(page.get(b"Rotate").unwrap().as_i64().unwrap(), 90);
+    }
+
+    #[test]
     fn a_page_that_is_only_an_image_is_refused() {
         let mut document = Document::load_mem(&sample()).unwrap();
         let page_id = *document.get_pages().values().next().unwrap();
