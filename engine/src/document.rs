@@ -6,17 +6,19 @@
 //! of a detected entity may remain in it (see [`leak`]).
 //!
 //! Formats read now: plain text, Markdown, CSV, JSON and HTML (their encoding detected),
-//! DOCX (see [`docx`]) and PDF with a text layer (see [`pdf`]). Images and scanned pages are
-//! recognized and refused with a clear error until OCR exists.
+//! DOCX (see [`docx`]), PDF with a text layer (see [`pdf`]), and PNG, JPEG and TIFF images
+//! through OCR (see [`image`]). Scanned PDF pages are recognized and refused for now.
 //!
 //! - `encoding`: the text encoding of plain-text files;
 //! - `docx`: Word documents, rewritten run by run;
 //! - `pdf`: PDF text with positions, and redaction in the content stream;
+//! - `image`: images read with Tesseract, values burnt into the pixels;
 //! - `propagate`: a value detected anywhere in a document is replaced everywhere in it;
 //! - `leak`: the leak check.
 
 pub mod docx;
 pub mod encoding;
+pub mod image;
 pub mod leak;
 pub mod pdf;
 pub mod propagate;
@@ -181,6 +183,8 @@ pub enum DocumentError {
     Corrupt(String),
     #[error("the file is named as {expected} but is {found}")]
     Mislabeled { expected: &'static str, found: String },
+    #[error("the image has {pixels} pixels; at most {limit} are read")]
+    TooManyPixels { pixels: u64, limit: u64 },
     #[error("the document has {pages} pages; at most {limit} are read")]
     TooManyPages { pages: usize, limit: usize },
     #[error("the file expands too much to be read safely: {0}")]
@@ -225,6 +229,7 @@ impl DocumentError {
             DocumentError::Corrupt(_) => "corrupt",
             DocumentError::Mislabeled { .. } => "mislabeled",
             DocumentError::TooManyPages { .. } => "too_many_pages",
+            DocumentError::TooManyPixels { .. } => "too_many_pixels",
             DocumentError::ZipBomb(_) => "too_expanded",
             DocumentError::Unsupported(_) => "unsupported",
             DocumentError::TimedOut { .. } => "timed_out",
@@ -370,12 +375,7 @@ pub fn process(
         }
         Format::Docx => docx_document(bytes, request, scope, &deadline)?,
         Format::Pdf => pdf_document(bytes, request, scope, &deadline)?,
-        Format::Png | Format::Jpeg | Format::Tiff => {
-            return Err(DocumentError::Unsupported(format!(
-                "{} files are recognized but not read yet",
-                format.name()
-            )));
-        }
+        Format::Png | Format::Jpeg | Format::Tiff => image_document(bytes, format, request, scope, &deadline)?,
     };
     export(outcome, request.export)
 }
@@ -715,6 +715,54 @@ fn pdf_document(
         encoding: None,
         original: output,
         text,
+        entities: findings.entities,
+        leak_check,
+    })
+}
+
+/// Images: the text Tesseract reads, and detected values burnt into the pixels.
+fn image_document(
+    bytes: &[u8],
+    format: Format,
+    request: &Request<'_>,
+    scope: &mut Scope<'_>,
+    deadline: &Deadline,
+) -> Result<Outcome, DocumentError> {
+    let language = request.detect_options.language.clone().unwrap_or_else(|| "en".into());
+    let mut pixels = image::decode(bytes, format, request.limits)?;
+    let read = image::ocr(&pixels, &language)?;
+    let mut findings = Findings::default();
+    let mut detections = detect_units(std::slice::from_ref(&read.text), request, deadline)?
+        .pop()
+        .unwrap_or_default();
+    for misread in image::misread_dni(&read.text) {
+        if !detections
+            .iter()
+            .any(|detection| detection.start < misread.end && detection.end > misread.start)
+        {
+            detections.push(misread);
+        }
+    }
+    detections.sort_by_key(|detection| (detection.start, detection.end));
+    if !detections.is_empty() {
+        let result = anonymize_text(&read.text, &detections, request.policy, scope)?;
+        let spans: Vec<Range<usize>> = findings
+            .add_unit(&read.text, &result, "image", None)
+            .into_iter()
+            .map(|(span, _)| span)
+            .collect();
+        image::burn(&mut pixels, &read, &spans);
+    }
+    let output = image::encode(&pixels, format)?;
+    // The check reads the written image again, with OCR, as a recipient could.
+    deadline.check()?;
+    let reread = image::ocr(&image::decode(&output, format, request.limits)?, &language)?;
+    let leak_check = leak::check(&findings.replaced, &[("image".to_owned(), reread.text.clone())]);
+    Ok(Outcome {
+        format,
+        encoding: None,
+        original: output,
+        text: reread.text,
         entities: findings.entities,
         leak_check,
     })

@@ -319,7 +319,7 @@ fn bad_files_get_clear_error_states() {
     );
     assert_eq!(error(b"%PDF-1.7\n...", "scan.pdf"), "corrupt");
     assert_eq!(error(&REPORT[..REPORT.len() / 2], "report.pdf"), "corrupt");
-    assert_eq!(error(b"\x89PNG\r\n\x1a\n....", "scan.png"), "unsupported");
+    assert_eq!(error(b"\x89PNG\r\n\x1a\n....", "scan.png"), "corrupt");
     assert_eq!(error(b"\x00\x01\x02binary\x00", "data.txt"), "not_text");
     assert_eq!(
         error(&zip_of(&[("word/other.xml", b"<x/>")]), "contract.docx"),
@@ -468,5 +468,41 @@ fn pdftotext_reads_the_redacted_pdf_and_finds_nothing() {
     assert!(text.contains("Informe clínico"), "{text}");
     for value in REPORT_PII {
         assert!(!text.contains(value), "pdftotext finds {value:?} in:\n{text}");
+    }
+}
+
+const SCAN_PNG: &[u8] = include_bytes!("fixtures/documents/scan.png");
+const SCAN_JPEG: &[u8] = include_bytes!("fixtures/documents/scan.jpg");
+
+/// The personal data of the image fixtures.
+const SCAN_PII: &[&str] = &["José", "Pérez", "12345678Z", "612 345 678", "jose.perez"];
+
+#[test]
+fn images_are_read_with_ocr_and_their_values_burnt_into_the_pixels() {
+    for (bytes, name, format) in [
+        (SCAN_PNG, "scan.png", Format::Png),
+        (SCAN_JPEG, "scan.jpg", Format::Jpeg),
+    ] {
+        let processed = run(bytes, name, Level::Intermediate, ExportFormat::Original).unwrap();
+        assert_eq!(processed.format, format);
+        assert!(processed.leak_check.passed(), "{name}: {:?}", processed.leak_check);
+        let types: std::collections::BTreeSet<&str> = processed
+            .entities
+            .iter()
+            .map(|entity| entity.entity_type.as_str())
+            .collect();
+        for expected in ["PERSON", "ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"] {
+            assert!(types.contains(expected), "{name}: {expected} in {types:?}");
+        }
+        // What OCR reads in the output: the rest of the page, none of the values.
+        let text = run(&processed.output, name, Level::Intermediate, ExportFormat::Txt).unwrap();
+        let text = String::from_utf8(text.output).unwrap();
+        assert!(text.contains("Informe de alta"), "{name}: {text}");
+        for value in SCAN_PII {
+            assert!(!text.contains(value), "{name}: OCR still reads {value:?} in:\n{text}");
+        }
+        // Only the pixels are written: the JPEG's EXIF author is gone.
+        let raw = String::from_utf8_lossy(&processed.output);
+        assert!(!raw.contains("Fern") && !raw.contains("Exif"), "{name}: metadata left");
     }
 }

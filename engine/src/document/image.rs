@@ -1,0 +1,292 @@
+//! Images (PNG, JPEG, TIFF): text read with Tesseract, detected values burnt into the pixels.
+//!
+//! The image's size is checked from its header before it is decoded, against
+//! [`Limits::max_image_pixels`], so a small file cannot expand into gigabytes. Tesseract
+//! (English and Spanish, from Debian's `tesseract-ocr-eng` and `tesseract-ocr-spa`) reads the
+//! words with their boxes; lines and words become the text that detection reads. A detected
+//! value's words are filled black in the pixels, and the image is encoded again in its
+//! format from the pixels alone, which leaves EXIF and every other metadata block behind.
+
+use std::io::Cursor;
+use std::ops::Range;
+
+use image::{DynamicImage, ImageFormat, ImageReader, Rgb, RgbImage};
+
+use super::{DocumentError, Format, Limits};
+
+/// One word as Tesseract read it: its code points in the text and its box in pixels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    pub chars: Range<usize>,
+    /// Left, top, width and height.
+    pub bounds: [u32; 4],
+}
+
+/// The text of an image and where its words are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ocr {
+    pub text: String,
+    pub words: Vec<Word>,
+}
+
+fn image_format(format: Format) -> Option<ImageFormat> {
+    match format {
+        Format::Png => Some(ImageFormat::Png),
+        Format::Jpeg => Some(ImageFormat::Jpeg),
+        Format::Tiff => Some(ImageFormat::Tiff),
+        Format::Text | Format::Markdown | Format::Csv | Format::Json | Format::Html | Format::Docx | Format::Pdf => {
+            None
+        }
+    }
+}
+
+/// Decodes an image after checking its size.
+pub fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<RgbImage, DocumentError> {
+    let kind =
+        image_format(format).ok_or_else(|| DocumentError::Unsupported(format!("{} is not an image", format.name())))?;
+    let corrupt = |error: image::ImageError| DocumentError::Corrupt(format!("{}: {error}", format.name()));
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), kind)
+        .into_dimensions()
+        .map_err(corrupt)?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_image_pixels {
+        return Err(DocumentError::TooManyPixels {
+            pixels,
+            limit: limits.max_image_pixels,
+        });
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), kind);
+    let mut decoding_limits = image::Limits::default();
+    decoding_limits.max_alloc = Some(pixels.saturating_mul(16).max(1 << 20));
+    reader.limits(decoding_limits);
+    Ok(reader.decode().map_err(corrupt)?.to_rgb8())
+}
+
+/// Encodes pixels in an image format; nothing but the pixels is written.
+pub fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, DocumentError> {
+    let kind =
+        image_format(format).ok_or_else(|| DocumentError::Unsupported(format!("{} is not an image", format.name())))?;
+    let mut out = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(image.clone())
+        .write_to(&mut out, kind)
+        .map_err(|error| DocumentError::Corrupt(format!("writing {}: {error}", format.name())))?;
+    Ok(out.into_inner())
+}
+
+/// Tesseract's languages for a text language: the text's own first.
+fn languages(language: &str) -> &'static str {
+    if language == "es" { "spa+eng" } else { "eng+spa" }
+}
+
+/// Reads the words of an image.
+pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
+    let unavailable = |error: String| {
+        DocumentError::Unsupported(format!(
+            "OCR is unavailable ({error}); install Tesseract's English and Spanish data (tesseract-ocr-eng, tesseract-ocr-spa)"
+        ))
+    };
+    let (width, height) = image.dimensions();
+    let as_i32 = |value: u32| i32::try_from(value).map_err(|_| DocumentError::Corrupt("the image is too wide".into()));
+    let mut api = tesseract::Tesseract::new(None, Some(languages(language)))
+        .map_err(|error| unavailable(error.to_string()))?
+        .set_frame(
+            image.as_raw(),
+            as_i32(width)?,
+            as_i32(height)?,
+            3,
+            as_i32(width.saturating_mul(3))?,
+        )
+        .map_err(|error| unavailable(error.to_string()))?
+        .recognize()
+        .map_err(|error| unavailable(error.to_string()))?;
+    let tsv = api.get_tsv_text(0).map_err(|error| unavailable(error.to_string()))?;
+    Ok(parse_tsv(&tsv))
+}
+
+/// Tesseract's TSV: `level page block paragraph line word left top width height conf text`;
+/// level 5 rows are words.
+fn parse_tsv(tsv: &str) -> Ocr {
+    let mut ocr = Ocr::default();
+    let mut chars = 0;
+    let mut current_line: Option<(&str, &str, &str)> = None;
+    for row in tsv.lines() {
+        let fields: Vec<&str> = row.split('\t').collect();
+        let [level, _, block, paragraph, line, _, left, top, width, height, _, text] = fields.as_slice() else {
+            continue;
+        };
+        if *level != "5" || text.trim().is_empty() {
+            continue;
+        }
+        let numbers: Option<Vec<u32>> = [left, top, width, height]
+            .iter()
+            .map(|field| field.parse().ok())
+            .collect();
+        let Some(numbers) = numbers else { continue };
+        let line_key = (*block, *paragraph, *line);
+        if !ocr.text.is_empty() {
+            ocr.text.push(if current_line == Some(line_key) { ' ' } else { '\n' });
+            chars += 1;
+        }
+        current_line = Some(line_key);
+        let length = text.chars().count();
+        ocr.words.push(Word {
+            chars: chars..chars + length,
+            bounds: [numbers[0], numbers[1], numbers[2], numbers[3]],
+        });
+        ocr.text.push_str(text);
+        chars += length;
+    }
+    ocr
+}
+
+/// DNI control letters, by the number modulo 23.
+const DNI_LETTERS: &[u8; 23] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+
+/// Whether OCR may have read `letter` as `digit` (a Z as 2 or 7, an S as 5, a B as 8).
+fn misread_as(letter: u8, digit: u8) -> bool {
+    matches!(
+        (letter, digit),
+        (b'Z', b'2' | b'7')
+            | (b'S', b'5')
+            | (b'B', b'8')
+            | (b'G', b'6')
+            | (b'T', b'7' | b'1')
+            | (b'L' | b'J', b'1')
+            | (b'A', b'4')
+            | (b'D' | b'Q', b'0')
+    )
+}
+
+/// Spanish DNI numbers whose control letter OCR read as a digit: nine digits just after "DNI"
+/// or "NIF" (or "DNI nº") whose last digit is a known misreading of the letter the first eight call for
+/// ("DNI 12345678Z" read as "123456787"). The text keeps what OCR read; these spans are
+/// added to what detection found, so that the pixels are burnt all the same.
+pub fn misread_dni(text: &str) -> Vec<crate::detect::Detection> {
+    let mut found = Vec::new();
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    while index + 9 <= bytes.len() {
+        let run = &bytes[index..index + 9];
+        let bounded = (index == 0 || !bytes[index - 1].is_ascii_alphanumeric())
+            && bytes.get(index + 9).is_none_or(|byte| !byte.is_ascii_alphanumeric());
+        if !(bounded && run.iter().all(u8::is_ascii_digit)) {
+            index += 1;
+            continue;
+        }
+        let number: u32 = std::str::from_utf8(&run[..8])
+            .ok()
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or(0);
+        let expected = DNI_LETTERS[(number % 23) as usize];
+        // The label is the word just before, or the one before "nº" or "número".
+        let before = text[..index].to_lowercase();
+        let mut words = before
+            .split(|character: char| !character.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .rev();
+        let is_label = |word: Option<&str>| matches!(word, Some("dni" | "nif" | "documento"));
+        let labelled = match words.next() {
+            Some("nº" | "n" | "no" | "num" | "numero" | "número") => is_label(words.next()),
+            other => is_label(other),
+        };
+        if labelled && misread_as(expected, run[8]) {
+            let start = text[..index].chars().count();
+            found.push(crate::detect::Detection {
+                entity_type: "ES_NIF".into(),
+                start,
+                end: start + 9,
+                byte_start: index,
+                byte_end: index + 9,
+                score: 0.85,
+                recognizer: "ocr_misread_dni".into(),
+                explanation: None,
+            });
+        }
+        index += 9;
+    }
+    found
+}
+
+/// Fills black the words of `ocr` that overlap any of `spans`, with a small margin.
+pub fn burn(image: &mut RgbImage, ocr: &Ocr, spans: &[Range<usize>]) {
+    let (width, height) = image.dimensions();
+    for word in &ocr.words {
+        if !spans
+            .iter()
+            .any(|span| word.chars.start < span.end && word.chars.end > span.start)
+        {
+            continue;
+        }
+        let [left, top, box_width, box_height] = word.bounds;
+        let margin = (box_height / 8).max(1);
+        let x0 = left.saturating_sub(margin);
+        let y0 = top.saturating_sub(margin);
+        let x1 = (left + box_width + margin).min(width);
+        let y1 = (top + box_height + margin).min(height);
+        for y in y0..y1 {
+            for x in x0..x1 {
+                image.put_pixel(x, y, Rgb([0, 0, 0]));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_lines_come_from_tesseract_tsv() {
+        let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
+            1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n\
+            5\t1\t1\t1\t1\t1\t10\t10\t40\t12\t96\tJosé\n\
+            5\t1\t1\t1\t1\t2\t55\t10\t45\t12\t95\tPérez\n\
+            5\t1\t1\t1\t2\t1\t10\t30\t30\t12\t91\tDNI\n";
+        let ocr = parse_tsv(tsv);
+        assert_eq!(ocr.text, "José Pérez\nDNI");
+        assert_eq!(ocr.words[1].chars, 5..10);
+        assert_eq!(ocr.words[2].bounds, [10, 30, 30, 12]);
+
+        let mut image = RgbImage::from_pixel(120, 50, Rgb([255, 255, 255]));
+        let name = 0..10;
+        burn(&mut image, &ocr, std::slice::from_ref(&name));
+        assert_eq!(image.get_pixel(30, 15), &Rgb([0, 0, 0]));
+        assert_eq!(image.get_pixel(20, 35), &Rgb([255, 255, 255]), "DNI is not burnt");
+    }
+
+    #[test]
+    fn a_dni_whose_letter_ocr_read_as_a_digit_is_still_found() {
+        let found = misread_dni("DNI 123456787, teléfono 612345678 y DNI 123456780; ref 123456787");
+        let spans: Vec<(usize, usize)> = found.iter().map(|found| (found.byte_start, found.byte_end)).collect();
+        // The first is 12345678Z read with a 7; the second has a 0 where a Z belongs; the last
+        // has no label before it.
+        assert_eq!(spans, [(4, 13)]);
+        assert!(misread_dni("NIF: 12345678 2").is_empty());
+        assert_eq!(misread_dni("D.N.I. nº 123456787").len(), 0, "D.N.I. is three words");
+        assert_eq!(misread_dni("DNI nº 123456787").len(), 1);
+    }
+
+    #[test]
+    fn oversized_images_are_refused_before_decoding() {
+        let image = RgbImage::from_pixel(200, 100, Rgb([255, 255, 255]));
+        let png = encode(&image, Format::Png).unwrap();
+        let small = Limits {
+            max_image_pixels: 10_000,
+            ..Limits::default()
+        };
+        assert_eq!(
+            decode(&png, Format::Png, &small).err().map(|error| error.code()),
+            Some("too_many_pixels")
+        );
+        assert_eq!(
+            decode(&png, Format::Png, &Limits::default()).unwrap().dimensions(),
+            (200, 100)
+        );
+        assert_eq!(
+            decode(&png[..40], Format::Png, &Limits::default())
+                .err()
+                .map(|error| error.code()),
+            Some("corrupt")
+        );
+    }
+}
