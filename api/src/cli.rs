@@ -194,15 +194,8 @@ pub struct DetectArgs {
     /// Where `--jsonl` writes `{"id", "spans": [...]}` lines; standard output when absent.
     #[arg(long, value_name = "OUT", requires = "jsonl")]
     pub out: Option<PathBuf>,
-    /// ISO 639-1 code of the text (the profile's, else en).
-    #[arg(long)]
-    pub language: Option<String>,
-    /// A profile: minimal, standard, healthcare-en, healthcare-es, legal-es, high-security.
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Recognizer families to run instead of the profile's, comma-separated.
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub engines: Option<Vec<EngineName>>,
+    #[command(flatten)]
+    pub detector: DetectorArgs,
     /// Attach explanations (pattern, validator, context words, scores).
     #[arg(long)]
     pub explain: bool,
@@ -228,15 +221,8 @@ pub struct AnonymizeArgs {
     /// The replace operator's template (or a preset: tag, bracket, prefixed, masking_engine).
     #[arg(long)]
     pub template: Option<String>,
-    /// ISO 639-1 code of the text (the profile's, else en).
-    #[arg(long)]
-    pub language: Option<String>,
-    /// A profile (see `detect`).
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Recognizer families to run instead of the profile's (see `detect`).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub engines: Option<Vec<EngineName>>,
+    #[command(flatten)]
+    pub detector: DetectorArgs,
     /// Where the result goes; standard output when absent.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -272,21 +258,29 @@ pub struct AnonymizeFileArgs {
     /// Write outputs whose leak check failed, and exit 0 all the same.
     #[arg(long)]
     pub allow_leaks: bool,
-    /// ISO 639-1 code of the documents (the profile's, else en).
-    #[arg(long)]
-    pub language: Option<String>,
-    /// A profile (see `detect`).
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Recognizer families to run instead of the profile's (see `detect`).
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub engines: Option<Vec<EngineName>>,
+    #[command(flatten)]
+    pub detector: DetectorArgs,
     /// Largest file read, in MiB.
     #[arg(long, default_value_t = 100)]
     pub max_file_mib: u64,
     /// Longest one file may take, in seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout_secs: u64,
+}
+
+/// How the text is detected: its language, a profile, and the engines to run.
+#[derive(Debug, Clone, Args)]
+pub struct DetectorArgs {
+    /// ISO 639-1 code of the text (the profile's, else en).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// A profile: minimal, standard, healthcare-en, healthcare-es, legal-es, high-security.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Recognizer families to run instead of the profile's, comma-separated: patterns,
+    /// gazetteer, ner.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub engines: Option<Vec<EngineName>>,
 }
 
 #[derive(Debug, Args)]

@@ -23,7 +23,7 @@ use obscura_models::train::{ES_EN_MODEL_ID, TrainEvent, TrainOptions, es_en_reci
 use obscura_platform::config::Config;
 use obscura_platform::secrets::MasterKeys;
 
-use crate::cli::{AnonymizeArgs, AnonymizeFileArgs, DetectArgs, EvalArgs, ModelsCommand};
+use crate::cli::{AnonymizeArgs, AnonymizeFileArgs, DetectArgs, DetectorArgs, EvalArgs, ModelsCommand};
 use crate::ner::{NerState, load_ner};
 use crate::routes::detection::EngineName;
 
@@ -47,10 +47,10 @@ fn warn_without_ner(ner: &NerState) {
 pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
     let (catalog, ner) = load_catalog(config)?;
     warn_without_ner(&ner);
-    let engines = engines_of(args.engines.as_deref());
-    let selection = catalog.select(args.profile.as_deref(), None, engines.as_deref())?;
+    let engines = engines_of(args.detector.engines.as_deref());
+    let selection = catalog.select(args.detector.profile.as_deref(), None, engines.as_deref())?;
     let mut options = DetectOptions {
-        language: args.language.clone(),
+        language: args.detector.language.clone(),
         explain: args.explain,
         ..DetectOptions::default()
     };
@@ -68,11 +68,11 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
         // Documents of one language go to the detector together, so that NER batches them.
         let mut start = 0;
         while start < documents.len() {
-            let language = args.language.clone().or_else(|| documents[start].lang.clone());
+            let language = args.detector.language.clone().or_else(|| documents[start].lang.clone());
             let mut end = start + 1;
             while end < documents.len()
                 && end - start < 32
-                && args.language.clone().or_else(|| documents[end].lang.clone()) == language
+                && args.detector.language.clone().or_else(|| documents[end].lang.clone()) == language
             {
                 end += 1;
             }
@@ -125,12 +125,7 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
 /// hashes and encryption match what the server gives that tenant.
 pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()> {
     let policy = policy_of(Some(&args.operator), args.template.as_deref(), args.level.as_deref())?;
-    let setup = Setup::load(
-        config,
-        args.profile.as_deref(),
-        args.engines.as_deref(),
-        args.language.clone(),
-    )?;
+    let setup = Setup::load(config, &args.detector)?;
     let (selection, options) = (&setup.selection, &setup.options);
     let mut vault = MemoryVault::for_request();
     let mut scope = setup.scope(&mut vault);
@@ -181,18 +176,13 @@ struct Setup {
 }
 
 impl Setup {
-    fn load(
-        config: &Config,
-        profile: Option<&str>,
-        engines: Option<&[EngineName]>,
-        language: Option<String>,
-    ) -> anyhow::Result<Setup> {
+    fn load(config: &Config, detector: &DetectorArgs) -> anyhow::Result<Setup> {
         let (catalog, ner) = load_catalog(config)?;
         warn_without_ner(&ner);
-        let engines = engines_of(engines);
-        let selection = catalog.select(profile, None, engines.as_deref())?;
+        let engines = engines_of(detector.engines.as_deref());
+        let selection = catalog.select(detector.profile.as_deref(), None, engines.as_deref())?;
         let mut options = DetectOptions {
-            language,
+            language: detector.language.clone(),
             ..DetectOptions::default()
         };
         selection.apply_defaults(&mut options);
@@ -303,12 +293,7 @@ pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::
             args.out.display()
         );
     }
-    let setup = Setup::load(
-        config,
-        args.profile.as_deref(),
-        args.engines.as_deref(),
-        args.language.clone(),
-    )?;
+    let setup = Setup::load(config, &args.detector)?;
     let limits = document::Limits {
         max_file_bytes: args.max_file_mib << 20,
         max_duration: std::time::Duration::from_secs(args.timeout_secs),

@@ -500,6 +500,13 @@ mod tests {
     }
 
     #[test]
+    fn an_original_never_prints() {
+        let original = Original::new("Ana Ruiz".into());
+        assert_eq!(format!("{original:?}"), "Original(…)");
+        assert_eq!(original.expose(), "Ana Ruiz");
+    }
+
+    #[test]
     fn types_sharing_a_label_never_share_an_alias() {
         let text = "Nacido el 10/10/1963, ingresa el 17/06/2016.";
         let detections = [

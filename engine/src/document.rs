@@ -502,6 +502,26 @@ impl Findings {
         });
     }
 
+    /// The outcome, with the leak check of `visible`: what a reader of the written output
+    /// sees, by part.
+    fn outcome(
+        self,
+        format: Format,
+        encoding: Option<&'static str>,
+        original: Vec<u8>,
+        text: String,
+        visible: &[(String, String)],
+    ) -> Outcome {
+        Outcome {
+            format,
+            encoding,
+            original,
+            text,
+            leak_check: leak::check(&self.replaced, visible),
+            entities: self.entities,
+        }
+    }
+
     /// The replacements of a CSV or JSON document, located by their path.
     fn add_structured(&mut self, replacements: &[JsonReplacement]) {
         for replacement in replacements {
@@ -664,15 +684,8 @@ fn text_document(
     } else {
         output.clone()
     };
-    let leak_check = leak::check(&findings.replaced, &[(format.extension().to_owned(), visible.clone())]);
-    Ok(Outcome {
-        format,
-        encoding: Some(decoded.encoding),
-        original: output.into_bytes(),
-        text: visible,
-        entities: findings.entities,
-        leak_check,
-    })
+    let parts = [(format.extension().to_owned(), visible.clone())];
+    Ok(findings.outcome(format, Some(decoded.encoding), output.into_bytes(), visible, &parts))
 }
 
 /// PDF with a text layer: every page's text, redacted in its content stream.
@@ -704,20 +717,12 @@ fn pdf_document(
         .iter()
         .map(|page| (format!("page {}", page.number), page.text.clone()))
         .collect();
-    let leak_check = leak::check(&findings.replaced, &visible);
     let text = visible
-        .into_iter()
-        .map(|(_, text)| text)
+        .iter()
+        .map(|(_, text)| text.as_str())
         .collect::<Vec<_>>()
         .join("\n\u{c}\n");
-    Ok(Outcome {
-        format: Format::Pdf,
-        encoding: None,
-        original: output,
-        text,
-        entities: findings.entities,
-        leak_check,
-    })
+    Ok(findings.outcome(Format::Pdf, None, output, text, &visible))
 }
 
 /// Images: the text Tesseract reads, and detected values burnt into the pixels.
@@ -757,15 +762,8 @@ fn image_document(
     // The check reads the written image again, with OCR, as a recipient could.
     deadline.check()?;
     let reread = image::ocr(&image::decode(&output, format, request.limits)?, &language)?;
-    let leak_check = leak::check(&findings.replaced, &[("image".to_owned(), reread.text.clone())]);
-    Ok(Outcome {
-        format,
-        encoding: None,
-        original: output,
-        text: reread.text,
-        entities: findings.entities,
-        leak_check,
-    })
+    let parts = [("image".to_owned(), reread.text.clone())];
+    Ok(findings.outcome(format, None, output, reread.text, &parts))
 }
 
 /// Word documents: every paragraph of every text part, and external link targets.
@@ -805,7 +803,6 @@ fn docx_document(
     // The check reads the written file again, as a recipient would.
     let written = docx::Docx::open(&output, request.limits)?;
     let visible = written.visible_text()?;
-    let leak_check = leak::check(&findings.replaced, &visible);
     let text = written
         .units()
         .into_iter()
@@ -813,12 +810,5 @@ fn docx_document(
         .map(|(_, text)| text)
         .collect::<Vec<_>>()
         .join("\n");
-    Ok(Outcome {
-        format: Format::Docx,
-        encoding: None,
-        original: output,
-        text,
-        entities: findings.entities,
-        leak_check,
-    })
+    Ok(findings.outcome(Format::Docx, None, output, text, &visible))
 }

@@ -57,6 +57,10 @@ async fn serve_starts_with_no_configuration_in_an_empty_directory() {
     ));
     let base = format!("http://127.0.0.1:{port}");
     wait_until_listening(&format!("{base}/health"), Duration::from_secs(30)).await;
+    // The process declined transparent huge pages (see main.rs).
+    let pid = child.0.as_ref().unwrap().id();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.contains("THP_enabled:\t0"), "{status}");
 
     let client = reqwest::Client::new();
     let health: serde_json::Value = client

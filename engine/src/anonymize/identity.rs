@@ -31,8 +31,17 @@ pub fn normalized(entity_type: &str, value: &str) -> String {
     if entity_type == "PERSON" {
         return person_key(&PersonName::parse(value));
     }
-    // Folded, with runs of whitespace collapsed to one space and none at the ends.
-    let mut collapsed = String::with_capacity(value.len());
+    let mut collapsed = folded(value);
+    if is_numeric_like(entity_type, &collapsed) {
+        collapsed.retain(|character| character.is_alphanumeric() || character == '@' || character == '+');
+    }
+    collapsed
+}
+
+/// `text` lowercase, without accents or compatibility forms, with runs of whitespace as one
+/// space and none at the ends.
+pub fn folded(text: &str) -> String {
+    let mut collapsed = String::with_capacity(text.len());
     let mut push = |character: char| {
         if character.is_whitespace() {
             if !collapsed.is_empty() && !collapsed.ends_with(' ') {
@@ -42,14 +51,12 @@ pub fn normalized(entity_type: &str, value: &str) -> String {
             collapsed.push(character);
         }
     };
-    if value.is_ascii() {
-        value
-            .chars()
+    if text.is_ascii() {
+        text.chars()
             .map(|character| character.to_ascii_lowercase())
             .for_each(&mut push);
     } else {
-        value
-            .nfkd()
+        text.nfkd()
             .filter(|character| !unicode_normalization::char::is_combining_mark(*character))
             .flat_map(char::to_lowercase)
             .for_each(&mut push);
@@ -57,14 +64,11 @@ pub fn normalized(entity_type: &str, value: &str) -> String {
     if collapsed.ends_with(' ') {
         collapsed.pop();
     }
-    if is_numeric_like(entity_type, &collapsed) {
-        collapsed.retain(|character| character.is_alphanumeric() || character == '@' || character == '+');
-    }
     collapsed
 }
 
 /// Types and values whose separators carry no meaning: phones, cards, ids, account numbers.
-fn is_numeric_like(entity_type: &str, value: &str) -> bool {
+pub fn is_numeric_like(entity_type: &str, value: &str) -> bool {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let letters = value.chars().filter(|character| character.is_alphabetic()).count();
     match entity_type {

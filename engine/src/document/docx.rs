@@ -460,18 +460,22 @@ fn anonymous_attribute(name: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// A start tag with the attributes that name people replaced.
-fn scrub_attributes(part: &str, start: &BytesStart<'_>) -> Result<BytesStart<'static>, DocumentError> {
+/// A start tag with the attributes that name people replaced; the flag says whether any was.
+fn scrub_attributes(part: &str, start: &BytesStart<'_>) -> Result<(BytesStart<'static>, bool), DocumentError> {
     let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
     let mut scrubbed = BytesStart::new(name);
+    let mut replaced = false;
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|error| xml_error(part, error))?;
         match anonymous_attribute(attribute.key.as_ref()) {
-            Some(replacement) => scrubbed.push_attribute((attribute.key.as_ref(), replacement.as_bytes())),
+            Some(replacement) => {
+                replaced |= attribute.value.as_ref() != replacement.as_bytes();
+                scrubbed.push_attribute((attribute.key.as_ref(), replacement.as_bytes()));
+            }
             None => scrubbed.push_attribute(attribute),
         }
     }
-    Ok(scrubbed.into_owned())
+    Ok((scrubbed.into_owned(), replaced))
 }
 
 /// The decoded value of an attribute.
@@ -582,6 +586,8 @@ impl Part {
         let mut blanking = 0_usize;
         let relationships = is_relationship_part(name);
         let scrub_only = is_scrubbed_part(name);
+        // Whether reading left anything out or changed a name: then the part is written back.
+        let mut scrubbed = false;
         loop {
             let event = reader.read_event().map_err(|error| xml_error(name, error))?;
             match event {
@@ -595,9 +601,11 @@ impl Part {
                     let tag = start.name();
                     if dropping > 0 || is_dropped(tag.as_ref()) {
                         dropping += 1;
+                        scrubbed = true;
                         continue;
                     }
                     if is_unwrapped(tag.as_ref()) {
+                        scrubbed = true;
                         continue;
                     }
                     if is_blanked(name, tag.as_ref()) || blanking > 0 {
@@ -608,7 +616,9 @@ impl Part {
                         b"t" | b"instrText" if !scrub_only => in_text = Some((events.len(), String::new())),
                         _ => {}
                     }
-                    events.push(Event::Start(scrub_attributes(name, &start)?));
+                    let (start, replaced) = scrub_attributes(name, &start)?;
+                    scrubbed |= replaced;
+                    events.push(Event::Start(start));
                 }
                 Event::End(end) => {
                     let tag = end.name();
@@ -649,6 +659,7 @@ impl Part {
                 Event::Empty(start) => {
                     let tag = start.name();
                     if dropping > 0 || is_dropped(tag.as_ref()) {
+                        scrubbed = true;
                         continue;
                     }
                     if !scrub_only && let Some(paragraph) = open.last_mut() {
@@ -668,10 +679,13 @@ impl Part {
                             value,
                         });
                     }
-                    events.push(Event::Empty(scrub_attributes(name, &start)?));
+                    let (start, replaced) = scrub_attributes(name, &start)?;
+                    scrubbed |= replaced;
+                    events.push(Event::Empty(start));
                 }
                 Event::Text(text) => {
                     if dropping > 0 || blanking > 0 {
+                        scrubbed = true;
                         continue;
                     }
                     if let Some((_, content)) = in_text.as_mut() {
@@ -681,6 +695,7 @@ impl Part {
                 }
                 Event::GeneralRef(reference) => {
                     if dropping > 0 || blanking > 0 {
+                        scrubbed = true;
                         continue;
                     }
                     let text = reference_text(&reference)?;
@@ -692,19 +707,18 @@ impl Part {
                 Event::CData(_) | Event::Comment(_) | Event::PI(_) => {
                     // Comments and processing instructions are not kept: they can hold
                     // anything, and Word does not need them.
+                    scrubbed = true;
                 }
                 Event::Decl(declaration) => events.push(Event::Decl(declaration.into_owned())),
             }
         }
-        // Tracked changes, people and metadata count as changed whenever anything was
-        // scrubbed; the simplest sound rule is that scrubbed parts are always rewritten.
         Ok(Part {
             name: name.to_owned(),
             events,
             nodes,
             paragraphs,
             targets,
-            changed: scrub_only || xml_was_scrubbed(xml),
+            changed: scrubbed,
         })
     }
 
@@ -768,11 +782,51 @@ impl Part {
     }
 }
 
-/// Whether reading dropped anything from the markup (tracked changes, authors, comments):
-/// then the part is written back even when its text did not change.
-fn xml_was_scrubbed(xml: &[u8]) -> bool {
-    let needles: [&[u8]; 6] = [b"w:author", b"w:del ", b"w:del>", b"w:ins ", b"<!--", b"Change"];
-    needles
-        .iter()
-        .any(|needle| xml.windows(needle.len()).any(|window| window == *needle))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(name: &str, xml: &str) -> (bool, String) {
+        let part = Part::parse(name, xml.as_bytes()).unwrap();
+        (part.changed, String::from_utf8(part.serialize().unwrap()).unwrap())
+    }
+
+    #[test]
+    fn what_parsing_scrubs_makes_the_part_be_written_back() {
+        // Moved-away text (no "del", no "Change" in it) is dropped, and the part rewritten.
+        let (changed, xml) = written(
+            "word/document.xml",
+            r#"<w:body><w:p><w:moveFrom w:id="1"><w:r><w:t>Juan Pérez</w:t></w:r></w:moveFrom><w:moveTo w:id="2"><w:r><w:t>ahora</w:t></w:r></w:moveTo></w:p></w:body>"#,
+        );
+        assert!(changed);
+        assert!(!xml.contains("Juan") && xml.contains("ahora"), "{xml}");
+
+        let (changed, xml) = written(
+            "word/people.xml",
+            r#"<w15:people><w15:person w15:author="Ana Ruiz"><w15:presenceInfo w15:providerId="AD" w15:userId="ana.ruiz@example.com"/></w15:person></w15:people>"#,
+        );
+        assert!(changed);
+        assert!(!xml.contains("Ana") && !xml.contains("ana.ruiz"), "{xml}");
+
+        let (changed, xml) = written(
+            "docProps/custom.xml",
+            r#"<Properties><property name="Cliente"><vt:lpwstr>Ana Ruiz</vt:lpwstr></property></Properties>"#,
+        );
+        assert!(changed);
+        assert!(!xml.contains("Ana"), "{xml}");
+
+        let (changed, xml) = written(
+            "docProps/app.xml",
+            r#"<Properties><Company>Clínica Ruiz S.L.</Company><Pages>1</Pages></Properties>"#,
+        );
+        assert!(changed);
+        assert!(!xml.contains("Ruiz") && xml.contains("<Pages>1</Pages>"), "{xml}");
+
+        // Nothing to scrub: the part is copied as it was.
+        let (changed, _) = written(
+            "word/header1.xml",
+            r#"<w:hdr><w:p><w:r><w:t>Página</w:t></w:r></w:p></w:hdr>"#,
+        );
+        assert!(!changed);
+    }
 }

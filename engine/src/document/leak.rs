@@ -10,7 +10,8 @@
 //! The report names the types that leaked and where, never the values.
 
 use serde::Serialize;
-use unicode_normalization::UnicodeNormalization;
+
+use crate::anonymize::identity::{folded as fold, is_numeric_like};
 
 /// Shortest normalized value the check looks for.
 pub const MIN_CHECKED_CHARS: usize = 4;
@@ -60,48 +61,12 @@ impl LeakCheck {
     }
 }
 
-/// Text folded for comparison: lowercase, no accents, whitespace runs as one space.
-fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = true;
-    for character in text
-        .nfkd()
-        .filter(|character| !unicode_normalization::char::is_combining_mark(*character))
-        .flat_map(char::to_lowercase)
-    {
-        if character.is_whitespace() {
-            if !space {
-                out.push(' ');
-                space = true;
-            }
-        } else {
-            out.push(character);
-            space = false;
-        }
-    }
-    if out.ends_with(' ') {
-        out.pop();
-    }
-    out
-}
-
-/// Only the letters, digits, `@` and `+` of folded text.
+/// Only the letters, digits, `@` and `+` of folded text, as the vault keeps number-like values.
 fn compact(folded: &str) -> String {
     folded
         .chars()
         .filter(|character| character.is_alphanumeric() || matches!(character, '@' | '+'))
         .collect()
-}
-
-/// Whether a value is compared without its separators.
-fn is_number_like(entity_type: &str, folded: &str) -> bool {
-    let digits = folded.chars().filter(char::is_ascii_digit).count();
-    let letters = folded.chars().filter(|character| character.is_alphabetic()).count();
-    !matches!(
-        entity_type,
-        "PERSON" | "LOCATION" | "ADDRESS" | "ORGANIZATION" | "EMAIL_ADDRESS" | "URL" | "DOMAIN_NAME"
-    ) && digits > 0
-        && digits >= letters
 }
 
 /// Whether `needle` occurs in `haystack` as whole words.
@@ -130,7 +95,7 @@ pub fn check(replaced: &[Replaced], output: &[(String, String)]) -> LeakCheck {
     let mut leaks = Vec::new();
     for item in replaced {
         let folded = fold(&item.value);
-        let number_like = is_number_like(&item.entity_type, &folded);
+        let number_like = is_numeric_like(&item.entity_type, &folded);
         let needle = if number_like { compact(&folded) } else { folded };
         if !seen.insert((number_like, needle.clone())) {
             continue;
