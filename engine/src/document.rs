@@ -302,6 +302,10 @@ pub struct Entity {
     pub end: usize,
     pub operator: &'static str,
     pub alias: String,
+    /// Where it was drawn, one box per line: x0, y0, x1, y1 in page space (points, from the
+    /// bottom left) for PDFs, and left, top, right, bottom in pixels for images.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub boxes: Vec<[f32; 4]>,
 }
 
 /// A processed document.
@@ -499,7 +503,15 @@ impl Findings {
             end: found.span.end,
             operator: found.operator,
             alias: found.alias.to_owned(),
+            boxes: Vec::new(),
         });
+    }
+
+    /// Gives the entities from `first` on their boxes, from their spans.
+    fn locate(&mut self, first: usize, boxes: impl Fn(&Range<usize>) -> Vec<[f32; 4]>) {
+        for entity in &mut self.entities[first..] {
+            entity.boxes = boxes(&(entity.start..entity.end));
+        }
     }
 
     /// The outcome, with the leak check of `visible`: what a reader of the written output
@@ -688,17 +700,70 @@ fn text_document(
     Ok(findings.outcome(format, Some(decoded.encoding), output.into_bytes(), visible, &parts))
 }
 
-/// PDF with a text layer: every page's text, redacted in its content stream.
+/// The language OCR reads first.
+fn ocr_language(request: &Request<'_>) -> String {
+    request.detect_options.language.clone().unwrap_or_else(|| "en".into())
+}
+
+/// Anonymizes a text read by OCR and burns its replaced words into the pixels; also
+/// replaces a DNI whose letter OCR read as a digit. Returns the replaced spans.
+fn burn_reading(
+    read: &image::Ocr,
+    mut detections: Vec<Detection>,
+    pixels: &mut ::image::RgbImage,
+    location: &str,
+    request: &Request<'_>,
+    scope: &mut Scope<'_>,
+    findings: &mut Findings,
+) -> Result<Vec<Range<usize>>, DocumentError> {
+    for misread in image::misread_dni(&read.text) {
+        if !detections
+            .iter()
+            .any(|detection| detection.start < misread.end && detection.end > misread.start)
+        {
+            detections.push(misread);
+        }
+    }
+    if detections.is_empty() {
+        return Ok(Vec::new());
+    }
+    detections.sort_by_key(|detection| (detection.start, detection.end));
+    let result = anonymize_text(&read.text, &detections, request.policy, scope)?;
+    let spans: Vec<Range<usize>> = findings
+        .add_unit(&read.text, &result, location, None)
+        .into_iter()
+        .map(|(span, _)| span)
+        .collect();
+    image::burn(pixels, read, &spans);
+    Ok(spans)
+}
+
+/// PDF: every page's text layer, redacted in its content stream, and every image worth
+/// reading (a scanned page, a picture of text), read with OCR and redacted in its pixels.
 fn pdf_document(
     bytes: &[u8],
     request: &Request<'_>,
     scope: &mut Scope<'_>,
     deadline: &Deadline,
 ) -> Result<Outcome, DocumentError> {
+    let language = ocr_language(request);
     let mut document = pdf::Pdf::open(bytes, request.limits)?;
     let mut findings = Findings::default();
-    let texts: Vec<String> = document.pages.iter().map(|page| page.text.clone()).collect();
-    let detected = detect_units(&texts, request, deadline)?;
+    let scans = document.scans();
+    let mut rasters = Vec::with_capacity(scans.len());
+    let mut readings = Vec::with_capacity(scans.len());
+    for scan in &scans {
+        deadline.check()?;
+        let raster = document.scan_pixels(scan, request.limits)?;
+        readings.push(image::ocr(&raster.pixels, &language)?);
+        rasters.push(raster);
+    }
+    // Text layers and scans are detected together, so that a value found in one is
+    // replaced in all.
+    let mut texts: Vec<String> = document.pages.iter().map(|page| page.text.clone()).collect();
+    texts.extend(readings.iter().map(|read| read.text.clone()));
+    let mut detected = detect_units(&texts, request, deadline)?;
+    let scan_detections = detected.split_off(document.pages.len());
     for (index, (text, detections)) in texts.iter().zip(detected).enumerate() {
         deadline.check()?;
         if detections.is_empty() {
@@ -706,20 +771,53 @@ fn pdf_document(
         }
         let location = format!("page {}", document.pages[index].number);
         let result = anonymize_text(text, &detections, request.policy, scope)?;
+        let first = findings.entities.len();
         let spans = findings.add_unit(text, &result, &location, None);
+        findings.locate(first, |span| document.text_boxes(index, span));
         document.redact(index, &spans)?;
     }
+    for (((scan, mut raster), read), detections) in scans.iter().zip(rasters).zip(&readings).zip(scan_detections) {
+        deadline.check()?;
+        let first = findings.entities.len();
+        let spans = burn_reading(
+            read,
+            detections,
+            &mut raster.pixels,
+            &scan.location(),
+            request,
+            scope,
+            &mut findings,
+        )?;
+        if spans.is_empty() {
+            continue;
+        }
+        let size = raster.pixels.dimensions();
+        findings.locate(first, |span| {
+            image::span_bounds(read, span)
+                .into_iter()
+                .map(|bounds| scan.page_box(size, bounds))
+                .collect()
+        });
+        document.replace_scan(scan, &raster)?;
+    }
     let output = document.save()?;
-    // The check reads the written file again, as a recipient would.
+    // The check reads the written file again, as a recipient would: its text layer, and its
+    // images with OCR.
     let written = pdf::Pdf::open(&output, request.limits)?;
-    let visible: Vec<(String, String)> = written
+    let mut visible: Vec<(String, String)> = written
         .pages
         .iter()
         .map(|page| (format!("page {}", page.number), page.text.clone()))
         .collect();
+    for scan in written.scans() {
+        deadline.check()?;
+        let read = image::ocr(&written.scan_pixels(&scan, request.limits)?.pixels, &language)?;
+        visible.push((scan.location(), read.text));
+    }
     let text = visible
         .iter()
         .map(|(_, text)| text.as_str())
+        .filter(|text| !text.is_empty())
         .collect::<Vec<_>>()
         .join("\n\u{c}\n");
     Ok(findings.outcome(Format::Pdf, None, output, text, &visible))
@@ -733,31 +831,20 @@ fn image_document(
     scope: &mut Scope<'_>,
     deadline: &Deadline,
 ) -> Result<Outcome, DocumentError> {
-    let language = request.detect_options.language.clone().unwrap_or_else(|| "en".into());
+    let language = ocr_language(request);
     let mut pixels = image::decode(bytes, format, request.limits)?;
     let read = image::ocr(&pixels, &language)?;
     let mut findings = Findings::default();
-    let mut detections = detect_units(std::slice::from_ref(&read.text), request, deadline)?
+    let detections = detect_units(std::slice::from_ref(&read.text), request, deadline)?
         .pop()
         .unwrap_or_default();
-    for misread in image::misread_dni(&read.text) {
-        if !detections
-            .iter()
-            .any(|detection| detection.start < misread.end && detection.end > misread.start)
-        {
-            detections.push(misread);
-        }
-    }
-    detections.sort_by_key(|detection| (detection.start, detection.end));
-    if !detections.is_empty() {
-        let result = anonymize_text(&read.text, &detections, request.policy, scope)?;
-        let spans: Vec<Range<usize>> = findings
-            .add_unit(&read.text, &result, "image", None)
+    burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
+    findings.locate(0, |span| {
+        image::span_bounds(&read, span)
             .into_iter()
-            .map(|(span, _)| span)
-            .collect();
-        image::burn(&mut pixels, &read, &spans);
-    }
+            .map(|[left, top, width, height]| [left, top, left + width, top + height].map(|value| value as f32))
+            .collect()
+    });
     let output = image::encode(&pixels, format)?;
     // The check reads the written image again, with OCR, as a recipient could.
     deadline.check()?;

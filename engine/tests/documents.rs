@@ -506,3 +506,94 @@ fn images_are_read_with_ocr_and_their_values_burnt_into_the_pixels() {
         assert!(!raw.contains("Fern") && !raw.contains("Exif"), "{name}: metadata left");
     }
 }
+
+const SCANNED: &[u8] = include_bytes!("fixtures/documents/scanned.pdf");
+
+/// A PDF of scans: a text page, then the scan as a JPEG, as deflated samples and as a
+/// Group 4 fax. Every page is read (the scans with OCR), the values are burnt into the
+/// images, and poppler's tools then find none of them: `pdftotext` in the text layer, and
+/// `pdfimages` with the `tesseract` command in the images.
+#[test]
+fn scanned_pages_are_read_with_ocr_and_burnt_in_every_image_encoding() {
+    let processed = run(SCANNED, "scanned.pdf", Level::Intermediate, ExportFormat::Original).unwrap();
+    assert!(processed.leak_check.passed(), "{:?}", processed.leak_check);
+    for location in ["page 1", "page 2, image 1", "page 3, image 1", "page 4, image 1"] {
+        let found: Vec<&str> = processed
+            .entities
+            .iter()
+            .filter(|entity| entity.location == location)
+            .map(|entity| entity.entity_type.as_str())
+            .collect();
+        assert!(found.contains(&"PERSON"), "{location}: {found:?}");
+        if location != "page 1" {
+            for expected in ["ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"] {
+                assert!(found.contains(&expected), "{location}: {expected} in {found:?}");
+            }
+        }
+    }
+    // The name on the text page and in the scans is one person, and every entity of a scan
+    // has its place on the page, inside the page.
+    let aliases: std::collections::BTreeSet<&str> = processed
+        .entities
+        .iter()
+        .filter(|entity| entity.entity_type == "PERSON")
+        .map(|entity| entity.alias.as_str())
+        .collect();
+    assert_eq!(aliases.len(), 1, "{aliases:?}");
+    for entity in &processed.entities {
+        assert!(!entity.boxes.is_empty(), "{entity:?}");
+        for [x0, y0, x1, y1] in &entity.boxes {
+            assert!(
+                0.0 <= *x0 && x0 < x1 && *x1 <= 596.0 && 0.0 <= *y0 && y0 < y1 && *y1 <= 842.0,
+                "{entity:?}"
+            );
+        }
+    }
+
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("out.pdf");
+    std::fs::write(&path, &processed.output).unwrap();
+    let pdftotext = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; scripts/test installs it)");
+    assert!(pdftotext.status.success() && pdftotext.stderr.is_empty());
+    let text = String::from_utf8(pdftotext.stdout).unwrap();
+    assert!(text.contains("Expediente escaneado de PERSONA-001"), "{text}");
+    let pdfimages = std::process::Command::new("pdfimages")
+        .arg("-png")
+        .arg(&path)
+        .arg(directory.path().join("image"))
+        .output()
+        .expect("pdfimages (poppler-utils)");
+    assert!(
+        pdfimages.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pdfimages.stderr)
+    );
+    let mut images: Vec<_> = std::fs::read_dir(directory.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "png"))
+        .collect();
+    images.sort();
+    assert_eq!(images.len(), 3, "{images:?}");
+    for image in images {
+        let read = std::process::Command::new("tesseract")
+            .arg(&image)
+            .arg("-")
+            .args(["-l", "spa+eng"])
+            .output()
+            .expect("the tesseract command (tesseract-ocr)");
+        let read = String::from_utf8_lossy(&read.stdout);
+        assert!(read.contains("Informe de alta"), "{}: {read}", image.display());
+        for value in SCAN_PII {
+            assert!(
+                !read.contains(value),
+                "{}: tesseract reads {value:?} in:\n{read}",
+                image.display()
+            );
+        }
+    }
+}

@@ -7,6 +7,7 @@
 //! value's words are filled black in the pixels, and the image is encoded again in its
 //! format from the pixels alone, which leaves EXIF and every other metadata block behind.
 
+use std::cell::RefCell;
 use std::io::Cursor;
 use std::ops::Range;
 
@@ -78,6 +79,12 @@ fn languages(language: &str) -> &'static str {
     if language == "es" { "spa+eng" } else { "eng+spa" }
 }
 
+thread_local! {
+    /// The last Tesseract engine this thread used, with its languages: loading a language's
+    /// data takes longer than reading a small page, so it is loaded once per thread.
+    static ENGINE: RefCell<Option<(&'static str, tesseract::Tesseract)>> = const { RefCell::new(None) };
+}
+
 /// Reads the words of an image.
 pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
     let unavailable = |error: String| {
@@ -87,8 +94,16 @@ pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
     };
     let (width, height) = image.dimensions();
     let as_i32 = |value: u32| i32::try_from(value).map_err(|_| DocumentError::Corrupt("the image is too wide".into()));
-    let mut api = tesseract::Tesseract::new(None, Some(languages(language)))
-        .map_err(|error| unavailable(error.to_string()))?
+    let languages = languages(language);
+    let cached = ENGINE.with_borrow_mut(Option::take);
+    let engine = match cached {
+        Some((loaded, engine)) if loaded == languages => engine,
+        Some(_) | None => {
+            tesseract::Tesseract::new(None, Some(languages)).map_err(|error| unavailable(error.to_string()))?
+        }
+    };
+    // An engine that failed is dropped, not kept.
+    let mut engine = engine
         .set_frame(
             image.as_raw(),
             as_i32(width)?,
@@ -99,7 +114,8 @@ pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
         .map_err(|error| unavailable(error.to_string()))?
         .recognize()
         .map_err(|error| unavailable(error.to_string()))?;
-    let tsv = api.get_tsv_text(0).map_err(|error| unavailable(error.to_string()))?;
+    let tsv = engine.get_tsv_text(0).map_err(|error| unavailable(error.to_string()))?;
+    ENGINE.with_borrow_mut(|slot| *slot = Some((languages, engine)));
     Ok(parse_tsv(&tsv))
 }
 
@@ -205,6 +221,15 @@ pub fn misread_dni(text: &str) -> Vec<crate::detect::Detection> {
         index += 9;
     }
     found
+}
+
+/// The boxes (left, top, width, height) of the words a span covers.
+pub fn span_bounds(ocr: &Ocr, span: &Range<usize>) -> Vec<[u32; 4]> {
+    ocr.words
+        .iter()
+        .filter(|word| word.chars.start < span.end && word.chars.end > span.start)
+        .map(|word| word.bounds)
+        .collect()
 }
 
 /// Fills black the words of `ocr` that overlap any of `spans`, with a small margin.

@@ -14,8 +14,11 @@
 //! a subset font's missing glyphs never leave a hole. The Info dictionary, XMP metadata,
 //! annotations, forms, attachments and scripts are removed.
 //!
-//! Not read yet: text inside form XObjects, and pages that are images (scans); a document
-//! with either is refused, so that nothing is passed on unread.
+//! Images the pages draw (scans, and pictures of text beside a text layer) are decoded to
+//! pixels for OCR and written back with the detected words burnt in (see [`scan`]).
+//!
+//! Not read yet: text inside form XObjects, and inline images on a page without text or
+//! image XObjects; a document with either is refused, so that nothing is passed on unread.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -26,6 +29,15 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Encoding, Object, ObjectId, dictionary};
 
 use super::{DocumentError, Limits};
+
+mod scan;
+
+pub use scan::Raster;
+
+/// An image smaller than this, in pixels or in points drawn, holds no text worth reading
+/// (a rule, a bullet, a small logo).
+const MIN_SCAN_PIXELS: (i64, i64) = (64, 16);
+const MIN_SCAN_POINTS: (f32, f32) = (36.0, 9.0);
 
 /// Glyph width when a font gives none, in thousandths of the font size.
 const DEFAULT_WIDTH: f32 = 500.0;
@@ -268,6 +280,16 @@ pub struct PageText {
     id: ObjectId,
     operations: Vec<Operation>,
     glyphs: Vec<Glyph>,
+    /// The image XObjects the page draws, in drawing order.
+    images: Vec<PlacedImage>,
+}
+
+/// An image XObject drawn on a page.
+#[derive(Debug, Clone, Copy)]
+struct PlacedImage {
+    id: ObjectId,
+    /// The current transformation at its `Do`: the image's unit square in page space.
+    placement: Matrix,
 }
 
 /// The text and graphics state while reading a content stream.
@@ -295,6 +317,38 @@ impl Default for State {
             leading: 0.0,
             rise: 0.0,
         }
+    }
+}
+
+/// An image a page draws that is read with OCR: a scanned page, or a picture of text on
+/// a page that also has a text layer.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    /// The page that draws it first (an image drawn on several pages is read once).
+    pub page: u32,
+    /// Its place among the page's scans, from 1.
+    pub ordinal: usize,
+    id: ObjectId,
+    placement: Matrix,
+}
+
+impl Scan {
+    /// Where its text is, for reports: `page 2, image 1`.
+    pub fn location(&self) -> String {
+        format!("page {}, image {}", self.page, self.ordinal)
+    }
+
+    /// A box in the image's pixels (left, top, width, height) in page space: x0, y0, x1, y1.
+    pub fn page_box(&self, image: (u32, u32), bounds: [u32; 4]) -> [f32; 4] {
+        let (width, height) = (image.0.max(1) as f32, image.1.max(1) as f32);
+        let [left, top, box_width, box_height] = bounds.map(|value| value as f32);
+        // Image space runs from the bottom left; pixel rows from the top.
+        let corners = [
+            (left / width, 1.0 - top / height),
+            ((left + box_width) / width, 1.0 - (top + box_height) / height),
+        ];
+        let [(x0, y0), (x1, y1)] = corners.map(|(x, y)| self.placement.apply(x, y));
+        [x0.min(x1), y0.min(y1), x0.max(x1), y0.max(y1)]
     }
 }
 
@@ -346,6 +400,77 @@ impl Pdf {
             pages.push(read_page(&document, number, id)?);
         }
         Ok(Pdf { document, pages })
+    }
+
+    /// The images worth reading with OCR, each once.
+    pub fn scans(&self) -> Vec<Scan> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut scans = Vec::new();
+        for page in &self.pages {
+            let mut ordinal = 0;
+            for image in &page.images {
+                let [a, b, c, d, _, _] = image.placement.0;
+                let drawn = (a.hypot(b), c.hypot(d));
+                let size = self
+                    .document
+                    .get_object(image.id)
+                    .and_then(Object::as_stream)
+                    .map(|stream| {
+                        let dimension = |key: &[u8]| stream.dict.get(key).and_then(Object::as_i64).unwrap_or(0);
+                        (dimension(b"Width"), dimension(b"Height"))
+                    })
+                    .unwrap_or((0, 0));
+                let readable = size.0 >= MIN_SCAN_PIXELS.0
+                    && size.1 >= MIN_SCAN_PIXELS.1
+                    && drawn.0 >= MIN_SCAN_POINTS.0
+                    && drawn.1 >= MIN_SCAN_POINTS.1;
+                if !readable || !seen.insert(image.id) {
+                    continue;
+                }
+                ordinal += 1;
+                scans.push(Scan {
+                    page: page.number,
+                    ordinal,
+                    id: image.id,
+                    placement: image.placement,
+                });
+            }
+        }
+        scans
+    }
+
+    /// A scan's pixels.
+    pub fn scan_pixels(&self, scan: &Scan, limits: &Limits) -> Result<Raster, DocumentError> {
+        let stream = self
+            .document
+            .get_object(scan.id)
+            .and_then(Object::as_stream)
+            .map_err(pdf_error)?;
+        scan::decode(&self.document, stream, limits).map_err(|error| {
+            // Which image, for the two errors whose reason is a sentence.
+            if let DocumentError::Corrupt(reason) = error {
+                DocumentError::Corrupt(format!("{}: {reason}", scan.location()))
+            } else if let DocumentError::Unsupported(reason) = error {
+                DocumentError::Unsupported(format!("{}: {reason}", scan.location()))
+            } else {
+                error
+            }
+        })
+    }
+
+    /// Writes a scan's pixels back, wherever the image is drawn.
+    pub fn replace_scan(&mut self, scan: &Scan, raster: &Raster) -> Result<(), DocumentError> {
+        let stream = self
+            .document
+            .get_object_mut(scan.id)
+            .and_then(Object::as_stream_mut)
+            .map_err(pdf_error)?;
+        scan::encode(stream, raster)
+    }
+
+    /// The boxes of a span of a page's text layer, one per line, in page space.
+    pub fn text_boxes(&self, page: usize, span: &Range<usize>) -> Vec<[f32; 4]> {
+        span_boxes(&self.pages[page].glyphs, span)
     }
 
     /// Removes the given code-point ranges of a page's text from its content, and draws a
@@ -650,7 +775,9 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
             *chars += 1;
         }
     };
-    let mut images = 0;
+    let xobjects = page_xobjects(document, id);
+    let mut images = Vec::new();
+    let mut inline_images = 0;
     for (index, operation) in operations.iter().enumerate() {
         let operands = &operation.operands;
         let first = || operands.first().and_then(number).unwrap_or(0.0);
@@ -794,13 +921,26 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
                     }
                 }
             }
-            "Do" | "BI" => images += 1,
+            "Do" => {
+                let image = operands
+                    .first()
+                    .and_then(|name| name.as_name().ok())
+                    .and_then(|name| xobjects.get(name))
+                    .filter(|&&(_, kind)| kind == XObjectKind::Image);
+                if let Some(&(id, _)) = image {
+                    images.push(PlacedImage {
+                        id,
+                        placement: state.ctm,
+                    });
+                }
+            }
+            "BI" => inline_images += 1,
             _ => {}
         }
     }
-    if glyphs.is_empty() && images > 0 {
+    if glyphs.is_empty() && images.is_empty() && inline_images > 0 {
         return Err(DocumentError::Unsupported(format!(
-            "page {page_number} is an image (a scan); reading scanned pages needs OCR, which is not available yet"
+            "page {page_number} is an inline image, which is not read; only image XObjects are read with OCR"
         )));
     }
     Ok(PageText {
@@ -809,13 +949,23 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
         id,
         operations,
         glyphs,
+        images,
     })
 }
 
-/// Refuses pages whose text this reader would not see: text inside form XObjects.
-fn refuse_unread_content(document: &Document, page_id: ObjectId, number: u32) -> Result<(), DocumentError> {
+/// What an XObject is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum XObjectKind {
+    Image,
+    Form,
+    Other,
+}
+
+/// The XObjects a page's resources name (its own, then inherited ones), with their kind.
+fn page_xobjects(document: &Document, page_id: ObjectId) -> BTreeMap<Vec<u8>, (ObjectId, XObjectKind)> {
+    let mut found = BTreeMap::new();
     let Ok((own, inherited)) = document.get_page_resources(page_id) else {
-        return Ok(());
+        return found;
     };
     let mut dictionaries: Vec<&Dictionary> = own.into_iter().collect();
     dictionaries.extend(inherited.iter().filter_map(|id| document.get_dictionary(*id).ok()));
@@ -828,29 +978,44 @@ fn refuse_unread_content(document: &Document, page_id: ObjectId, number: u32) ->
         else {
             continue;
         };
-        for (_, reference) in xobjects.iter() {
-            let Ok((_, Object::Stream(stream))) = document.dereference(reference) else {
+        for (name, reference) in xobjects.iter() {
+            let Ok(id) = reference.as_reference() else {
                 continue;
             };
-            let form = stream
-                .dict
-                .get(b"Subtype")
-                .and_then(Object::as_name)
-                .is_ok_and(|name| name == b"Form");
-            if form {
-                let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
-                let shows_text = Content::decode(&content).is_ok_and(|content| {
-                    content
-                        .operations
-                        .iter()
-                        .any(|operation| matches!(operation.operator.as_str(), "Tj" | "TJ" | "'" | "\""))
-                });
-                if shows_text {
-                    return Err(DocumentError::Unsupported(format!(
-                        "page {number} draws text from a form XObject, which is not read yet"
-                    )));
-                }
-            }
+            let Ok(Object::Stream(stream)) = document.get_object(id) else {
+                continue;
+            };
+            let kind = match stream.dict.get(b"Subtype").and_then(Object::as_name) {
+                Ok(b"Image") => XObjectKind::Image,
+                Ok(b"Form") => XObjectKind::Form,
+                Ok(_) | Err(_) => XObjectKind::Other,
+            };
+            found.entry(name.clone()).or_insert((id, kind));
+        }
+    }
+    found
+}
+
+/// Refuses pages whose text this reader would not see: text inside form XObjects.
+fn refuse_unread_content(document: &Document, page_id: ObjectId, number: u32) -> Result<(), DocumentError> {
+    for (id, kind) in page_xobjects(document, page_id).into_values() {
+        if kind != XObjectKind::Form {
+            continue;
+        }
+        let Ok(Object::Stream(stream)) = document.get_object(id) else {
+            continue;
+        };
+        let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+        let shows_text = Content::decode(&content).is_ok_and(|content| {
+            content
+                .operations
+                .iter()
+                .any(|operation| matches!(operation.operator.as_str(), "Tj" | "TJ" | "'" | "\""))
+        });
+        if shows_text {
+            return Err(DocumentError::Unsupported(format!(
+                "page {number} draws text from a form XObject, which is not read yet"
+            )));
         }
     }
     Ok(())
@@ -1022,29 +1187,64 @@ mod tests {
         assert_eq!(page.get(b"Rotate").unwrap().as_i64().unwrap(), 90);
     }
 
-    #[test]
-    fn a_page_that_is_only_an_image_is_refused() {
+    /// The sample with its page drawing `content` and naming two gray images: `Big`
+    /// (200 by 100 pixels) and `Dot` (1 by 1).
+    fn with_images(content: &[u8]) -> Vec<u8> {
         let mut document = Document::load_mem(&sample()).unwrap();
         let page_id = *document.get_pages().values().next().unwrap();
-        let image = document.add_object(lopdf::Stream::new(
-            dictionary! {
-                "Type" => "XObject", "Subtype" => "Image", "Width" => 1, "Height" => 1,
-                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
-            },
-            vec![0],
-        ));
-        let content = document.add_object(lopdf::Stream::new(
-            dictionary! {},
-            b"q 100 0 0 100 0 0 cm /Im1 Do Q".to_vec(),
-        ));
+        let mut image = |width: i64, height: i64| {
+            document.add_object(lopdf::Stream::new(
+                dictionary! {
+                    "Type" => "XObject", "Subtype" => "Image", "Width" => width, "Height" => height,
+                    "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+                },
+                vec![255; (width * height) as usize],
+            ))
+        };
+        let big = image(200, 100);
+        let dot = image(1, 1);
+        let content = document.add_object(lopdf::Stream::new(dictionary! {}, content.to_vec()));
         let page = document.get_dictionary_mut(page_id).unwrap();
         page.set("Contents", content);
-        page.set("Resources", dictionary! { "XObject" => dictionary! { "Im1" => image } });
+        page.set(
+            "Resources",
+            dictionary! { "XObject" => dictionary! { "Big" => big, "Dot" => dot } },
+        );
         let mut bytes = Vec::new();
         document.save_to(&mut bytes).unwrap();
-        let error = Pdf::open(&bytes, &Limits::default()).err().unwrap();
+        bytes
+    }
+
+    #[test]
+    fn images_a_page_draws_are_scans_placed_on_the_page() {
+        let pdf = Pdf::open(
+            &with_images(
+                b"q 400 0 0 200 100 300 cm /Big Do Q q 5 0 0 5 0 0 cm /Dot Do Q q 400 0 0 200 0 0 cm /Big Do Q",
+            ),
+            &Limits::default(),
+        )
+        .unwrap();
+        let scans = pdf.scans();
+        assert_eq!(scans.len(), 1, "the dot is too small, and Big is read once: {scans:?}");
+        assert_eq!(scans[0].location(), "page 1, image 1");
+        // The image's top-left pixel box maps to the top left of where it is drawn.
+        let placed = scans[0].page_box((200, 100), [0, 0, 20, 10]);
+        assert_eq!(placed, [100.0, 480.0, 140.0, 500.0]);
+        let raster = pdf.scan_pixels(&scans[0], &Limits::default()).unwrap();
+        assert_eq!(raster.pixels.dimensions(), (200, 100));
+        let small = Limits {
+            max_image_pixels: 1_000,
+            ..Limits::default()
+        };
+        assert_eq!(
+            pdf.scan_pixels(&scans[0], &small).err().map(|error| error.code()),
+            Some("too_many_pixels")
+        );
+
+        let inline = with_images(b"q 100 0 0 100 0 0 cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x00 EI Q");
+        let error = Pdf::open(&inline, &Limits::default()).err().unwrap();
         assert_eq!(error.code(), "unsupported");
-        assert!(error.to_string().contains("page 1 is an image"), "{error}");
+        assert!(error.to_string().contains("page 1 is an inline image"), "{error}");
     }
 
     #[test]
