@@ -529,7 +529,15 @@ impl Findings {
             encoding,
             original,
             text,
-            leak_check: leak::check(&self.replaced, visible),
+            leak_check: leak::check(
+                &self.replaced,
+                visible,
+                &self
+                    .entities
+                    .iter()
+                    .map(|entity| entity.alias.as_str())
+                    .collect::<Vec<_>>(),
+            ),
             entities: self.entities,
         }
     }

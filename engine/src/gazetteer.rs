@@ -26,8 +26,28 @@ const PERSON_CONTEXT: &[&str] = &[
     "paciente", "patient", "named", "name", "nombre", "llamado", "llamada", "hijo", "hija", "esposa", "esposo",
     "madre", "padre", "mother", "father", "wife", "husband", "dear", "estimado", "estimada", "firmado", "signed",
 ];
-const PERSON_NEGATIVE_CONTEXT: &[&str] = &[
-    "color", "colour", "flor", "flores", "flower", "calle", "street", "avenida", "plaza", "hospital",
+const PERSON_NEGATIVE_CONTEXT: &[&str] = &["color", "colour", "flor", "flores", "flower"];
+/// Words that make the name right after them a place's ("calle Juan Pérez", "Hospital
+/// Ramón y Cajal"); further away they say nothing ("la calle Mayor 7 con Juan Pérez").
+const PLACE_NAMERS: &[&str] = &[
+    "calle",
+    "c",
+    "street",
+    "st",
+    "avenida",
+    "avda",
+    "av",
+    "avenue",
+    "plaza",
+    "pza",
+    "paseo",
+    "square",
+    "hospital",
+    "colegio",
+    "instituto",
+    "universidad",
+    "school",
+    "university",
 ];
 /// Words that may sit inside a name without being capitalized.
 pub(crate) const NAME_PARTICLES: &[&str] = &[
@@ -144,7 +164,18 @@ impl GazetteerRecognizer {
         let window_words = text.context_window(start, end, request.context_window);
         let window: Vec<&str> = window_words.iter().map(String::as_str).collect();
         let (mut found, against) = if entity == "PERSON" {
-            (self.context.find_in(&window), self.negative_context.find_in(&window))
+            let mut against = self.negative_context.find_in(&window);
+            let before = text.normalized()[..span.0].trim_end_matches(|character: char| !character.is_alphanumeric());
+            let previous = fold_word(
+                before
+                    .rsplit(|character: char| !character.is_alphanumeric())
+                    .next()
+                    .unwrap_or(""),
+            );
+            if PLACE_NAMERS.contains(&previous.as_str()) {
+                against.push(previous);
+            }
+            (self.context.find_in(&window), against)
         } else {
             (Vec::new(), Vec::new())
         };
@@ -296,5 +327,17 @@ mod tests {
         assert!(found("un vestido rosa y una camisa").is_empty());
         let colour = found("El color Rosa Palo combina bien.");
         assert!(colour.iter().all(|(_, _, score)| *score < 0.5), "{colour:?}");
+        let street = found("Vive en la calle Juan Pérez García, 7.");
+        assert!(
+            street.iter().all(|(kind, _, score)| kind != "PERSON" || *score < 0.5),
+            "{street:?}"
+        );
+        let near_a_street = found("Vivía en la calle Mayor 7 con Juan Pérez García.");
+        assert!(
+            near_a_street
+                .iter()
+                .any(|(kind, text, score)| kind == "PERSON" && text == "Juan Pérez García" && *score >= 0.5),
+            "{near_a_street:?}"
+        );
     }
 }

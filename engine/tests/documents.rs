@@ -597,3 +597,126 @@ fn scanned_pages_are_read_with_ocr_and_burnt_in_every_image_encoding() {
         }
     }
 }
+
+/// Runs a command and returns its standard output, failing on an error.
+fn tool(program: &str, arguments: &[&std::ffi::OsStr]) -> String {
+    let output = std::process::Command::new(program)
+        .args(arguments)
+        .output()
+        .unwrap_or_else(|error| panic!("{program}: {error} (scripts/test installs it)"));
+    assert!(
+        output.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Files made by LibreOffice, ghostscript, ImageMagick and fpdf2 (see
+/// `fixtures/documents/generate`; `scripts/test` runs it and sets
+/// `OBSCURA_TEST_GENERATED_FIXTURES`): each is anonymized with its leak check passed, and
+/// poppler, python-docx and the `tesseract` command then find none of its personal data.
+#[test]
+fn files_made_by_other_tools_are_anonymized_and_read_clean() {
+    let directory = std::path::PathBuf::from(std::env::var("OBSCURA_TEST_GENERATED_FIXTURES").expect(
+        "OBSCURA_TEST_GENERATED_FIXTURES: the folder fixtures/documents/generate wrote (scripts/test sets it up)",
+    ));
+    let python = std::env::var("OBSCURA_TEST_PYTHON").expect("OBSCURA_TEST_PYTHON (scripts/test sets it up)");
+    let letter_pii: &[&str] = &[
+        "Beatriz",
+        "Sánchez Molina",
+        "María Dolores",
+        "Navarro Ruiz",
+        "87654321X",
+        "655 443 322",
+        "mdolores.navarro",
+        "Fernando Castillo",
+    ];
+    let scan_pii: &[&str] = &[
+        "Alejandro",
+        "Martínez Soto",
+        "12345678Z",
+        "alejandro.martinez",
+        "Carmen Rodríguez",
+    ];
+    let cases: [(&str, &[&str], &[&str]); 7] = [
+        (
+            "contract.pdf",
+            CONTRACT_PII,
+            &["PERSON", "ES_NIF", "PHONE_NUMBER", "IBAN_CODE"],
+        ),
+        (
+            "letter.docx",
+            letter_pii,
+            &["PERSON", "ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"],
+        ),
+        (
+            "report-gs.pdf",
+            REPORT_PII,
+            &["PERSON", "ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"],
+        ),
+        ("contract-scanned.pdf", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
+        ("contract-scan.tif", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
+        ("contract-scan.jpg", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
+        ("scan.tiff", SCAN_PII, &["PERSON", "ES_NIF", "PHONE_NUMBER"]),
+    ];
+    let out = tempfile::tempdir().unwrap();
+    for (name, pii, types) in cases {
+        let bytes = std::fs::read(directory.join(name)).unwrap_or_else(|error| panic!("{name}: {error}"));
+        let processed = run(&bytes, name, Level::Intermediate, ExportFormat::Original)
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert!(processed.leak_check.passed(), "{name}: {:?}", processed.leak_check);
+        let found: std::collections::BTreeSet<&str> = processed
+            .entities
+            .iter()
+            .map(|entity| entity.entity_type.as_str())
+            .collect();
+        for expected in types {
+            assert!(found.contains(expected), "{name}: {expected} in {found:?}");
+        }
+        let path = out.path().join(name);
+        std::fs::write(&path, &processed.output).unwrap();
+        // What each reader finds in the output.
+        let mut read = Vec::new();
+        if name.ends_with(".pdf") {
+            read.push(tool("pdftotext", &[path.as_os_str(), "-".as_ref()]));
+            let images = out.path().join(format!("{name}-images"));
+            std::fs::create_dir(&images).unwrap();
+            tool(
+                "pdfimages",
+                &["-png".as_ref(), path.as_os_str(), images.join("image").as_os_str()],
+            );
+            for image in std::fs::read_dir(&images).unwrap() {
+                let image = image.unwrap().path();
+                read.push(tool(
+                    "tesseract",
+                    &[image.as_os_str(), "-".as_ref(), "-l".as_ref(), "spa+eng".as_ref()],
+                ));
+            }
+        } else if name.ends_with(".docx") {
+            let script = "import sys, docx\n\
+                document = docx.Document(sys.argv[1])\n\
+                print('\\n'.join(p.text for p in document.paragraphs))\n\
+                print('\\n'.join(c.text for t in document.tables for r in t.rows for c in r.cells))\n";
+            read.push(tool(&python, &["-c".as_ref(), script.as_ref(), path.as_os_str()]));
+        } else {
+            read.push(tool(
+                "tesseract",
+                &[path.as_os_str(), "-".as_ref(), "-l".as_ref(), "spa+eng".as_ref()],
+            ));
+            let raw = String::from_utf8_lossy(&processed.output);
+            assert!(
+                !raw.contains("Fern") && !raw.contains("Escaneado"),
+                "{name}: metadata left"
+            );
+        }
+        let read = read.join("\n");
+        assert!(
+            read.split_whitespace().count() > 5,
+            "{name}: the output reads empty:\n{read}"
+        );
+        for value in pii {
+            assert!(!read.contains(value), "{name}: {value:?} is still read in:\n{read}");
+        }
+    }
+}

@@ -769,8 +769,11 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
     let mut line_matrix = Matrix::IDENTITY;
     // Where the last glyph ended, on which line, for word breaks.
     let mut last_end: Option<(f32, f32)> = None;
-    let push_break = |text: &mut String, chars: &mut usize, separator: char| {
-        if !text.is_empty() && !text.ends_with(['\n', ' ']) {
+    let push_break = |text: &mut String, chars: &mut usize, separator: Option<char>| {
+        if let Some(separator) = separator
+            && !text.is_empty()
+            && !text.ends_with(['\n', ' '])
+        {
             text.push(separator);
             *chars += 1;
         }
@@ -814,24 +817,16 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
                 }
                 line_matrix = Matrix::translate(x, y).then(line_matrix);
                 text_matrix = line_matrix;
-                if y.abs() > f32::EPSILON {
-                    push_break(&mut text, &mut chars, '\n');
-                }
             }
             "Tm" => {
                 if let Some(matrix) = Matrix::from_operands(operands) {
-                    let moved_line = (matrix.0[5] - line_matrix.0[5]).abs() > f32::EPSILON;
                     line_matrix = matrix;
                     text_matrix = matrix;
-                    if moved_line {
-                        push_break(&mut text, &mut chars, '\n');
-                    }
                 }
             }
             "T*" => {
                 line_matrix = Matrix::translate(0.0, -state.leading).then(line_matrix);
                 text_matrix = line_matrix;
-                push_break(&mut text, &mut chars, '\n');
             }
             "Tj" | "TJ" | "'" | "\"" => {
                 if operation.operator == "'" || operation.operator == "\"" {
@@ -841,7 +836,6 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
                     }
                     line_matrix = Matrix::translate(0.0, -state.leading).then(line_matrix);
                     text_matrix = line_matrix;
-                    push_break(&mut text, &mut chars, '\n');
                 }
                 let elements: Vec<&Object> = match operation.operator.as_str() {
                     "TJ" => operands
@@ -865,12 +859,9 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
                 for element in elements {
                     if let Object::String(bytes, _) = element {
                         let code_length = font.map_or(1, |font| font.code_length);
-                        let start = text_matrix.then(state.ctm).apply(0.0, 0.0);
-                        if let Some((end_x, end_y)) = last_end
-                            && (start.1 - end_y).abs() < state.size.max(1.0) * 0.5
-                            && start.0 - end_x > state.size * WORD_GAP
-                        {
-                            push_break(&mut text, &mut chars, ' ');
+                        let placed = text_matrix.then(state.ctm);
+                        if let Some(end) = last_end {
+                            push_break(&mut text, &mut chars, break_between(placed, state.size, end));
                         }
                         let mut offset = 0;
                         while offset < bytes.len() {
@@ -996,6 +987,35 @@ fn page_xobjects(document: &Document, page_id: ObjectId) -> BTreeMap<Vec<u8>, (O
     found
 }
 
+/// What separates a string drawn at `placed` (text space to page space) in a font of
+/// `size` from the glyph before it, which ended at `end` on the page: nothing, a space when
+/// it starts past a gap on the same line, or a line break when it starts on another line or
+/// back to the left. Positions are compared along the string's own baseline, so a line
+/// drawn in several pieces (each in its own text object, placed absolutely, as LibreOffice
+/// writes table cells and runs) stays one line, and rotated text reads as it is written.
+fn break_between(placed: Matrix, size: f32, end: (f32, f32)) -> Option<char> {
+    let origin = placed.apply(0.0, 0.0);
+    let along = placed.apply(1.0, 0.0);
+    let (mut ux, mut uy) = (along.0 - origin.0, along.1 - origin.1);
+    let length = ux.hypot(uy);
+    if length <= f32::EPSILON {
+        return Some('\n');
+    }
+    (ux, uy) = (ux / length, uy / length);
+    let up = placed.apply(0.0, size);
+    let em = (up.0 - origin.0).hypot(up.1 - origin.1).max(f32::EPSILON);
+    let (dx, dy) = (origin.0 - end.0, origin.1 - end.1);
+    let forward = dx * ux + dy * uy;
+    let across = dy * ux - dx * uy;
+    if across.abs() > em * 0.5 || forward < -em {
+        Some('\n')
+    } else if forward > em * WORD_GAP {
+        Some(' ')
+    } else {
+        None
+    }
+}
+
 /// Refuses pages whose text this reader would not see: text inside form XObjects.
 fn refuse_unread_content(document: &Document, page_id: ObjectId, number: u32) -> Result<(), DocumentError> {
     for (id, kind) in page_xobjects(document, page_id).into_values() {
@@ -1100,6 +1120,42 @@ mod tests {
         let pdf = Pdf::open(&sample(), &Limits::default()).unwrap();
         assert_eq!(pdf.pages.len(), 1);
         assert_eq!(pdf.pages[0].text, "Paciente: Ana Ruiz Phone:\nDNI 12345678Z\nFin");
+    }
+
+    #[test]
+    fn pieces_of_one_line_placed_absolutely_stay_one_line() {
+        // As LibreOffice writes a name in two runs: a text object per piece, each placed
+        // from the page's origin; then a rotated line, drawn upwards.
+        let piece = |x: i64, y: i64, text: &str| {
+            vec![
+                op("BT", vec![]),
+                op("Tf", vec!["F1".into(), 10.into()]),
+                op("Td", vec![x.into(), y.into()]),
+                op("Tj", vec![literal(text)]),
+                op("ET", vec![]),
+            ]
+        };
+        let mut operations = [
+            piece(72, 700, "D. "),
+            piece(90, 700, "Alejandro"),
+            piece(150, 700, "Soto"),
+            piece(72, 688, "Phone:"),
+        ]
+        .concat();
+        operations.extend([
+            op("BT", vec![]),
+            op("Tf", vec!["F1".into(), 10.into()]),
+            op(
+                "Tm",
+                vec![0.into(), 1.into(), (-1).into(), 0.into(), 300.into(), 100.into()],
+            ),
+            op("Tj", vec![literal("Ana")]),
+            op("Td", vec![30.into(), 0.into()]),
+            op("Tj", vec![literal("Ruiz")]),
+            op("ET", vec![]),
+        ]);
+        let pdf = Pdf::open(&pdf_with(operations), &Limits::default()).unwrap();
+        assert_eq!(pdf.pages[0].text, "D. Alejandro Soto\nPhone:\nAna Ruiz");
     }
 
     #[test]

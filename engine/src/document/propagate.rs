@@ -5,7 +5,8 @@
 //! firmó"). After the first pass over a document, every detected value of at least
 //! [`MIN_PROPAGATED_CHARS`] characters is looked for in every unit, as a whole word and
 //! without regard to case or accents, and each occurrence that no detection covers becomes
-//! one, of the same type. The leak check then finds what this misses.
+//! one, of the same type; a detection that covers only part of an occurrence keeps just
+//! what lies outside it. The leak check then finds what this misses.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use unicode_normalization::UnicodeNormalization;
@@ -50,7 +51,7 @@ impl Propagation {
             return None;
         }
         let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
+            .match_kind(MatchKind::Standard)
             .build(&needles)
             .ok()?;
         Some(Propagation { automaton, types })
@@ -70,22 +71,53 @@ impl Propagation {
             .collect();
         let characters: Vec<char> = folded.chars().collect();
         let mut added = Vec::new();
-        for found in self.automaton.find_iter(&folded) {
-            let start = char_of(found.start());
-            let end = char_of(found.end());
+        // Every occurrence, overlapping ones too (a value may start inside another one's
+        // occurrence), longest first where two start together.
+        let mut occurrences: Vec<(usize, usize, usize)> = self
+            .automaton
+            .find_overlapping_iter(&folded)
+            .map(|found| (char_of(found.start()), char_of(found.end()), found.pattern().as_usize()))
+            .collect();
+        occurrences.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        for (start, end, pattern) in occurrences {
             let before = start.checked_sub(1).map(|index| characters[index]);
             let after = characters.get(end).copied();
             if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
                 continue;
             }
-            if detections
+            let covered = detections
                 .iter()
-                .any(|detection| detection.start < end && detection.end > start)
+                .any(|detection| detection.start <= start && detection.end >= end);
+            if covered
+                || added
+                    .iter()
+                    .any(|other: &Detection| other.start < end && other.end > start)
             {
                 continue;
             }
+            // A detection inside the value gives way to it; one that covers only part of it
+            // gives that part up and keeps what lies outside ("IBAN\nAlejandro" before
+            // "Alejandro Martínez Soto").
+            let span_text = |from: usize, to: usize| &text[original_bytes[from]..original_bytes[to]];
+            detections.retain_mut(|detection| {
+                if detection.start >= end || detection.end <= start {
+                    return true;
+                }
+                if detection.start < start {
+                    detection.end = detection.start + span_text(detection.start, start).trim_end().chars().count();
+                } else if detection.end > end {
+                    detection.start = detection.end - span_text(end, detection.end).trim_start().chars().count();
+                } else {
+                    return false;
+                }
+                detection.byte_start = original_bytes[detection.start];
+                detection.byte_end = original_bytes[detection.end];
+                text[detection.byte_start..detection.byte_end]
+                    .chars()
+                    .any(char::is_alphanumeric)
+            });
             added.push(Detection {
-                entity_type: self.types[found.pattern().as_usize()].clone(),
+                entity_type: self.types[pattern].clone(),
                 start,
                 end,
                 byte_start: original_bytes[start],
@@ -151,5 +183,20 @@ mod tests {
         propagation.apply(first, &mut covered);
         assert_eq!(covered.len(), 2, "only Málaga is added");
         assert!(Propagation::new([("AGE", "45")]).is_none());
+
+        // A detection that holds part of the value, and more before it, keeps only what is
+        // before; one inside it gives way.
+        let text = "Titular IBAN\nLuis Gómez ES91";
+        let mut partial = vec![
+            detection(text, "IBAN\nLuis", "PERSON"),
+            detection(text, "Gómez", "PERSON"),
+        ];
+        propagation.apply(text, &mut partial);
+        let found: Vec<&str> = partial
+            .iter()
+            .map(|detection| &text[detection.byte_start..detection.byte_end])
+            .collect();
+        assert_eq!(found, ["IBAN", "Luis Gómez"]);
+        assert_eq!((partial[0].start, partial[0].end), (8, 12));
     }
 }
