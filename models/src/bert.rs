@@ -3,8 +3,9 @@
 //!
 //! For inference ([`BertEncoder::load`]) it makes fewer passes over memory than the stock
 //! model: the query, key and value projections run as one matrix product; the attention
-//! scale is folded into the query weights when loading; the softmax and layer norms are
-//! candle's fused kernels; and a batch without padding skips the attention mask.
+//! scale is folded into the query weights when loading; the layer norms are candle's fused
+//! kernels, and the softmax and GELU vectorized loops ([`crate::fast_math`]); and a batch
+//! without padding skips the attention mask.
 //!
 //! For fine-tuning ([`BertEncoder::load_trainable`]) every operation has a backward pass.
 //! candle's fused softmax and layer norm have none, and gradients silently stop at them
@@ -211,6 +212,17 @@ impl BertEncoder {
         }
     }
 
+    /// `compute` over a copy of the values of an f32 tensor on the CPU (see
+    /// [`crate::fast_math`]); `None` for other tensors, which keep candle's operations.
+    fn on_cpu_values(values: &Tensor, compute: impl FnOnce(&mut [f32])) -> Result<Option<Tensor>> {
+        if values.dtype() != DType::F32 || !values.device().is_cpu() {
+            return Ok(None);
+        }
+        let mut copied = values.flatten_all()?.to_vec1::<f32>()?;
+        compute(&mut copied);
+        Tensor::from_vec(copied, values.shape(), values.device()).map(Some)
+    }
+
     fn drop(dropout: &mut Option<&mut Dropout>, values: Tensor) -> Result<Tensor> {
         match dropout {
             Some(dropout) => dropout.apply(&values),
@@ -288,6 +300,10 @@ impl BertEncoder {
         }
         let probabilities = if self.trainable {
             Self::drop(dropout, candle_nn::ops::softmax(&scores, D::Minus1)?)?
+        } else if let Some(probabilities) = Self::on_cpu_values(&scores, |values| {
+            crate::fast_math::softmax_rows_in_place(values, length);
+        })? {
+            probabilities
         } else {
             candle_nn::ops::softmax_last_dim(&scores)?
         };
@@ -300,7 +316,17 @@ impl BertEncoder {
         let attended = self.norm(&layer.attention_norm, &(projected + states)?)?;
         let intermediate = layer.intermediate.forward(&attended)?;
         let activated = match self.hidden_act {
-            HiddenAct::Gelu => intermediate.gelu_erf()?,
+            HiddenAct::Gelu => {
+                let fast = if self.trainable {
+                    None
+                } else {
+                    Self::on_cpu_values(&intermediate, crate::fast_math::gelu_in_place)?
+                };
+                match fast {
+                    Some(activated) => activated,
+                    None => intermediate.gelu_erf()?,
+                }
+            }
             HiddenAct::GeluApproximate => intermediate.gelu()?,
             HiddenAct::Relu => intermediate.relu()?,
         };

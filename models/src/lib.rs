@@ -11,6 +11,7 @@
 
 pub mod bert;
 pub mod decode;
+mod fast_math;
 pub mod ner;
 pub mod onnx;
 pub mod rampart;

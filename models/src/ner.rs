@@ -341,6 +341,9 @@ impl NerModel {
             .collect();
         let window_length = content + self.open_ids.len() + self.close_ids.len();
         let batch_windows = (BATCH_TOKENS / window_length).max(1);
+        // Windows of like length batch together, so that a text's short last window is not
+        // padded to a full one.
+        windows.sort_by_key(|window| std::cmp::Reverse(window.end - window.start));
         for batch in windows.chunks(batch_windows) {
             let inputs: Vec<Vec<u32>> = batch
                 .iter()

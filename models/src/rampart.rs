@@ -274,7 +274,7 @@ pub fn entry() -> ModelEntry {
         ],
         // The model finds most in windows of about 480 characters.
         window_tokens: 128,
-        window_overlap: 32,
+        window_overlap: 16,
         aggregation: "average".into(),
         checksums: BTreeMap::new(),
     }

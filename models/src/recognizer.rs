@@ -78,17 +78,27 @@ impl Recognizer for NerRecognizer {
                 return vec![Vec::new(); texts.len()];
             }
         };
-        predicted.into_iter().map(|spans| self.candidates(spans)).collect()
+        predicted
+            .into_iter()
+            .zip(texts)
+            .map(|(spans, text)| self.candidates(spans, text))
+            .collect()
     }
 }
 
 impl NerRecognizer {
-    /// The model's spans as candidates of taxonomy types, above their thresholds.
-    fn candidates(&self, spans: Vec<crate::decode::LabeledSpan>) -> Vec<Candidate> {
+    /// The model's spans as candidates of taxonomy types, above their thresholds; a span
+    /// of function words alone ("de la", "of the") is never an entity, whatever the model
+    /// says.
+    fn candidates(&self, spans: Vec<crate::decode::LabeledSpan>, text: &AnalyzedText<'_>) -> Vec<Candidate> {
         let entry = &self.model.installed().entry;
         spans
             .into_iter()
             .filter(|span| !entry.skip_labels.contains(&span.label))
+            .filter(|span| {
+                let (start, end) = (text.normalized_byte(span.start), text.normalized_byte(span.end));
+                !text.normalized().get(start..end).is_some_and(only_function_words)
+            })
             .filter_map(|span| {
                 let entity = self.entities.get(&span.label)?.clone();
                 let threshold = entry
@@ -109,5 +119,35 @@ impl NerRecognizer {
                 })
             })
             .collect()
+    }
+}
+
+/// Words that are never an entity on their own, in the model's languages that Obscura
+/// serves first.
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "lo", "los", "o", "para", "por", "que", "se", "su",
+    "sus", "u", "un", "una", "y", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with",
+];
+
+/// Whether `span` holds words and every one is a function word.
+fn only_function_words(span: &str) -> bool {
+    let mut words = span
+        .split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .peekable();
+    words.peek().is_some() && words.all(|word| FUNCTION_WORDS.contains(&word.to_lowercase().as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::only_function_words;
+
+    #[test]
+    fn spans_of_function_words_alone_are_not_entities() {
+        assert!(only_function_words("de la"));
+        assert!(only_function_words("Of The"));
+        assert!(!only_function_words("de la Paz"));
+        assert!(!only_function_words("calle 7"));
+        assert!(!only_function_words(" - "));
     }
 }

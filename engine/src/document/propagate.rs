@@ -21,6 +21,10 @@ pub const RECOGNIZER: &str = "document_propagation";
 
 /// One character as compared: lowercase, without accents.
 fn fold(character: char) -> char {
+    if character.is_whitespace() {
+        // A line break inside a value ("de\nla") is the space it stands for.
+        return ' ';
+    }
     let lower = character.to_lowercase().next().unwrap_or(character);
     std::iter::once(lower).nfkd().next().unwrap_or(lower)
 }
@@ -41,7 +45,13 @@ impl Propagation {
             if value.chars().count() < MIN_PROPAGATED_CHARS {
                 continue;
             }
-            let needle: String = value.chars().map(fold).collect();
+            let needle: String = value
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .map(fold)
+                .collect();
             if !needles.contains(&needle) {
                 needles.push(needle);
                 types.push(entity_type.to_owned());
@@ -158,7 +168,7 @@ mod tests {
         let first = "Atendido por el Dr. Luis Gómez en Málaga.";
         let propagation =
             Propagation::new([("PERSON", "Luis Gómez"), ("LOCATION", "Málaga"), ("PERSON", "Ana")]).unwrap();
-        let text = "Firma: LUIS GOMEZ. Luis Gómezano no. Vuelve a Malaga; Ana no se propaga.";
+        let text = "Firma: LUIS\nGOMEZ. Luis Gómezano no. Vuelve a Malaga; Ana no se propaga.";
         let mut detections = vec![detection(text, "Firma", "ORGANIZATION")];
         propagation.apply(text, &mut detections);
         let found: Vec<(&str, &str)> = detections
@@ -174,7 +184,7 @@ mod tests {
             found,
             [
                 ("ORGANIZATION", "Firma"),
-                ("PERSON", "LUIS GOMEZ"),
+                ("PERSON", "LUIS\nGOMEZ"),
                 ("LOCATION", "Malaga")
             ]
         );
