@@ -784,6 +784,7 @@ fn pdf_document(
         findings.locate(first, |span| document.text_boxes(index, span));
         document.redact(index, &spans)?;
     }
+    let mut burnt = Vec::with_capacity(scans.len());
     for (((scan, mut raster), read), detections) in scans.iter().zip(rasters).zip(&readings).zip(scan_detections) {
         deadline.check()?;
         let first = findings.entities.len();
@@ -796,6 +797,7 @@ fn pdf_document(
             scope,
             &mut findings,
         )?;
+        burnt.push(spans.clone());
         if spans.is_empty() {
             continue;
         }
@@ -809,18 +811,25 @@ fn pdf_document(
         document.replace_scan(scan, &raster)?;
     }
     let output = document.save()?;
-    // The check reads the written file again, as a recipient would: its text layer, and its
-    // images with OCR.
+    // The check reads the written file again, as a recipient would: its text layer, and in
+    // its images the burnt lines with OCR (see `image::reread`).
     let written = pdf::Pdf::open(&output, request.limits)?;
     let mut visible: Vec<(String, String)> = written
         .pages
         .iter()
         .map(|page| (format!("page {}", page.number), page.text.clone()))
         .collect();
-    for scan in written.scans() {
+    let written_scans = written.scans();
+    let same_scans = written_scans.len() == scans.len();
+    for (index, scan) in written_scans.iter().enumerate() {
         deadline.check()?;
-        let read = image::ocr(&written.scan_pixels(&scan, request.limits)?.pixels, &language)?;
-        visible.push((scan.location(), read.text));
+        let pixels = written.scan_pixels(scan, request.limits)?.pixels;
+        let seen = if same_scans {
+            image::reread(&pixels, &readings[index], &burnt[index], &language)?
+        } else {
+            image::ocr(&pixels, &language)?.text
+        };
+        visible.push((scan.location(), seen));
     }
     let text = visible
         .iter()
@@ -846,7 +855,7 @@ fn image_document(
     let detections = detect_units(std::slice::from_ref(&read.text), request, deadline)?
         .pop()
         .unwrap_or_default();
-    burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
+    let burnt = burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
     findings.locate(0, |span| {
         image::span_bounds(&read, span)
             .into_iter()
@@ -854,11 +863,17 @@ fn image_document(
             .collect()
     });
     let output = image::encode(&pixels, format)?;
-    // The check reads the written image again, with OCR, as a recipient could.
+    // The check reads the written image again, as a recipient could: the lines that were
+    // burnt with OCR, the others as they were read (see `image::reread`).
     deadline.check()?;
-    let reread = image::ocr(&image::decode(&output, format, request.limits)?, &language)?;
-    let parts = [("image".to_owned(), reread.text.clone())];
-    Ok(findings.outcome(format, None, output, reread.text, &parts))
+    let seen = image::reread(
+        &image::decode(&output, format, request.limits)?,
+        &read,
+        &burnt,
+        &language,
+    )?;
+    let parts = [("image".to_owned(), seen.clone())];
+    Ok(findings.outcome(format, None, output, seen, &parts))
 }
 
 /// Word documents: every paragraph of every text part, and external link targets.

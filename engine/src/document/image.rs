@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::io::Cursor;
 use std::ops::Range;
 
-use image::{DynamicImage, ImageFormat, ImageReader, Rgb, RgbImage};
+use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Luma, Rgb, RgbImage};
 
 use super::{DocumentError, Format, Limits};
 
@@ -23,11 +23,21 @@ pub struct Word {
     pub bounds: [u32; 4],
 }
 
-/// The text of an image and where its words are.
+/// One line of words as Tesseract read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Its words, as indices into [`Ocr::words`].
+    pub words: Range<usize>,
+    /// Left, top, width and height of all its words.
+    pub bounds: [u32; 4],
+}
+
+/// The text of an image and where its words are; lines are joined by line breaks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ocr {
     pub text: String,
     pub words: Vec<Word>,
+    pub lines: Vec<Line>,
 }
 
 fn image_format(format: Format) -> Option<ImageFormat> {
@@ -63,14 +73,42 @@ pub fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<RgbImage,
     Ok(reader.decode().map_err(corrupt)?.to_rgb8())
 }
 
-/// Encodes pixels in an image format; nothing but the pixels is written.
+/// Encodes pixels in an image format; nothing but the pixels is written. An image whose
+/// pixels are all gray (a scan) is written in gray, and a TIFF is deflated, so that the
+/// output stays near the input's size.
 pub fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, DocumentError> {
     let kind =
         image_format(format).ok_or_else(|| DocumentError::Unsupported(format!("{} is not an image", format.name())))?;
+    let failed = |error: String| DocumentError::Corrupt(format!("writing {}: {error}", format.name()));
+    let gray = image
+        .pixels()
+        .all(|Rgb([red, green, blue])| red == green && green == blue);
+    let pixels = if gray {
+        DynamicImage::ImageLuma8(GrayImage::from_fn(image.width(), image.height(), |x, y| {
+            Luma([image.get_pixel(x, y).0[0]])
+        }))
+    } else {
+        DynamicImage::ImageRgb8(image.clone())
+    };
     let mut out = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(image.clone())
-        .write_to(&mut out, kind)
-        .map_err(|error| DocumentError::Corrupt(format!("writing {}: {error}", format.name())))?;
+    if kind == ImageFormat::Tiff {
+        let mut encoder = tiff::encoder::TiffEncoder::new(&mut out)
+            .map_err(|error| failed(error.to_string()))?
+            .with_compression(tiff::encoder::Compression::Deflate(
+                tiff::encoder::DeflateLevel::Balanced,
+            ));
+        let (width, height) = image.dimensions();
+        let written = if let DynamicImage::ImageLuma8(gray) = &pixels {
+            encoder.write_image::<tiff::encoder::colortype::Gray8>(width, height, gray.as_raw())
+        } else {
+            encoder.write_image::<tiff::encoder::colortype::RGB8>(width, height, image.as_raw())
+        };
+        written.map_err(|error| failed(error.to_string()))?;
+    } else {
+        pixels
+            .write_to(&mut out, kind)
+            .map_err(|error| failed(error.to_string()))?;
+    }
     Ok(out.into_inner())
 }
 
@@ -85,15 +123,23 @@ thread_local! {
     static ENGINE: RefCell<Option<(&'static str, tesseract::Tesseract)>> = const { RefCell::new(None) };
 }
 
-/// Reads the words of an image.
-pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
-    let unavailable = |error: String| {
-        DocumentError::Unsupported(format!(
-            "OCR is unavailable ({error}); install Tesseract's English and Spanish data (tesseract-ocr-eng, tesseract-ocr-spa)"
-        ))
-    };
-    let (width, height) = image.dimensions();
-    let as_i32 = |value: u32| i32::try_from(value).map_err(|_| DocumentError::Corrupt("the image is too wide".into()));
+fn unavailable(error: String) -> DocumentError {
+    DocumentError::Unsupported(format!(
+        "OCR is unavailable ({error}); install Tesseract's English and Spanish data (tesseract-ocr-eng, tesseract-ocr-spa)"
+    ))
+}
+
+fn as_i32(value: u32) -> Result<i32, DocumentError> {
+    i32::try_from(value).map_err(|_| DocumentError::Corrupt("the image is too large".into()))
+}
+
+/// Runs `read` with this thread's engine for `language`, loaded if needed, after giving it
+/// the image; the engine is kept for the next call unless something failed.
+fn with_engine<T>(
+    image: &RgbImage,
+    language: &str,
+    read: impl FnOnce(tesseract::Tesseract) -> Result<(tesseract::Tesseract, T), DocumentError>,
+) -> Result<T, DocumentError> {
     let languages = languages(language);
     let cached = ENGINE.with_borrow_mut(Option::take);
     let engine = match cached {
@@ -102,8 +148,8 @@ pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
             tesseract::Tesseract::new(None, Some(languages)).map_err(|error| unavailable(error.to_string()))?
         }
     };
-    // An engine that failed is dropped, not kept.
-    let mut engine = engine
+    let (width, height) = image.dimensions();
+    let engine = engine
         .set_frame(
             image.as_raw(),
             as_i32(width)?,
@@ -111,12 +157,122 @@ pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
             3,
             as_i32(width.saturating_mul(3))?,
         )
-        .map_err(|error| unavailable(error.to_string()))?
-        .recognize()
         .map_err(|error| unavailable(error.to_string()))?;
-    let tsv = engine.get_tsv_text(0).map_err(|error| unavailable(error.to_string()))?;
+    let (engine, value) = read(engine)?;
     ENGINE.with_borrow_mut(|slot| *slot = Some((languages, engine)));
-    Ok(parse_tsv(&tsv))
+    Ok(value)
+}
+
+/// Reads the words of an image.
+pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
+    with_engine(image, language, |engine| {
+        let mut engine = engine.recognize().map_err(|error| unavailable(error.to_string()))?;
+        let tsv = engine.get_tsv_text(0).map_err(|error| unavailable(error.to_string()))?;
+        Ok((engine, parse_tsv(&tsv)))
+    })
+}
+
+/// The text a reader of `output` sees, given what OCR read in the image before it was
+/// burnt (`read`) and the spans burnt. Each run of burnt words on a line is read again with
+/// OCR from `output`, with a margin of a line's height around it; every other word's pixels
+/// were not touched, and its text is what was read before.
+pub fn reread(output: &RgbImage, read: &Ocr, burnt: &[Range<usize>], language: &str) -> Result<String, DocumentError> {
+    let is_burnt = |word: &Word| {
+        burnt
+            .iter()
+            .any(|span| word.chars.start < span.end && word.chars.end > span.start)
+    };
+    let word_text = |word: &Word| -> String {
+        read.text
+            .chars()
+            .skip(word.chars.start)
+            .take(word.chars.len())
+            .collect()
+    };
+    // Each line as pieces: a word read before, or a region to read again.
+    enum Piece {
+        Kept(String),
+        Region,
+    }
+    let (width, height) = output.dimensions();
+    let mut lines: Vec<Vec<Piece>> = Vec::with_capacity(read.lines.len());
+    let mut regions = Vec::new();
+    for line in &read.lines {
+        let mut pieces = Vec::new();
+        let mut run: Option<[u32; 4]> = None;
+        let line_height = line.bounds[3].max(1);
+        let close = |run: [u32; 4], pieces: &mut Vec<Piece>, regions: &mut Vec<[u32; 4]>| {
+            let [x0, y0, x1, y1] = run;
+            let (x0, y0) = (x0.saturating_sub(line_height), y0.saturating_sub(line_height / 2 + 2));
+            let (x1, y1) = ((x1 + line_height).min(width), (y1 + line_height / 2 + 2).min(height));
+            let region = [x0, y0, x1.saturating_sub(x0), y1.saturating_sub(y0)];
+            regions.push(region);
+            pieces.push(Piece::Region);
+        };
+        for word in &read.words[line.words.clone()] {
+            if is_burnt(word) {
+                let [left, top, word_width, word_height] = word.bounds;
+                let (right, bottom) = (left + word_width, top + word_height);
+                run = Some(match run {
+                    Some([x0, y0, x1, y1]) => [x0.min(left), y0.min(top), x1.max(right), y1.max(bottom)],
+                    None => [left, top, right, bottom],
+                });
+            } else {
+                if let Some(finished) = run.take() {
+                    close(finished, &mut pieces, &mut regions);
+                }
+                pieces.push(Piece::Kept(word_text(word)));
+            }
+        }
+        if let Some(finished) = run.take() {
+            close(finished, &mut pieces, &mut regions);
+        }
+        lines.push(pieces);
+    }
+    if regions.is_empty() {
+        return Ok(read.text.clone());
+    }
+    let reread = recognize_rectangles(output, &regions, language)?;
+    let mut reread = reread.into_iter();
+    let text: Vec<String> = lines
+        .into_iter()
+        .map(|pieces| {
+            pieces
+                .into_iter()
+                .map(|piece| match piece {
+                    Piece::Kept(text) => text,
+                    Piece::Region => reread.next().unwrap_or_default(),
+                })
+                .filter(|text| !text.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    Ok(text.join("\n"))
+}
+
+/// The text in each rectangle (left, top, width, height) of an image, each read as one
+/// line of text by the same engine, with the image given once.
+fn recognize_rectangles(
+    image: &RgbImage,
+    rectangles: &[[u32; 4]],
+    language: &str,
+) -> Result<Vec<String>, DocumentError> {
+    with_engine(image, language, |mut engine| {
+        engine.set_page_seg_mode(tesseract::PageSegMode::PsmSingleLine);
+        let mut texts = Vec::with_capacity(rectangles.len());
+        for &[left, top, width, height] in rectangles {
+            engine = engine
+                .set_rectangle(as_i32(left)?, as_i32(top)?, as_i32(width)?, as_i32(height)?)
+                .recognize()
+                .map_err(|error| unavailable(error.to_string()))?;
+            let text = engine.get_text().map_err(|error| unavailable(error.to_string()))?;
+            texts.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+        // Tesseract's default, which `ocr` reads pages with.
+        engine.set_page_seg_mode(tesseract::PageSegMode::PsmSingleBlock);
+        Ok((engine, texts))
+    })
 }
 
 /// Tesseract's TSV: `level page block paragraph line word left top width height conf text`;
@@ -139,9 +295,30 @@ fn parse_tsv(tsv: &str) -> Ocr {
             .collect();
         let Some(numbers) = numbers else { continue };
         let line_key = (*block, *paragraph, *line);
+        let same_line = current_line == Some(line_key);
         if !ocr.text.is_empty() {
-            ocr.text.push(if current_line == Some(line_key) { ' ' } else { '\n' });
+            ocr.text.push(if same_line { ' ' } else { '\n' });
             chars += 1;
+        }
+        if !same_line {
+            ocr.lines.push(Line {
+                words: ocr.words.len()..ocr.words.len(),
+                bounds: [numbers[0], numbers[1], 0, 0],
+            });
+        }
+        if let Some(current) = ocr.lines.last_mut() {
+            current.words.end += 1;
+            let [left, top, width, height] = current.bounds;
+            let (right, bottom) = if current.words.len() == 1 {
+                (numbers[0] + numbers[2], numbers[1] + numbers[3])
+            } else {
+                (
+                    (left + width).max(numbers[0] + numbers[2]),
+                    (top + height).max(numbers[1] + numbers[3]),
+                )
+            };
+            let (left, top) = (left.min(numbers[0]), top.min(numbers[1]));
+            current.bounds = [left, top, right - left, bottom - top];
         }
         current_line = Some(line_key);
         let length = text.chars().count();
@@ -289,6 +466,31 @@ mod tests {
         assert!(misread_dni("NIF: 12345678 2").is_empty());
         assert_eq!(misread_dni("D.N.I. nº 123456787").len(), 0, "D.N.I. is three words");
         assert_eq!(misread_dni("DNI nº 123456787").len(), 1);
+    }
+
+    #[test]
+    fn burnt_lines_are_read_again_from_the_pixels_and_the_others_kept() {
+        let scan = include_bytes!("../../tests/fixtures/documents/scan.png");
+        let image = decode(scan, Format::Png, &Limits::default()).unwrap();
+        let read = ocr(&image, "es").unwrap();
+        assert_eq!(read.lines.len(), 4, "{read:?}");
+        let name_start = read.text.find("José").unwrap();
+        let name = read.text[..name_start].chars().count()..read.text[..name_start].chars().count() + 17;
+        let mut burnt = image.clone();
+        burn(&mut burnt, &read, std::slice::from_ref(&name));
+        let seen = reread(&burnt, &read, std::slice::from_ref(&name), "es").unwrap();
+        let lines: Vec<&str> = seen.lines().collect();
+        let before: Vec<&str> = read.text.lines().collect();
+        assert_eq!((lines[0], lines[2], lines[3]), (before[0], before[2], before[3]));
+        assert!(
+            lines[1].starts_with("Nombre") && !lines[1].contains("José") && !lines[1].contains("Pérez"),
+            "{seen}"
+        );
+        // The line is read from the pixels it is given: had the burn missed, the name is seen.
+        let unburnt = reread(&image, &read, std::slice::from_ref(&name), "es").unwrap();
+        assert!(unburnt.lines().nth(1).unwrap().contains("José Pérez"), "{unburnt}");
+        // Nothing burnt: the text as it was read.
+        assert_eq!(reread(&image, &read, &[], "es").unwrap(), read.text);
     }
 
     #[test]
