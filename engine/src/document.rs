@@ -352,7 +352,8 @@ struct Outcome {
     encoding: Option<&'static str>,
     /// The output in the input's format.
     original: Vec<u8>,
-    /// The output's text, for the txt and json exports.
+    /// The anonymized text, for the txt, json, and (from other formats) pdf and docx exports;
+    /// pages are parted by form feeds.
     text: String,
     entities: Vec<Entity>,
     leak_check: LeakCheck,
@@ -400,21 +401,11 @@ fn export(outcome: Outcome, format: ExportFormat) -> Result<Processed, DocumentE
             )
         }
         ExportFormat::Csv => (entity_table(&outcome.entities)?, "csv"),
-        ExportFormat::Pdf | ExportFormat::Docx => {
-            let wanted = if format == ExportFormat::Pdf {
-                Format::Pdf
-            } else {
-                Format::Docx
-            };
-            if wanted != outcome.format {
-                return Err(DocumentError::Unsupported(format!(
-                    "converting {} to {} is not supported; export it as original, txt, json or csv",
-                    outcome.format.name(),
-                    wanted.name()
-                )));
-            }
-            (outcome.original, outcome.format.extension())
-        }
+        ExportFormat::Pdf if outcome.format == Format::Pdf => (outcome.original, "pdf"),
+        ExportFormat::Docx if outcome.format == Format::Docx => (outcome.original, "docx"),
+        // Another format's anonymized text, in a new file.
+        ExportFormat::Pdf => (pdf::write_text(&outcome.text)?, "pdf"),
+        ExportFormat::Docx => (docx::write_text(&outcome.text)?, "docx"),
     };
     Ok(Processed {
         format: outcome.format,
@@ -723,7 +714,7 @@ fn burn_reading(
     request: &Request<'_>,
     scope: &mut Scope<'_>,
     findings: &mut Findings,
-) -> Result<Vec<Range<usize>>, DocumentError> {
+) -> Result<(Vec<Range<usize>>, String), DocumentError> {
     for misread in image::misread_dni(&read.text) {
         if !detections
             .iter()
@@ -733,7 +724,7 @@ fn burn_reading(
         }
     }
     if detections.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), read.text.clone()));
     }
     detections.sort_by_key(|detection| (detection.start, detection.end));
     let result = anonymize_text(&read.text, &detections, request.policy, scope)?;
@@ -743,7 +734,7 @@ fn burn_reading(
         .map(|(span, _)| span)
         .collect();
     image::burn(pixels, read, &spans);
-    Ok(spans)
+    Ok((spans, result.text))
 }
 
 /// PDF: every page's text layer, redacted in its content stream, and every image worth
@@ -772,13 +763,18 @@ fn pdf_document(
     texts.extend(readings.iter().map(|read| read.text.clone()));
     let mut detected = detect_units(&texts, request, deadline)?;
     let scan_detections = detected.split_off(document.pages.len());
+    // The anonymized text of each page's text layer and scans, for the text exports.
+    let mut anonymized: Vec<((u32, usize), String)> = Vec::new();
     for (index, (text, detections)) in texts.iter().zip(detected).enumerate() {
         deadline.check()?;
+        let page = document.pages[index].number;
         if detections.is_empty() {
+            anonymized.push(((page, 0), text.clone()));
             continue;
         }
-        let location = format!("page {}", document.pages[index].number);
+        let location = format!("page {page}");
         let result = anonymize_text(text, &detections, request.policy, scope)?;
+        anonymized.push(((page, 0), result.text.clone()));
         let first = findings.entities.len();
         let spans = findings.add_unit(text, &result, &location, None);
         findings.locate(first, |span| document.text_boxes(index, span));
@@ -788,7 +784,7 @@ fn pdf_document(
     for (((scan, mut raster), read), detections) in scans.iter().zip(rasters).zip(&readings).zip(scan_detections) {
         deadline.check()?;
         let first = findings.entities.len();
-        let spans = burn_reading(
+        let (spans, text) = burn_reading(
             read,
             detections,
             &mut raster.pixels,
@@ -797,6 +793,7 @@ fn pdf_document(
             scope,
             &mut findings,
         )?;
+        anonymized.push(((scan.page, scan.ordinal), text));
         burnt.push(spans.clone());
         if spans.is_empty() {
             continue;
@@ -831,12 +828,15 @@ fn pdf_document(
         };
         visible.push((scan.location(), seen));
     }
-    let text = visible
-        .iter()
-        .map(|(_, text)| text.as_str())
-        .filter(|text| !text.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\u{c}\n");
+    anonymized.sort_by_key(|(place, _)| *place);
+    let mut text = String::new();
+    for (index, ((page, _), part)) in anonymized.iter().enumerate() {
+        if index > 0 {
+            let same_page = anonymized[index - 1].0.0 == *page;
+            text.push_str(if same_page { "\n" } else { "\n\u{c}\n" });
+        }
+        text.push_str(part);
+    }
     Ok(findings.outcome(Format::Pdf, None, output, text, &visible))
 }
 
@@ -855,7 +855,7 @@ fn image_document(
     let detections = detect_units(std::slice::from_ref(&read.text), request, deadline)?
         .pop()
         .unwrap_or_default();
-    let burnt = burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
+    let (burnt, text) = burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
     findings.locate(0, |span| {
         image::span_bounds(&read, span)
             .into_iter()
@@ -872,8 +872,8 @@ fn image_document(
         &burnt,
         &language,
     )?;
-    let parts = [("image".to_owned(), seen.clone())];
-    Ok(findings.outcome(format, None, output, seen, &parts))
+    let parts = [("image".to_owned(), seen)];
+    Ok(findings.outcome(format, None, output, text, &parts))
 }
 
 /// Word documents: every paragraph of every text part, and external link targets.

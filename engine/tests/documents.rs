@@ -211,8 +211,38 @@ fn exports_give_text_entities_or_a_table() {
         "{table}"
     );
     assert!(table.contains("PERSON,word/document.xml,"), "{table}");
-    let refused = run(CONTRACT, "contract.docx", Level::Intermediate, ExportFormat::Pdf).unwrap_err();
+
+    // To another document format: a new file holding the anonymized text, which reads back
+    // with the aliases and without the originals.
+    let pdf = run(CONTRACT, "contract.docx", Level::Intermediate, ExportFormat::Pdf).unwrap();
+    assert_eq!(pdf.output_extension, "pdf");
+    let reread = run(&pdf.output, "contract.pdf", Level::Intermediate, ExportFormat::Txt).unwrap();
+    let reread = String::from_utf8(reread.output).unwrap();
+    assert!(reread.contains("PERSONA-001") && reread.contains("Reunidos"), "{reread}");
+    for value in CONTRACT_PII {
+        assert!(!reread.contains(value), "{value:?} in the PDF export:\n{reread}");
+    }
+    let long = format!("{}\u{c}Anexo", "Una línea de texto que se repite. ".repeat(600));
+    let pages = run(long.as_bytes(), "long.txt", Level::Intermediate, ExportFormat::Pdf).unwrap();
+    let pages = lopdf::Document::load_mem(&pages.output).unwrap().get_pages().len();
+    assert!((3..10).contains(&pages), "{pages} pages");
+    let refused = run("Nombre: 张伟".as_bytes(), "name.txt", Level::Intermediate, ExportFormat::Pdf).unwrap_err();
     assert_eq!(refused.code(), "unsupported");
+    assert!(refused.to_string().contains("U+5F20"), "{refused}");
+
+    let report = run(REPORT, "report.pdf", Level::Intermediate, ExportFormat::Docx).unwrap();
+    assert_eq!(report.output_extension, "docx");
+    let document = entries(&report.output)
+        .into_iter()
+        .find(|(name, _)| name == "word/document.xml")
+        .map(|(_, data)| String::from_utf8(data).unwrap())
+        .unwrap();
+    assert!(document.contains("PERSONA-001") && document.contains("Informe clínico"), "{document}");
+    for value in REPORT_PII {
+        assert!(!document.contains(value), "{value:?} in the Word export");
+    }
+    let again = run(&report.output, "report.docx", Level::Intermediate, ExportFormat::Txt).unwrap();
+    assert!(String::from_utf8(again.output).unwrap().contains("PERSONA-001"));
 }
 
 #[test]
