@@ -218,7 +218,10 @@ fn exports_give_text_entities_or_a_table() {
     assert_eq!(pdf.output_extension, "pdf");
     let reread = run(&pdf.output, "contract.pdf", Level::Intermediate, ExportFormat::Txt).unwrap();
     let reread = String::from_utf8(reread.output).unwrap();
-    assert!(reread.contains("PERSONA-001") && reread.contains("Reunidos"), "{reread}");
+    assert!(
+        reread.contains("PERSONA-001") && reread.contains("Reunidos"),
+        "{reread}"
+    );
     for value in CONTRACT_PII {
         assert!(!reread.contains(value), "{value:?} in the PDF export:\n{reread}");
     }
@@ -226,7 +229,13 @@ fn exports_give_text_entities_or_a_table() {
     let pages = run(long.as_bytes(), "long.txt", Level::Intermediate, ExportFormat::Pdf).unwrap();
     let pages = lopdf::Document::load_mem(&pages.output).unwrap().get_pages().len();
     assert!((3..10).contains(&pages), "{pages} pages");
-    let refused = run("Nombre: 张伟".as_bytes(), "name.txt", Level::Intermediate, ExportFormat::Pdf).unwrap_err();
+    let refused = run(
+        "Nombre: 张伟".as_bytes(),
+        "name.txt",
+        Level::Intermediate,
+        ExportFormat::Pdf,
+    )
+    .unwrap_err();
     assert_eq!(refused.code(), "unsupported");
     assert!(refused.to_string().contains("U+5F20"), "{refused}");
 
@@ -237,7 +246,10 @@ fn exports_give_text_entities_or_a_table() {
         .find(|(name, _)| name == "word/document.xml")
         .map(|(_, data)| String::from_utf8(data).unwrap())
         .unwrap();
-    assert!(document.contains("PERSONA-001") && document.contains("Informe clínico"), "{document}");
+    assert!(
+        document.contains("PERSONA-001") && document.contains("Informe clínico"),
+        "{document}"
+    );
     for value in REPORT_PII {
         assert!(!document.contains(value), "{value:?} in the Word export");
     }
@@ -646,6 +658,7 @@ fn tool(program: &str, arguments: &[&std::ffi::OsStr]) -> String {
 /// `fixtures/documents/generate`; `scripts/test` runs it and sets
 /// `OBSCURA_TEST_GENERATED_FIXTURES`): each is anonymized with its leak check passed, and
 /// poppler, python-docx and the `tesseract` command then find none of its personal data.
+/// A password-protected PDF is refused as `encrypted`.
 #[test]
 fn files_made_by_other_tools_are_anonymized_and_read_clean() {
     let directory = std::path::PathBuf::from(std::env::var("OBSCURA_TEST_GENERATED_FIXTURES").expect(
@@ -690,6 +703,15 @@ fn files_made_by_other_tools_are_anonymized_and_read_clean() {
         ("contract-scan.jpg", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("scan.tiff", SCAN_PII, &["PERSON", "ES_NIF", "PHONE_NUMBER"]),
     ];
+    let encrypted = std::fs::read(directory.join("report-encrypted.pdf")).unwrap();
+    let refused = run(
+        &encrypted,
+        "report-encrypted.pdf",
+        Level::Intermediate,
+        ExportFormat::Original,
+    )
+    .unwrap_err();
+    assert_eq!(refused.code(), "encrypted", "{refused}");
     let out = tempfile::tempdir().unwrap();
     for (name, pii, types) in cases {
         let bytes = std::fs::read(directory.join(name)).unwrap_or_else(|error| panic!("{name}: {error}"));

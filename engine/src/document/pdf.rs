@@ -624,10 +624,9 @@ pub fn write_text(text: &str) -> Result<Vec<u8>, DocumentError> {
     const SIZE: f32 = 10.0;
     const LEADING: f32 = 13.0;
     let text = text.replace('\t', "    ").replace("\r\n", "\n");
-    if let Some(character) = text
-        .chars()
-        .find(|&character| !matches!(character, '\n' | '\u{c}') && win_ansi(&character.to_string()) == b"?" && character != '?')
-    {
+    if let Some(character) = text.chars().find(|&character| {
+        !matches!(character, '\n' | '\u{c}') && win_ansi(&character.to_string()) == b"?" && character != '?'
+    }) {
         return Err(DocumentError::Unsupported(format!(
             "the PDF export writes Helvetica, which has no U+{:04X} ({character}); export as txt, docx or json",
             u32::from(character)
@@ -637,7 +636,12 @@ pub fn write_text(text: &str) -> Result<Vec<u8>, DocumentError> {
     let width_of = |word: &str| -> f32 {
         win_ansi(word)
             .iter()
-            .map(|&code| widths.get(usize::from(code).wrapping_sub(32)).copied().unwrap_or(DEFAULT_WIDTH))
+            .map(|&code| {
+                widths
+                    .get(usize::from(code).wrapping_sub(32))
+                    .copied()
+                    .unwrap_or(DEFAULT_WIDTH)
+            })
             .sum::<f32>()
             * SIZE
             / 1000.0
@@ -651,7 +655,11 @@ pub fn write_text(text: &str) -> Result<Vec<u8>, DocumentError> {
         for paragraph in page_text.trim_matches('\n').split('\n') {
             let mut line = String::new();
             for word in paragraph.split(' ') {
-                let candidate = if line.is_empty() { word.to_owned() } else { format!("{line} {word}") };
+                let candidate = if line.is_empty() {
+                    word.to_owned()
+                } else {
+                    format!("{line} {word}")
+                };
                 if width_of(&candidate) <= usable || line.is_empty() {
                     line = candidate;
                 } else {
