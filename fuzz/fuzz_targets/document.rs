@@ -1,6 +1,7 @@
 //! Fuzzes the document readers and writers: any bytes, named as any format, give a processed
-//! document or an error, never a panic. The first byte picks the name's extension; a DOCX
-//! seed corpus (`corpus/document`) starts from a real Word file.
+//! document or an error, never a panic. The first byte picks the name's extension; seeds
+//! (`corpus/document`, not kept in the repository) start from the document fixtures: the
+//! Word file, the PDFs (the scanned one holds a JPEG, deflated samples and a fax) and images.
 
 #![no_main]
 
@@ -18,7 +19,9 @@ static SELECTION: LazyLock<Selection> = LazyLock::new(|| {
     catalog.select(Some("minimal"), None, None).expect("the minimal profile exists")
 });
 
-const NAMES: [&str; 8] = ["f.docx", "f.txt", "f.csv", "f.json", "f.html", "f.md", "f.pdf", "f"];
+const NAMES: [&str; 10] = [
+    "f.docx", "f.txt", "f.csv", "f.json", "f.html", "f.md", "f.pdf", "f", "f.png", "f.tif",
+];
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, bytes)) = data.split_first() else {
