@@ -17,8 +17,12 @@
 //! Images the pages draw (scans, and pictures of text beside a text layer) are decoded to
 //! pixels for OCR and written back with the detected words burnt in (see [`scan`]).
 //!
-//! Not read yet: text inside form XObjects, and inline images on a page without text or
-//! image XObjects; a document with either is refused, so that nothing is passed on unread.
+//! A page that draws text from form XObjects gets the forms drawn inline in its own content
+//! (their resources renamed into the page's), so that their text is read and redacted like
+//! the page's own; forms nested more than eight deep are refused.
+//!
+//! Not read: inline images on a page without text or image XObjects; such a document is
+//! refused, so that nothing is passed on unread.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -395,8 +399,12 @@ impl Pdf {
         if page_ids.is_empty() {
             return Err(DocumentError::Corrupt("a PDF without pages".into()));
         }
+        let mut document = document;
         let mut pages = Vec::with_capacity(page_ids.len());
         for (&number, &id) in &page_ids {
+            if forms_show_text(&document, id, limits) {
+                inline_forms(&mut document, id, limits)?;
+            }
             pages.push(read_page(&document, number, id)?);
         }
         Ok(Pdf { document, pages })
@@ -873,7 +881,6 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
         .iter()
         .map(|(name, font)| (name.clone(), font_info(document, font)))
         .collect();
-    refuse_unread_content(document, id, page_number)?;
 
     let mut text = String::new();
     let mut chars = 0_usize;
@@ -1131,29 +1138,294 @@ fn break_between(placed: Matrix, size: f32, end: (f32, f32)) -> Option<char> {
     }
 }
 
-/// Refuses pages whose text this reader would not see: text inside form XObjects.
-fn refuse_unread_content(document: &Document, page_id: ObjectId, number: u32) -> Result<(), DocumentError> {
-    for (id, kind) in page_xobjects(document, page_id).into_values() {
-        if kind != XObjectKind::Form {
+/// A form XObject's content, decoded within the size limit.
+fn form_operations(stream: &lopdf::Stream, limits: &Limits) -> Option<Vec<Operation>> {
+    let limit = usize::try_from(limits.max_uncompressed_bytes).unwrap_or(usize::MAX);
+    let content = if stream.filters().is_ok() {
+        stream.decompressed_content_with_limit(limit).ok()?
+    } else {
+        stream.content.clone()
+    };
+    Content::decode(&content).ok().map(|content| content.operations)
+}
+
+/// Whether a page draws text from a form XObject (at any depth of nesting).
+fn forms_show_text(document: &Document, page_id: ObjectId, limits: &Limits) -> bool {
+    let mut pending: Vec<ObjectId> = page_xobjects(document, page_id)
+        .into_values()
+        .filter(|(_, kind)| *kind == XObjectKind::Form)
+        .map(|(id, _)| id)
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some(id) = pending.pop() {
+        if !seen.insert(id) || seen.len() > MAX_FORMS {
             continue;
         }
         let Ok(Object::Stream(stream)) = document.get_object(id) else {
             continue;
         };
-        let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
-        let shows_text = Content::decode(&content).is_ok_and(|content| {
-            content
-                .operations
+        let shows_text = form_operations(stream, limits).is_some_and(|operations| {
+            operations
                 .iter()
                 .any(|operation| matches!(operation.operator.as_str(), "Tj" | "TJ" | "'" | "\""))
         });
         if shows_text {
-            return Err(DocumentError::Unsupported(format!(
-                "page {number} draws text from a form XObject, which is not read yet"
-            )));
+            return true;
+        }
+        pending.extend(
+            form_xobjects(document, &stream.dict)
+                .into_values()
+                .filter(|(_, kind)| *kind == XObjectKind::Form)
+                .map(|(id, _)| id),
+        );
+    }
+    false
+}
+
+/// Forms inlined on one page at most, and how deep forms may nest.
+const MAX_FORMS: usize = 256;
+const MAX_FORM_DEPTH: usize = 8;
+
+/// The XObjects a form's own resources name.
+fn form_xobjects(document: &Document, form: &Dictionary) -> BTreeMap<Vec<u8>, (ObjectId, XObjectKind)> {
+    let mut found = BTreeMap::new();
+    let Some(resources) = form
+        .get(b"Resources")
+        .ok()
+        .and_then(|object| document.dereference(object).ok())
+        .and_then(|(_, object)| object.as_dict().ok())
+    else {
+        return found;
+    };
+    collect_xobjects(document, resources, &mut found);
+    found
+}
+
+fn collect_xobjects(
+    document: &Document,
+    resources: &Dictionary,
+    found: &mut BTreeMap<Vec<u8>, (ObjectId, XObjectKind)>,
+) {
+    let Some(xobjects) = resources
+        .get(b"XObject")
+        .ok()
+        .and_then(|object| document.dereference(object).ok())
+        .and_then(|(_, object)| object.as_dict().ok())
+    else {
+        return;
+    };
+    for (name, reference) in xobjects.iter() {
+        let Ok(id) = reference.as_reference() else {
+            continue;
+        };
+        let Ok(Object::Stream(stream)) = document.get_object(id) else {
+            continue;
+        };
+        let kind = match stream.dict.get(b"Subtype").and_then(Object::as_name) {
+            Ok(b"Image") => XObjectKind::Image,
+            Ok(b"Form") => XObjectKind::Form,
+            Ok(_) | Err(_) => XObjectKind::Other,
+        };
+        found.entry(name.clone()).or_insert((id, kind));
+    }
+}
+
+/// The resource categories whose names content streams use.
+const RESOURCE_CATEGORIES: [&[u8]; 7] = [
+    b"Font",
+    b"XObject",
+    b"ExtGState",
+    b"ColorSpace",
+    b"Pattern",
+    b"Shading",
+    b"Properties",
+];
+
+/// Draws the forms a page uses where they are drawn, in the page's own content: `q`, the
+/// form's matrix, a clip to its box, its operations, `Q`. The form's resources join the
+/// page's under new names, so that the text inside forms is read, and redacted, like the
+/// page's own (the forms themselves are left to other pages that use them).
+fn inline_forms(document: &mut Document, page_id: ObjectId, limits: &Limits) -> Result<(), DocumentError> {
+    let content = document.get_page_content(page_id);
+    let operations = Content::decode(&content)
+        .map_err(|error| DocumentError::Corrupt(format!("a page's content: {error}")))?
+        .operations;
+    let xobjects = page_xobjects(document, page_id);
+    let mut added: Vec<(&'static [u8], Vec<u8>, Object)> = Vec::new();
+    let mut inlined = 0;
+    let operations = expand_forms(
+        document,
+        operations,
+        &xobjects,
+        &BTreeMap::new(),
+        limits,
+        0,
+        &mut added,
+        &mut inlined,
+    )?;
+    let mut resources = own_resources(document, page_id)?;
+    for category in RESOURCE_CATEGORIES {
+        let mut merged = match resources.get(category) {
+            Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
+            Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
+            Ok(_) | Err(_) => Dictionary::new(),
+        };
+        let mut changed = false;
+        for (_, name, value) in added
+            .iter()
+            .filter(|(added_category, _, _)| *added_category == category)
+        {
+            merged.set(name.clone(), value.clone());
+            changed = true;
+        }
+        if changed {
+            resources.set(category, merged);
         }
     }
+    let encoded = Content { operations }.encode().map_err(pdf_error)?;
+    let stream = document.add_object(lopdf::Stream::new(Dictionary::new(), encoded));
+    let page = document.get_dictionary_mut(page_id).map_err(pdf_error)?;
+    page.set("Resources", resources);
+    page.set("Contents", stream);
     Ok(())
+}
+
+/// `operations` with each `Do` of a form replaced by the form's own operations, whose
+/// resource names are renamed (`renames`: the enclosing form's names to the page's).
+#[allow(clippy::too_many_arguments)]
+fn expand_forms(
+    document: &Document,
+    operations: Vec<Operation>,
+    xobjects: &BTreeMap<Vec<u8>, (ObjectId, XObjectKind)>,
+    renames: &BTreeMap<(&'static [u8], Vec<u8>), Vec<u8>>,
+    limits: &Limits,
+    depth: usize,
+    added: &mut Vec<(&'static [u8], Vec<u8>, Object)>,
+    inlined: &mut usize,
+) -> Result<Vec<Operation>, DocumentError> {
+    let mut out = Vec::with_capacity(operations.len());
+    for mut operation in operations {
+        rename_operands(&mut operation, renames);
+        let form = (operation.operator == "Do")
+            .then(|| operation.operands.first().and_then(|name| name.as_name().ok()))
+            .flatten()
+            .and_then(|name| {
+                // The name as the enclosing content knew it.
+                let original = renames
+                    .iter()
+                    .find(|((category, _), new)| *category == b"XObject" && new.as_slice() == name)
+                    .map_or(name.to_vec(), |((_, old), _)| old.clone());
+                xobjects.get(&original).copied()
+            })
+            .filter(|(_, kind)| *kind == XObjectKind::Form);
+        let Some((form_id, _)) = form else {
+            out.push(operation);
+            continue;
+        };
+        let Ok(Object::Stream(stream)) = document.get_object(form_id) else {
+            out.push(operation);
+            continue;
+        };
+        if depth >= MAX_FORM_DEPTH || *inlined >= MAX_FORMS {
+            return Err(DocumentError::Unsupported(format!(
+                "a page draws forms nested over {MAX_FORM_DEPTH} deep or more than {MAX_FORMS} of them, whose text is not read"
+            )));
+        }
+        let Some(form_operations) = form_operations(stream, limits) else {
+            return Err(DocumentError::Corrupt(
+                "a form XObject's content does not decode".into(),
+            ));
+        };
+        *inlined += 1;
+        let prefix = format!("ObscuraForm{}_", *inlined);
+        // The form's resources, renamed into the page's.
+        let mut form_renames = BTreeMap::new();
+        if let Some(resources) = stream
+            .dict
+            .get(b"Resources")
+            .ok()
+            .and_then(|object| document.dereference(object).ok())
+            .and_then(|(_, object)| object.as_dict().ok())
+        {
+            for category in RESOURCE_CATEGORIES {
+                let Some(entries) = resources
+                    .get(category)
+                    .ok()
+                    .and_then(|object| document.dereference(object).ok())
+                    .and_then(|(_, object)| object.as_dict().ok())
+                else {
+                    continue;
+                };
+                for (name, value) in entries.iter() {
+                    let new_name = [prefix.as_bytes(), name.as_slice()].concat();
+                    form_renames.insert((category, name.clone()), new_name.clone());
+                    added.push((category, new_name, value.clone()));
+                }
+            }
+        }
+        let inner_xobjects = form_xobjects(document, &stream.dict);
+        out.push(Operation::new("q", vec![]));
+        if let Ok(matrix) = stream.dict.get(b"Matrix").and_then(Object::as_array)
+            && matrix.len() == 6
+        {
+            out.push(Operation::new("cm", matrix.clone()));
+        }
+        if let Ok(bbox) = stream.dict.get(b"BBox").and_then(Object::as_array)
+            && let [x0, y0, x1, y1] = bbox.as_slice()
+            && let (Some(x0), Some(y0), Some(x1), Some(y1)) = (number(x0), number(y0), number(x1), number(y1))
+        {
+            out.push(Operation::new(
+                "re",
+                vec![
+                    x0.min(x1).into(),
+                    y0.min(y1).into(),
+                    (x1 - x0).abs().into(),
+                    (y1 - y0).abs().into(),
+                ],
+            ));
+            out.push(Operation::new("W", vec![]));
+            out.push(Operation::new("n", vec![]));
+        }
+        out.extend(expand_forms(
+            document,
+            form_operations,
+            &inner_xobjects,
+            &form_renames,
+            limits,
+            depth + 1,
+            added,
+            inlined,
+        )?);
+        out.push(Operation::new("Q", vec![]));
+    }
+    Ok(out)
+}
+
+/// Renames the resource names an operation uses.
+fn rename_operands(operation: &mut Operation, renames: &BTreeMap<(&'static [u8], Vec<u8>), Vec<u8>>) {
+    if renames.is_empty() {
+        return;
+    }
+    let (category, index): (&[u8], usize) = match operation.operator.as_str() {
+        "Tf" => (b"Font", 0),
+        "Do" => (b"XObject", 0),
+        "gs" => (b"ExtGState", 0),
+        "cs" | "CS" => (b"ColorSpace", 0),
+        "sh" => (b"Shading", 0),
+        "scn" | "SCN" => (b"Pattern", operation.operands.len().saturating_sub(1)),
+        "BDC" | "DP" => (b"Properties", 1),
+        _ => return,
+    };
+    if let Some(Object::Name(name)) = operation.operands.get_mut(index) {
+        let key = (category, name.clone());
+        let renamed = renames
+            .iter()
+            .find(|((renamed_category, old), _)| *renamed_category == key.0 && *old == key.1)
+            .map(|(_, new)| new.clone());
+        if let Some(new) = renamed {
+            *name = new;
+        }
+    }
 }
 
 /// Bytes as a PDF string object, for tests.
@@ -1271,6 +1543,85 @@ mod tests {
         ]);
         let pdf = Pdf::open(&pdf_with(operations), &Limits::default()).unwrap();
         assert_eq!(pdf.pages[0].text, "D. Alejandro Soto\nPhone:\nAna Ruiz");
+    }
+
+    #[test]
+    fn text_in_forms_is_read_and_redacted_where_the_forms_are_drawn() {
+        let mut document = Document::load_mem(&sample()).unwrap();
+        let page_id = *document.get_pages().values().next().unwrap();
+        // The forms name their font F1 too, but theirs is Helvetica: names are renamed.
+        let helvetica = document.add_object(dictionary! {
+            "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica", "Encoding" => "WinAnsiEncoding",
+        });
+        let inner = document.add_object(lopdf::Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 500.into(), 50.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => helvetica } },
+            },
+            b"BT /F1 10 Tf 0 0 Td (Firma: Luis Gomez Vidal) Tj ET".to_vec(),
+        ));
+        let outer = document.add_object(lopdf::Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 500.into(), 100.into()],
+                "Matrix" => vec![1.into(), 0.into(), 0.into(), 1.into(), 72.into(), 100.into()],
+                "Resources" => dictionary! {
+                    "Font" => dictionary! { "F1" => helvetica },
+                    "XObject" => dictionary! { "Inner" => inner },
+                },
+            },
+            b"BT /F1 10 Tf 0 40 Td (Paciente: Ana Ruiz Soto) Tj ET q 1 0 0 1 0 10 cm /Inner Do Q".to_vec(),
+        ));
+        let content = document.get_page_content(page_id);
+        let mut content = content;
+        content.extend_from_slice(b"\n/Fm1 Do\n");
+        let content_id = document.add_object(lopdf::Stream::new(dictionary! {}, content));
+        let page = document.get_dictionary_mut(page_id).unwrap();
+        page.set("Contents", content_id);
+        let mut resources = page.get(b"Resources").unwrap().as_dict().unwrap().clone();
+        resources.set("XObject", dictionary! { "Fm1" => outer });
+        page.set("Resources", resources);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+
+        let mut pdf = Pdf::open(&bytes, &Limits::default()).unwrap();
+        let text = pdf.pages[0].text.clone();
+        assert!(
+            text.starts_with("Paciente: Ana Ruiz"),
+            "the page's own text first: {text}"
+        );
+        assert!(
+            text.contains("Paciente: Ana Ruiz Soto") && text.contains("Firma: Luis Gomez Vidal"),
+            "{text}"
+        );
+        let char_span = |value: &str| {
+            let start = text[..text.rfind(value).unwrap()].chars().count();
+            start..start + value.chars().count()
+        };
+        pdf.redact(
+            0,
+            &[
+                (char_span("Ana Ruiz Soto"), "PERSONA-001".into()),
+                (char_span("Luis Gomez Vidal"), "PERSONA-002".into()),
+            ],
+        )
+        .unwrap();
+        let saved = pdf.save().unwrap();
+        let reread = Pdf::open(&saved, &Limits::default()).unwrap();
+        let text = &reread.pages[0].text;
+        assert!(!text.contains("Soto") && !text.contains("Gomez"), "{text}");
+        assert!(text.contains("Firma:") && text.contains("PERSONA-002"), "{text}");
+        // The form's text was measured with its own font (Helvetica), not the page's F1.
+        let firma = reread.pages[0]
+            .glyphs
+            .iter()
+            .find(|glyph| glyph.chars.start == text.find("Firma").unwrap())
+            .unwrap();
+        assert!(
+            (firma.bounds[0] - 72.0).abs() < 0.01 && (firma.bounds[2] - firma.bounds[0] - 6.11).abs() < 0.05,
+            "{firma:?}"
+        );
     }
 
     #[test]
