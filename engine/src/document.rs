@@ -5,13 +5,14 @@
 //! where they were), and the leak check: the output is read again and no original value
 //! of a detected entity may remain in it (see [`leak`]).
 //!
-//! Formats read now: plain text, Markdown, CSV, JSON and HTML (their encoding detected),
-//! DOCX (see [`docx`]), PDF with a text layer (see [`pdf`]), and PNG, JPEG and TIFF images
-//! through OCR (see [`image`]). Scanned PDF pages are recognized and refused for now.
+//! Formats read: plain text, Markdown, CSV, JSON and HTML (their encoding detected), DOCX
+//! (see [`docx`]), PDF (see [`pdf`]): its text layer, and its images (scanned pages) through
+//! OCR, and PNG, JPEG and TIFF images through OCR (see [`image`]).
 //!
 //! - `encoding`: the text encoding of plain-text files;
-//! - `docx`: Word documents, rewritten run by run;
-//! - `pdf`: PDF text with positions, and redaction in the content stream;
+//! - `docx`: Word documents, rewritten run by run; new ones written from text for exports;
+//! - `pdf`: PDF text with positions, and redaction in the content stream; page images
+//!   decoded and written back; new PDFs written from text for exports;
 //! - `image`: images read with Tesseract, values burnt into the pixels;
 //! - `propagate`: a value detected anywhere in a document is replaced everywhere in it;
 //! - `leak`: the leak check.
