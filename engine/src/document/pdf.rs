@@ -15,7 +15,7 @@
 //! annotations, forms, attachments and scripts are removed.
 //!
 //! Images the pages draw (scans, and pictures of text beside a text layer) are decoded to
-//! pixels for OCR and written back with the detected words burnt in (see [`scan`]).
+//! pixels for OCR and written back with the detected words burnt in (see `pdf/scan.rs`).
 //!
 //! A page that draws text from form XObjects gets the forms drawn inline in its own content
 //! (their resources renamed into the page's), so that their text is read and redacted like
