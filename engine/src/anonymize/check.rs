@@ -78,12 +78,20 @@ fn kind(masked: &str) -> Kind {
 
 /// Folded letters and digits only.
 fn compact(text: &str) -> String {
-    text.split_whitespace()
-        .map(fold_word)
-        .collect::<String>()
-        .chars()
-        .filter(|character| character.is_alphanumeric())
-        .collect()
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if word.is_ascii() {
+            // What `fold_word` gives an ASCII word, without building it.
+            out.extend(
+                word.chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .map(|character| character.to_ascii_lowercase()),
+            );
+        } else {
+            out.extend(fold_word(word).chars().filter(|character| character.is_alphanumeric()));
+        }
+    }
+    out
 }
 
 /// The part of the original an operator may keep, removed before leak checks.

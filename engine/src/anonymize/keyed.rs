@@ -94,6 +94,14 @@ pub fn keyed_hash(key: &[u8], value: &str, options: &HashOptions) -> Result<Stri
 }
 
 /// HMAC-SHA256 of `data` under `key`.
+/// HMAC-SHA256 keyed with `key`, ready for data.
+pub fn keyed_hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
+    // HMAC accepts keys of any length; new_from_slice never fails for it, and an empty
+    // key is padded like any other.
+    <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()))
+}
+
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut output = [0_u8; 32];
     // HMAC accepts keys of any length; new_from_slice never fails for it.

@@ -27,7 +27,6 @@ use std::sync::LazyLock;
 
 use super::ScopeSecrets;
 use super::identity::{PersonName, normalized};
-use super::keyed::hmac_sha256;
 use super::operator::month_name;
 use super::seeded::Random;
 use crate::context::fold_word;
@@ -171,7 +170,7 @@ const ATTEMPTS: usize = 32;
 pub fn surrogate(entity_type: &str, value: &str, number: u64, language: &str, secrets: &ScopeSecrets) -> String {
     let mut seed_input = format!("surrogate\u{0}{entity_type}\u{0}{number}").into_bytes();
     seed_input.extend_from_slice(language.as_bytes());
-    let digest = hmac_sha256(&secrets.hash_key, &seed_input);
+    let digest = secrets.seed_digest(&seed_input);
     let mut random = Random::new(u64::from_le_bytes([
         digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
     ]));
