@@ -1083,28 +1083,7 @@ fn page_xobjects(document: &Document, page_id: ObjectId) -> BTreeMap<Vec<u8>, (O
     let mut dictionaries: Vec<&Dictionary> = own.into_iter().collect();
     dictionaries.extend(inherited.iter().filter_map(|id| document.get_dictionary(*id).ok()));
     for resources in dictionaries {
-        let Some(xobjects) = resources
-            .get(b"XObject")
-            .ok()
-            .and_then(|object| document.dereference(object).ok())
-            .and_then(|(_, object)| object.as_dict().ok())
-        else {
-            continue;
-        };
-        for (name, reference) in xobjects.iter() {
-            let Ok(id) = reference.as_reference() else {
-                continue;
-            };
-            let Ok(Object::Stream(stream)) = document.get_object(id) else {
-                continue;
-            };
-            let kind = match stream.dict.get(b"Subtype").and_then(Object::as_name) {
-                Ok(b"Image") => XObjectKind::Image,
-                Ok(b"Form") => XObjectKind::Form,
-                Ok(_) | Err(_) => XObjectKind::Other,
-            };
-            found.entry(name.clone()).or_insert((id, kind));
-        }
+        collect_xobjects(document, resources, &mut found);
     }
     found
 }
@@ -1201,6 +1180,7 @@ fn form_xobjects(document: &Document, form: &Dictionary) -> BTreeMap<Vec<u8>, (O
     found
 }
 
+/// Adds the XObjects a resource dictionary names to `found`, unless a name is there already.
 fn collect_xobjects(
     document: &Document,
     resources: &Dictionary,
