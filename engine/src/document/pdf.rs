@@ -1224,7 +1224,7 @@ const RESOURCE_CATEGORIES: [&[u8]; 7] = [
 /// Draws the forms a page uses where they are drawn, in the page's own content: `q`, the
 /// form's matrix, a clip to its box, its operations, `Q`. The form's resources join the
 /// page's under new names, so that the text inside forms is read, and redacted, like the
-/// page's own (the forms themselves are left to other pages that use them).
+/// page's own; the page no longer names the forms, so a form no page names is not written.
 fn inline_forms(document: &mut Document, page_id: ObjectId, limits: &Limits) -> Result<(), DocumentError> {
     let content = document.get_page_content(page_id);
     let operations = Content::decode(&content)
@@ -1251,6 +1251,15 @@ fn inline_forms(document: &mut Document, page_id: ObjectId, limits: &Limits) -> 
             Ok(_) | Err(_) => Dictionary::new(),
         };
         let mut changed = false;
+        if category == b"XObject" {
+            // The forms now drawn inline are no longer named by the page, so that their
+            // unredacted content leaves the file with them (unless another page draws them).
+            for (name, (_, kind)) in &xobjects {
+                if *kind == XObjectKind::Form && merged.remove(name).is_some() {
+                    changed = true;
+                }
+            }
+        }
         for (_, name, value) in added
             .iter()
             .filter(|(added_category, _, _)| *added_category == category)
@@ -1318,6 +1327,7 @@ fn expand_forms(
         };
         *inlined += 1;
         let prefix = format!("ObscuraForm{}_", *inlined);
+        let inner_xobjects = form_xobjects(document, &stream.dict);
         // The form's resources, renamed into the page's.
         let mut form_renames = BTreeMap::new();
         if let Some(resources) = stream
@@ -1339,11 +1349,19 @@ fn expand_forms(
                 for (name, value) in entries.iter() {
                     let new_name = [prefix.as_bytes(), name.as_slice()].concat();
                     form_renames.insert((category, name.clone()), new_name.clone());
-                    added.push((category, new_name, value.clone()));
+                    // A nested form is drawn inline too, and is not named by the page.
+                    let nested_form = category == b"XObject"
+                        && value
+                            .as_reference()
+                            .ok()
+                            .and_then(|id| inner_xobjects.values().find(|(found, _)| *found == id))
+                            .is_some_and(|(_, kind)| *kind == XObjectKind::Form);
+                    if !nested_form {
+                        added.push((category, new_name, value.clone()));
+                    }
                 }
             }
         }
-        let inner_xobjects = form_xobjects(document, &stream.dict);
         out.push(Operation::new("q", vec![]));
         if let Ok(matrix) = stream.dict.get(b"Matrix").and_then(Object::as_array)
             && matrix.len() == 6
@@ -1591,6 +1609,14 @@ mod tests {
         let reread = Pdf::open(&saved, &Limits::default()).unwrap();
         let text = &reread.pages[0].text;
         assert!(!text.contains("Soto") && !text.contains("Gomez"), "{text}");
+        // Nor is the forms' own content left in the file, drawn or not.
+        for object in reread.document.objects.values() {
+            if let Object::Stream(stream) = object {
+                let content = stream.decompressed_content().unwrap_or_else(|_| stream.content.clone());
+                let content = String::from_utf8_lossy(&content);
+                assert!(!content.contains("Gomez") && !content.contains("Soto"), "{content}");
+            }
+        }
         assert!(text.contains("Firma:") && text.contains("PERSONA-002"), "{text}");
         // The form's text was measured with its own font (Helvetica), not the page's F1.
         let firma = reread.pages[0]
