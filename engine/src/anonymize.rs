@@ -78,8 +78,8 @@ impl Policy {
     }
 }
 
-/// Secrets and settings a scope brings to the operators.
-#[derive(Debug, Clone)]
+/// Secrets and settings a scope brings to the operators. Its `Debug` shows no key.
+#[derive(Clone)]
 pub struct ScopeSecrets {
     /// The tenant's or project's secret for keyed hashes and surrogate seeds.
     pub hash_key: Vec<u8>,
@@ -92,13 +92,17 @@ pub struct ScopeSecrets {
     seed_key: SeedKey,
 }
 
-/// A keyed HMAC state; its `Debug` shows nothing of the key.
+/// A keyed HMAC state.
 #[derive(Clone)]
 struct SeedKey(hmac::Hmac<sha2::Sha256>);
 
-impl std::fmt::Debug for SeedKey {
+impl std::fmt::Debug for ScopeSecrets {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("SeedKey(..)")
+        formatter
+            .debug_struct("ScopeSecrets")
+            .field("cipher", &self.cipher.is_some())
+            .field("date_shift_days", &self.date_shift_days)
+            .finish_non_exhaustive()
     }
 }
 
@@ -519,6 +523,20 @@ mod tests {
             recognizer: "test".into(),
             explanation: None,
         }
+    }
+
+    #[test]
+    fn the_seed_key_is_the_hash_key_keyed_once() {
+        let secrets = ScopeSecrets::new(b"tenant secret");
+        assert_eq!(
+            secrets.seed_digest(b"surrogate"),
+            keyed::hmac_sha256(b"tenant secret", b"surrogate")
+        );
+        let shown = format!("{secrets:?}");
+        assert!(
+            !shown.contains("116, 101") && shown.contains("date_shift_days"),
+            "{shown}"
+        );
     }
 
     #[test]

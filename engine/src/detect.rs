@@ -823,6 +823,17 @@ mod tests {
         ] {
             assert!(has(&hits, entity, value), "{entity} {value} not in {hits:?}");
         }
+        let streets = found(
+            "Vive en la calle Mayor 7. Domicilio: Avda. de la Constitución, nº 12, 3º B. Pasamos por la plaza Mayor.",
+            "es",
+        );
+        assert!(has(&streets, "ADDRESS", "calle Mayor 7"), "{streets:?}");
+        assert!(
+            has(&streets, "ADDRESS", "Avda. de la Constitución, nº 12, 3º B"),
+            "{streets:?}"
+        );
+        // A street named without a number or context is a public place, not an address.
+        assert!(!has(&streets, "ADDRESS", "plaza Mayor"), "{streets:?}");
         let wrong_letter = found("DNI 12345678A", "es");
         assert!(
             !wrong_letter.iter().any(|(kind, _)| kind == "ES_NIF"),

@@ -158,14 +158,19 @@ mod tests {
         let inputs: Vec<f32> = grid().step_by(37).collect();
         let tensor = Tensor::from_vec(inputs.clone(), inputs.len(), &Device::Cpu).unwrap();
         let expected: Vec<f32> = tensor.gelu_erf().unwrap().to_vec1().unwrap();
+        // The dispatched loop (AVX2 here) and the portable one, which other CPUs run.
         let mut fast = inputs.clone();
         gelu_in_place(&mut fast);
-        let worst = fast
-            .iter()
-            .zip(&expected)
-            .map(|(fast, expected)| (fast - expected).abs())
-            .fold(0.0, f32::max);
-        assert!(worst < 1e-5, "{worst}");
+        let mut portable = inputs.clone();
+        gelu(&mut portable);
+        for computed in [&fast, &portable] {
+            let worst = computed
+                .iter()
+                .zip(&expected)
+                .map(|(computed, expected)| (computed - expected).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{worst}");
+        }
 
         let rows = Tensor::from_vec(inputs[..10_800].to_vec(), (90, 120), &Device::Cpu).unwrap();
         let expected: Vec<f32> = candle_nn::ops::softmax_last_dim(&rows)
@@ -176,8 +181,12 @@ mod tests {
             .unwrap();
         let mut fast = inputs[..10_800].to_vec();
         softmax_rows_in_place(&mut fast, 120);
-        for (fast, expected) in fast.iter().zip(&expected) {
-            assert!((fast - expected).abs() < 1e-6, "{fast} {expected}");
+        let mut portable = inputs[..10_800].to_vec();
+        softmax(&mut portable, 120);
+        for computed in [&fast, &portable] {
+            for (computed, expected) in computed.iter().zip(&expected) {
+                assert!((computed - expected).abs() < 1e-6, "{computed} {expected}");
+            }
         }
         // A masked position (the most negative score) gets nothing.
         let mut masked = vec![1.0, -f32::MAX, 2.0];

@@ -103,13 +103,9 @@ pub fn keyed_hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
 }
 
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
-    let mut output = [0_u8; 32];
-    // HMAC accepts keys of any length; new_from_slice never fails for it.
-    if let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(key) {
-        mac.update(data);
-        output.copy_from_slice(&mac.finalize().into_bytes());
-    }
-    output
+    let mut mac = keyed_hmac_sha256(key);
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
 /// Encrypts and decrypts values with AES-256-GCM-SIV.

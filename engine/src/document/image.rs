@@ -494,6 +494,30 @@ mod tests {
     }
 
     #[test]
+    fn a_gray_scan_is_written_gray_and_a_tiff_deflated() {
+        let mut page = RgbImage::from_pixel(400, 300, Rgb([255, 255, 255]));
+        for x in 50..150 {
+            for y in 50..80 {
+                page.put_pixel(x, y, Rgb([0, 0, 0]));
+            }
+        }
+        let tiff = encode(&page, Format::Tiff).unwrap();
+        assert!(tiff.len() < 10_000, "{} bytes; raw RGB would be 360,000", tiff.len());
+        assert_eq!(decode(&tiff, Format::Tiff, &Limits::default()).unwrap(), page);
+        let png = encode(&page, Format::Png).unwrap();
+        let kind = image::load_from_memory(&png).unwrap().color();
+        assert_eq!(kind, image::ColorType::L8);
+        // A colour image stays in colour.
+        page.put_pixel(0, 0, Rgb([200, 10, 10]));
+        let png = encode(&page, Format::Png).unwrap();
+        assert_eq!(image::load_from_memory(&png).unwrap().color(), image::ColorType::Rgb8);
+        assert_eq!(
+            decode(&encode(&page, Format::Tiff).unwrap(), Format::Tiff, &Limits::default()).unwrap(),
+            page
+        );
+    }
+
+    #[test]
     fn oversized_images_are_refused_before_decoding() {
         let image = RgbImage::from_pixel(200, 100, Rgb([255, 255, 255]));
         let png = encode(&image, Format::Png).unwrap();

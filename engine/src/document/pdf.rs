@@ -1165,15 +1165,16 @@ fn forms_show_text(document: &Document, page_id: ObjectId, limits: &Limits) -> b
 const MAX_FORMS: usize = 256;
 const MAX_FORM_DEPTH: usize = 8;
 
+/// The dictionary under `key`, through a reference if it is one.
+fn dictionary_at<'a>(document: &'a Document, dictionary: &'a Dictionary, key: &[u8]) -> Option<&'a Dictionary> {
+    let object = dictionary.get(key).ok()?;
+    document.dereference(object).ok()?.1.as_dict().ok()
+}
+
 /// The XObjects a form's own resources name.
 fn form_xobjects(document: &Document, form: &Dictionary) -> BTreeMap<Vec<u8>, (ObjectId, XObjectKind)> {
     let mut found = BTreeMap::new();
-    let Some(resources) = form
-        .get(b"Resources")
-        .ok()
-        .and_then(|object| document.dereference(object).ok())
-        .and_then(|(_, object)| object.as_dict().ok())
-    else {
+    let Some(resources) = dictionary_at(document, form, b"Resources") else {
         return found;
     };
     collect_xobjects(document, resources, &mut found);
@@ -1186,12 +1187,7 @@ fn collect_xobjects(
     resources: &Dictionary,
     found: &mut BTreeMap<Vec<u8>, (ObjectId, XObjectKind)>,
 ) {
-    let Some(xobjects) = resources
-        .get(b"XObject")
-        .ok()
-        .and_then(|object| document.dereference(object).ok())
-        .and_then(|(_, object)| object.as_dict().ok())
-    else {
+    let Some(xobjects) = dictionary_at(document, resources, b"XObject") else {
         return;
     };
     for (name, reference) in xobjects.iter() {
@@ -1330,20 +1326,9 @@ fn expand_forms(
         let inner_xobjects = form_xobjects(document, &stream.dict);
         // The form's resources, renamed into the page's.
         let mut form_renames = BTreeMap::new();
-        if let Some(resources) = stream
-            .dict
-            .get(b"Resources")
-            .ok()
-            .and_then(|object| document.dereference(object).ok())
-            .and_then(|(_, object)| object.as_dict().ok())
-        {
+        if let Some(resources) = dictionary_at(document, &stream.dict, b"Resources") {
             for category in RESOURCE_CATEGORIES {
-                let Some(entries) = resources
-                    .get(category)
-                    .ok()
-                    .and_then(|object| document.dereference(object).ok())
-                    .and_then(|(_, object)| object.as_dict().ok())
-                else {
+                let Some(entries) = dictionary_at(document, resources, category) else {
                     continue;
                 };
                 for (name, value) in entries.iter() {
