@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::io::Cursor;
 use std::ops::Range;
 
-use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Luma, Rgb, RgbImage};
+use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Rgb, RgbImage};
 
 use super::{DocumentError, Format, Limits};
 
@@ -70,7 +70,23 @@ pub fn decode(bytes: &[u8], format: Format, limits: &Limits) -> Result<RgbImage,
     let mut decoding_limits = image::Limits::default();
     decoding_limits.max_alloc = Some(pixels.saturating_mul(16).max(1 << 20));
     reader.limits(decoding_limits);
-    Ok(reader.decode().map_err(corrupt)?.to_rgb8())
+    Ok(into_rgb(reader.decode().map_err(corrupt)?))
+}
+
+/// The pixels as RGB. Gray pixels (scans) are widened here directly: the `image` crate's
+/// general conversion goes through its colour-space machinery and takes several times as long.
+pub fn into_rgb(image: DynamicImage) -> RgbImage {
+    if let DynamicImage::ImageRgb8(rgb) = image {
+        return rgb;
+    }
+    if let DynamicImage::ImageLuma8(gray) = &image {
+        let (width, height) = gray.dimensions();
+        let samples = gray.as_raw().iter().flat_map(|&sample| [sample; 3]).collect();
+        if let Some(rgb) = RgbImage::from_raw(width, height, samples) {
+            return rgb;
+        }
+    }
+    image.to_rgb8()
 }
 
 /// Encodes pixels in an image format; nothing but the pixels is written. An image whose
@@ -80,15 +96,10 @@ pub fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, DocumentError
     let kind =
         image_format(format).ok_or_else(|| DocumentError::Unsupported(format!("{} is not an image", format.name())))?;
     let failed = |error: String| DocumentError::Corrupt(format!("writing {}: {error}", format.name()));
-    let gray = image
-        .pixels()
-        .all(|Rgb([red, green, blue])| red == green && green == blue);
-    let pixels = if gray {
-        DynamicImage::ImageLuma8(GrayImage::from_fn(image.width(), image.height(), |x, y| {
-            Luma([image.get_pixel(x, y).0[0]])
-        }))
-    } else {
-        DynamicImage::ImageRgb8(image.clone())
+    let (width, height) = image.dimensions();
+    let pixels = match gray_samples(image).and_then(|samples| GrayImage::from_raw(width, height, samples)) {
+        Some(gray) => DynamicImage::ImageLuma8(gray),
+        None => DynamicImage::ImageRgb8(image.clone()),
     };
     let mut out = Cursor::new(Vec::new());
     if kind == ImageFormat::Tiff {
@@ -97,7 +108,6 @@ pub fn encode(image: &RgbImage, format: Format) -> Result<Vec<u8>, DocumentError
             .with_compression(tiff::encoder::Compression::Deflate(
                 tiff::encoder::DeflateLevel::Balanced,
             ));
-        let (width, height) = image.dimensions();
         let written = if let DynamicImage::ImageLuma8(gray) = &pixels {
             encoder.write_image::<tiff::encoder::colortype::Gray8>(width, height, gray.as_raw())
         } else {
@@ -149,13 +159,18 @@ fn with_engine<T>(
         }
     };
     let (width, height) = image.dimensions();
+    let gray = gray_samples(image);
+    let (samples, bytes_per_pixel) = match &gray {
+        Some(gray) => (gray.as_slice(), 1),
+        None => (image.as_raw().as_slice(), 3),
+    };
     let engine = engine
         .set_frame(
-            image.as_raw(),
+            samples,
             as_i32(width)?,
             as_i32(height)?,
-            3,
-            as_i32(width.saturating_mul(3))?,
+            bytes_per_pixel,
+            as_i32(width.saturating_mul(bytes_per_pixel.unsigned_abs()))?,
         )
         .map_err(|error| unavailable(error.to_string()))?;
     let (engine, value) = read(engine)?;
@@ -163,9 +178,27 @@ fn with_engine<T>(
     Ok(value)
 }
 
+/// One sample per pixel when every pixel is gray (a scan), for Tesseract: it thresholds each
+/// channel of a colour image separately, which takes three times as long for the same pixels.
+fn gray_samples(image: &RgbImage) -> Option<Vec<u8>> {
+    let mut gray = Vec::with_capacity(image.as_raw().len() / 3);
+    for pixel in image.as_raw().chunks_exact(3) {
+        let [red, green, blue] = [pixel[0], pixel[1], pixel[2]];
+        if red != green || green != blue {
+            return None;
+        }
+        gray.push(red);
+    }
+    Some(gray)
+}
+
 /// Reads the words of an image.
 pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
-    with_engine(image, language, |engine| {
+    with_engine(image, language, |mut engine| {
+        // The page as one block of text. The `tesseract` command's default, automatic page
+        // segmentation, is faster, but it takes some lines of a scanned letter for pictures and
+        // skips them (on `contract-scan.tif`, the line with a name and a DNI).
+        engine.set_page_seg_mode(tesseract::PageSegMode::PsmSingleBlock);
         let mut engine = engine.recognize().map_err(|error| unavailable(error.to_string()))?;
         let tsv = engine.get_tsv_text(0).map_err(|error| unavailable(error.to_string()))?;
         Ok((engine, parse_tsv(&tsv)))
@@ -175,13 +208,10 @@ pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
 /// The text a reader of `output` sees, given what OCR read in the image before it was
 /// burnt (`read`) and the spans burnt. Each run of burnt words on a line is read again with
 /// OCR from `output`, with a margin of a line's height around it; every other word's pixels
-/// were not touched, and its text is what was read before.
+/// were not touched, and its text is what was read before. Burnt boxes that are still filled
+/// are blanked before the runs are read.
 pub fn reread(output: &RgbImage, read: &Ocr, burnt: &[Range<usize>], language: &str) -> Result<String, DocumentError> {
-    let is_burnt = |word: &Word| {
-        burnt
-            .iter()
-            .any(|span| word.chars.start < span.end && word.chars.end > span.start)
-    };
+    let is_burnt = |word: &Word| overlaps_any(word, burnt);
     let word_text = |word: &Word| -> String {
         read.text
             .chars()
@@ -232,7 +262,23 @@ pub fn reread(output: &RgbImage, read: &Ocr, burnt: &[Range<usize>], language: &
     if regions.is_empty() {
         return Ok(read.text.clone());
     }
-    let reread = recognize_rectangles(output, &regions, language)?;
+    // A burnt box that is still filled holds nothing to read; it is blanked so that OCR reads
+    // only what is around it, which is where a part of a value left uncovered would show.
+    // Tesseract is much slower on large dark areas, and reads noise in them. A box that is
+    // no longer filled is read as it is.
+    let mut blanked = output.clone();
+    for word in read.words.iter().filter(|word| is_burnt(word)) {
+        let bounds = burn_box(word, output.dimensions());
+        if is_filled(output, bounds) {
+            let [x0, y0, x1, y1] = bounds;
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    blanked.put_pixel(x, y, Rgb([u8::MAX; 3]));
+                }
+            }
+        }
+    }
+    let reread = recognize_rectangles(&blanked, &regions, language)?;
     let mut reread = reread.into_iter();
     let text: Vec<String> = lines
         .into_iter()
@@ -269,8 +315,6 @@ fn recognize_rectangles(
             let text = engine.get_text().map_err(|error| unavailable(error.to_string()))?;
             texts.push(text.split_whitespace().collect::<Vec<_>>().join(" "));
         }
-        // Tesseract's default, which `ocr` reads pages with.
-        engine.set_page_seg_mode(tesseract::PageSegMode::PsmSingleBlock);
         Ok((engine, texts))
     })
 }
@@ -411,20 +455,12 @@ pub fn span_bounds(ocr: &Ocr, span: &Range<usize>) -> Vec<[u32; 4]> {
 
 /// Fills black the words of `ocr` that overlap any of `spans`, with a small margin.
 pub fn burn(image: &mut RgbImage, ocr: &Ocr, spans: &[Range<usize>]) {
-    let (width, height) = image.dimensions();
+    let size = image.dimensions();
     for word in &ocr.words {
-        if !spans
-            .iter()
-            .any(|span| word.chars.start < span.end && word.chars.end > span.start)
-        {
+        if !overlaps_any(word, spans) {
             continue;
         }
-        let [left, top, box_width, box_height] = word.bounds;
-        let margin = (box_height / 8).max(1);
-        let x0 = left.saturating_sub(margin);
-        let y0 = top.saturating_sub(margin);
-        let x1 = (left + box_width + margin).min(width);
-        let y1 = (top + box_height + margin).min(height);
+        let [x0, y0, x1, y1] = burn_box(word, size);
         for y in y0..y1 {
             for x in x0..x1 {
                 image.put_pixel(x, y, Rgb([0, 0, 0]));
@@ -432,6 +468,44 @@ pub fn burn(image: &mut RgbImage, ocr: &Ocr, spans: &[Range<usize>]) {
         }
     }
 }
+
+fn overlaps_any(word: &Word, spans: &[Range<usize>]) -> bool {
+    spans
+        .iter()
+        .any(|span| word.chars.start < span.end && word.chars.end > span.start)
+}
+
+/// The rectangle (left, top, right, bottom) `burn` fills for a word: its box with a margin
+/// of an eighth of its height, within the image.
+fn burn_box(word: &Word, (width, height): (u32, u32)) -> [u32; 4] {
+    let [left, top, box_width, box_height] = word.bounds;
+    let margin = (box_height / 8).max(1);
+    [
+        left.saturating_sub(margin).min(width),
+        top.saturating_sub(margin).min(height),
+        (left + box_width + margin).min(width),
+        (top + box_height + margin).min(height),
+    ]
+}
+
+/// Whether every pixel of a rectangle is dark and alike: a filled box, perhaps with a lossy
+/// encoder's noise, in which no glyph can be told apart.
+fn is_filled(image: &RgbImage, [x0, y0, x1, y1]: [u32; 4]) -> bool {
+    let (mut darkest, mut lightest) = (u8::MAX, u8::MIN);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            for &sample in &image.get_pixel(x, y).0 {
+                darkest = darkest.min(sample);
+                lightest = lightest.max(sample);
+            }
+        }
+    }
+    lightest <= FILLED_LIGHTEST && lightest.saturating_sub(darkest) <= FILLED_SPREAD
+}
+
+/// The lightest sample, and the widest spread between samples, of a box taken as filled.
+const FILLED_LIGHTEST: u8 = 96;
+const FILLED_SPREAD: u8 = 64;
 
 #[cfg(test)]
 mod tests {
@@ -491,6 +565,25 @@ mod tests {
         assert!(unburnt.lines().nth(1).unwrap().contains("José Pérez"), "{unburnt}");
         // Nothing burnt: the text as it was read.
         assert_eq!(reread(&image, &read, &[], "es").unwrap(), read.text);
+    }
+
+    #[test]
+    fn a_box_is_filled_only_when_all_its_pixels_are_dark_and_alike() {
+        let mut image = RgbImage::from_pixel(40, 20, Rgb([u8::MAX; 3]));
+        let bounds = [5, 5, 25, 15];
+        for y in 5..15 {
+            for x in 5..25 {
+                // A lossy encoder's noise inside a black box.
+                let noise = u8::try_from((x * 7 + y * 3) % 40).unwrap();
+                image.put_pixel(x, y, Rgb([noise, noise, noise]));
+            }
+        }
+        assert!(is_filled(&image, bounds));
+        // One light stroke inside: something could be read there.
+        image.put_pixel(12, 9, Rgb([200, 200, 200]));
+        assert!(!is_filled(&image, bounds));
+        // Light everywhere: not a burnt box.
+        assert!(!is_filled(&RgbImage::from_pixel(40, 20, Rgb([180; 3])), bounds));
     }
 
     #[test]

@@ -250,7 +250,7 @@ pub fn decode(document: &lopdf::Document, stream: &Stream, limits: &Limits) -> R
             reader.limits(decoding_limits);
             let decoded = reader.decode().map_err(|error| corrupt(&error.to_string()))?;
             let gray = !decoded.color().has_color();
-            let mut pixels = decoded.to_rgb8();
+            let mut pixels = crate::document::image::into_rgb(decoded);
             if inverted {
                 image::imageops::invert(&mut pixels);
             }
