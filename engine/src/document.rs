@@ -307,6 +307,9 @@ pub struct Entity {
     /// bottom left) for PDFs, and left, top, right, bottom in pixels for images.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub boxes: Vec<[f32; 4]>,
+    /// For text read with OCR: the lowest confidence (0 to 100) Tesseract gave a word of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocr_confidence: Option<f32>,
 }
 
 /// A processed document.
@@ -496,6 +499,7 @@ impl Findings {
             operator: found.operator,
             alias: found.alias.to_owned(),
             boxes: Vec::new(),
+            ocr_confidence: None,
         });
     }
 
@@ -503,6 +507,16 @@ impl Findings {
     fn locate(&mut self, first: usize, boxes: impl Fn(&Range<usize>) -> Vec<[f32; 4]>) {
         for entity in &mut self.entities[first..] {
             entity.boxes = boxes(&(entity.start..entity.end));
+        }
+    }
+
+    /// Gives the entities from `first`, read with OCR in `read`, their boxes (mapped by
+    /// `place` from pixels of the image as given) and OCR confidence.
+    fn locate_read(&mut self, first: usize, read: &image::Ocr, place: impl Fn([u32; 4]) -> [f32; 4]) {
+        for entity in &mut self.entities[first..] {
+            let span = entity.start..entity.end;
+            entity.boxes = image::span_bounds(read, &span).into_iter().map(&place).collect();
+            entity.ocr_confidence = image::span_confidence(read, &span);
         }
     }
 
@@ -800,12 +814,7 @@ fn pdf_document(
             continue;
         }
         let size = raster.pixels.dimensions();
-        findings.locate(first, |span| {
-            image::span_bounds(read, span)
-                .into_iter()
-                .map(|bounds| scan.page_box(size, bounds))
-                .collect()
-        });
+        findings.locate_read(first, read, |bounds| scan.page_box(size, bounds));
         document.replace_scan(scan, &raster)?;
     }
     let output = document.save()?;
@@ -857,11 +866,8 @@ fn image_document(
         .pop()
         .unwrap_or_default();
     let (burnt, text) = burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
-    findings.locate(0, |span| {
-        image::span_bounds(&read, span)
-            .into_iter()
-            .map(|[left, top, width, height]| [left, top, left + width, top + height].map(|value| value as f32))
-            .collect()
+    findings.locate_read(0, &read, |[left, top, width, height]| {
+        [left, top, left + width, top + height].map(|value| value as f32)
     });
     let output = image::encode(&pixels, format)?;
     // The check reads the written image again, as a recipient could: the lines that were

@@ -549,6 +549,76 @@ fn images_are_read_with_ocr_and_their_values_burnt_into_the_pixels() {
     }
 }
 
+/// A scan fed sideways or upside down reads as noise the way it is given; it is read turned
+/// upright, its values are burnt where they are, and it is written back as it came.
+#[test]
+fn a_scan_fed_sideways_or_upside_down_is_read_turned_and_written_as_it_came() {
+    let upright = image::load_from_memory(SCAN_PNG).unwrap();
+    for (turns, given) in [
+        ("a quarter turn", upright.rotate90()),
+        ("a half turn", upright.rotate180()),
+        ("three quarter turns", upright.rotate270()),
+    ] {
+        let mut bytes = Vec::new();
+        given
+            .write_to(&mut Cursor::new(&mut bytes), image::ImageFormat::Png)
+            .unwrap();
+        let processed = run(&bytes, "turned.png", Level::Intermediate, ExportFormat::Original).unwrap();
+        assert!(processed.leak_check.passed(), "{turns}: {:?}", processed.leak_check);
+        let types: std::collections::BTreeSet<&str> = processed
+            .entities
+            .iter()
+            .map(|entity| entity.entity_type.as_str())
+            .collect();
+        for expected in ["PERSON", "ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"] {
+            assert!(types.contains(expected), "{turns}: {expected} in {types:?}");
+        }
+        let written = image::load_from_memory(&processed.output).unwrap();
+        assert_eq!(
+            (written.width(), written.height()),
+            (given.width(), given.height()),
+            "{turns}"
+        );
+        for entity in &processed.entities {
+            let confidence = entity.ocr_confidence.unwrap();
+            assert!((0.0..=100.0).contains(&confidence), "{entity:?}");
+            for [left, top, right, bottom] in &entity.boxes {
+                assert!(
+                    left < right && top < bottom && *right <= given.width() as f32 && *bottom <= given.height() as f32,
+                    "{turns}: {entity:?}"
+                );
+            }
+        }
+        // Read again (turned upright again): the rest of the page, none of the values.
+        let text = run(&processed.output, "turned.png", Level::Intermediate, ExportFormat::Txt).unwrap();
+        let text = String::from_utf8(text.output).unwrap();
+        assert!(text.contains("Informe de alta"), "{turns}: {text}");
+        for value in SCAN_PII {
+            assert!(!text.contains(value), "{turns}: OCR still reads {value:?} in:\n{text}");
+        }
+        // The burnt pixels are where the values were: read upright by the `tesseract`
+        // command, which does not turn pages, the output shows none of them either.
+        let upright_again = match turns {
+            "a quarter turn" => written.rotate270(),
+            "a half turn" => written.rotate180(),
+            _ => written.rotate90(),
+        };
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("upright.png");
+        upright_again.save(&path).unwrap();
+        let command = std::process::Command::new("tesseract")
+            .arg(&path)
+            .args(["-", "-l", "spa+eng", "--psm", "6"])
+            .output()
+            .expect("tesseract (tesseract-ocr; scripts/test installs it)");
+        let seen = String::from_utf8_lossy(&command.stdout);
+        assert!(seen.contains("Informe de alta"), "{turns}: {seen}");
+        for value in SCAN_PII {
+            assert!(!seen.contains(value), "{turns}: tesseract reads {value:?} in:\n{seen}");
+        }
+    }
+}
+
 const SCANNED: &[u8] = include_bytes!("fixtures/documents/scanned.pdf");
 
 /// A PDF of scans: a text page, then the scan as a JPEG, as deflated samples and as a

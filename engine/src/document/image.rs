@@ -16,11 +16,13 @@ use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Rgb, RgbImage};
 use super::{DocumentError, Format, Limits};
 
 /// One word as Tesseract read it: its code points in the text and its box in pixels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Word {
     pub chars: Range<usize>,
-    /// Left, top, width and height.
+    /// Left, top, width and height, in the image as it was read (see [`Ocr::turns`]).
     pub bounds: [u32; 4],
+    /// Tesseract's confidence in the word, 0 to 100.
+    pub confidence: f32,
 }
 
 /// One line of words as Tesseract read it.
@@ -33,12 +35,69 @@ pub struct Line {
 }
 
 /// The text of an image and where its words are; lines are joined by line breaks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ocr {
     pub text: String,
     pub words: Vec<Word>,
     pub lines: Vec<Line>,
+    /// Quarter turns clockwise the image was given before it was read, because its text
+    /// did not stand upright; word and line boxes are in the turned image.
+    pub turns: u8,
+    /// Width and height of the image as it was given, before any turn.
+    pub source_size: (u32, u32),
 }
+
+impl Ocr {
+    /// The share of the text's characters that are in words read with a confidence of at
+    /// least [`CONFIDENT`]; 0 when nothing was read.
+    pub fn confident_share(&self) -> f32 {
+        let (mut confident, mut all) = (0, 0);
+        for word in &self.words {
+            all += word.chars.len();
+            if word.confidence >= CONFIDENT {
+                confident += word.chars.len();
+            }
+        }
+        if all == 0 { 0.0 } else { confident as f32 / all as f32 }
+    }
+
+    /// A box (left, top, width, height) of the image as read, in the image as given.
+    pub fn to_source(&self, [left, top, width, height]: [u32; 4]) -> [u32; 4] {
+        let (source_width, source_height) = self.source_size;
+        match self.turns % 4 {
+            1 => [top, source_height.saturating_sub(left + width), height, width],
+            2 => [
+                source_width.saturating_sub(left + width),
+                source_height.saturating_sub(top + height),
+                width,
+                height,
+            ],
+            3 => [source_width.saturating_sub(top + height), left, height, width],
+            _ => [left, top, width, height],
+        }
+    }
+}
+
+/// The image turned clockwise by `turns` quarter turns.
+fn turned(image: &RgbImage, turns: u8) -> RgbImage {
+    match turns % 4 {
+        1 => image::imageops::rotate90(image),
+        2 => image::imageops::rotate180(image),
+        3 => image::imageops::rotate270(image),
+        _ => image.clone(),
+    }
+}
+
+/// A word confidence Tesseract gives text it reads well.
+const CONFIDENT: f32 = 80.0;
+/// Below this [`Ocr::confident_share`], a page is also read turned a quarter, a half and three
+/// quarters. Measured on the test scans: upright pages 0.91 to 0.93, and 0.56 to 0.70 once
+/// their values are burnt (the boxes read as noise); sideways or upside down 0.05 to 0.23.
+const MISREAD_SHARE: f32 = 0.5;
+/// How much higher a turned reading's share must be to be taken instead.
+const TURN_MARGIN: f32 = 0.2;
+/// Fewer words than this are not enough to judge the orientation by.
+const MIN_WORDS_TO_TURN: usize = 3;
 
 fn image_format(format: Format) -> Option<ImageFormat> {
     match format {
@@ -192,8 +251,28 @@ fn gray_samples(image: &RgbImage) -> Option<Vec<u8>> {
     Some(gray)
 }
 
-/// Reads the words of an image.
+/// Reads the words of an image. A page whose words read with little confidence is read again
+/// turned by each quarter turn, and the reading with clearly better confidence is kept: a scan
+/// fed sideways or upside down would otherwise read as noise, and nothing in it would be found.
 pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
+    let mut best = read_words(image, language)?;
+    best.source_size = image.dimensions();
+    if best.words.len() < MIN_WORDS_TO_TURN || best.confident_share() >= MISREAD_SHARE {
+        return Ok(best);
+    }
+    let as_given = best.confident_share();
+    for turns in 1..4 {
+        let mut reading = read_words(&turned(image, turns), language)?;
+        if reading.confident_share() >= as_given + TURN_MARGIN && reading.confident_share() > best.confident_share() {
+            reading.turns = turns;
+            reading.source_size = image.dimensions();
+            best = reading;
+        }
+    }
+    Ok(best)
+}
+
+fn read_words(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
     with_engine(image, language, |mut engine| {
         // The page as one block of text. The `tesseract` command's default, automatic page
         // segmentation, is faster, but it takes some lines of a scanned letter for pictures and
@@ -211,6 +290,14 @@ pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
 /// were not touched, and its text is what was read before. Burnt boxes that are still filled
 /// are blanked before the runs are read.
 pub fn reread(output: &RgbImage, read: &Ocr, burnt: &[Range<usize>], language: &str) -> Result<String, DocumentError> {
+    // Read in the orientation the words were read in.
+    let upright;
+    let output = if read.turns.is_multiple_of(4) {
+        output
+    } else {
+        upright = turned(output, read.turns);
+        &upright
+    };
     let is_burnt = |word: &Word| overlaps_any(word, burnt);
     let word_text = |word: &Word| -> String {
         read.text
@@ -327,7 +414,21 @@ fn parse_tsv(tsv: &str) -> Ocr {
     let mut current_line: Option<(&str, &str, &str)> = None;
     for row in tsv.lines() {
         let fields: Vec<&str> = row.split('\t').collect();
-        let [level, _, block, paragraph, line, _, left, top, width, height, _, text] = fields.as_slice() else {
+        let [
+            level,
+            _,
+            block,
+            paragraph,
+            line,
+            _,
+            left,
+            top,
+            width,
+            height,
+            confidence,
+            text,
+        ] = fields.as_slice()
+        else {
             continue;
         };
         if *level != "5" || text.trim().is_empty() {
@@ -369,6 +470,7 @@ fn parse_tsv(tsv: &str) -> Ocr {
         ocr.words.push(Word {
             chars: chars..chars + length,
             bounds: [numbers[0], numbers[1], numbers[2], numbers[3]],
+            confidence: confidence.trim().parse().unwrap_or(0.0),
         });
         ocr.text.push_str(text);
         chars += length;
@@ -449,18 +551,30 @@ pub fn span_bounds(ocr: &Ocr, span: &Range<usize>) -> Vec<[u32; 4]> {
     ocr.words
         .iter()
         .filter(|word| word.chars.start < span.end && word.chars.end > span.start)
-        .map(|word| word.bounds)
+        .map(|word| ocr.to_source(word.bounds))
         .collect()
+}
+
+/// The lowest confidence of the words a span covers.
+pub fn span_confidence(ocr: &Ocr, span: &Range<usize>) -> Option<f32> {
+    ocr.words
+        .iter()
+        .filter(|word| word.chars.start < span.end && word.chars.end > span.start)
+        .map(|word| word.confidence)
+        .reduce(f32::min)
 }
 
 /// Fills black the words of `ocr` that overlap any of `spans`, with a small margin.
 pub fn burn(image: &mut RgbImage, ocr: &Ocr, spans: &[Range<usize>]) {
     let size = image.dimensions();
+    let read_size = if ocr.turns % 2 == 1 { (size.1, size.0) } else { size };
     for word in &ocr.words {
         if !overlaps_any(word, spans) {
             continue;
         }
-        let [x0, y0, x1, y1] = burn_box(word, size);
+        let [x0, y0, x1, y1] = burn_box(word, read_size);
+        let [x0, y0, width, height] = ocr.to_source([x0, y0, x1 - x0, y1 - y0]);
+        let (x1, y1) = ((x0 + width).min(size.0), (y0 + height).min(size.1));
         for y in y0..y1 {
             for x in x0..x1 {
                 image.put_pixel(x, y, Rgb([0, 0, 0]));
@@ -565,6 +679,57 @@ mod tests {
         assert!(unburnt.lines().nth(1).unwrap().contains("José Pérez"), "{unburnt}");
         // Nothing burnt: the text as it was read.
         assert_eq!(reread(&image, &read, &[], "es").unwrap(), read.text);
+    }
+
+    #[test]
+    fn boxes_of_a_turned_image_map_back_to_the_same_pixels() {
+        // A 7 by 5 image with one marked 2 by 1 box.
+        let mut source = RgbImage::from_pixel(7, 5, Rgb([u8::MAX; 3]));
+        for x in 4..6 {
+            source.put_pixel(x, 1, Rgb([0, 0, 0]));
+        }
+        for turns in 0..4 {
+            let image = turned(&source, turns);
+            let dark: Vec<(u32, u32)> = image
+                .enumerate_pixels()
+                .filter(|(_, _, pixel)| pixel.0[0] == 0)
+                .map(|(x, y, _)| (x, y))
+                .collect();
+            let (left, top) = (
+                dark.iter().map(|p| p.0).min().unwrap(),
+                dark.iter().map(|p| p.1).min().unwrap(),
+            );
+            let (right, bottom) = (
+                dark.iter().map(|p| p.0).max().unwrap(),
+                dark.iter().map(|p| p.1).max().unwrap(),
+            );
+            let read = Ocr {
+                turns,
+                source_size: source.dimensions(),
+                ..Ocr::default()
+            };
+            assert_eq!(
+                read.to_source([left, top, right + 1 - left, bottom + 1 - top]),
+                [4, 1, 2, 1],
+                "{turns} turns"
+            );
+        }
+    }
+
+    #[test]
+    fn a_page_read_sideways_is_read_again_turned() {
+        let scan = include_bytes!("../../tests/fixtures/documents/scan.png");
+        let image = decode(scan, Format::Png, &Limits::default()).unwrap();
+        let upright = ocr(&image, "es").unwrap();
+        assert_eq!(upright.turns, 0);
+        assert!(
+            upright.confident_share() > MISREAD_SHARE,
+            "{}",
+            upright.confident_share()
+        );
+        let sideways = ocr(&turned(&image, 1), "es").unwrap();
+        assert_eq!(sideways.turns, 3, "{}", sideways.text);
+        assert_eq!(sideways.text, upright.text);
     }
 
     #[test]
