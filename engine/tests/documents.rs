@@ -519,6 +519,18 @@ const SCAN_JPEG: &[u8] = include_bytes!("fixtures/documents/scan.jpg");
 /// The personal data of the image fixtures.
 const SCAN_PII: &[&str] = &["José", "Pérez", "12345678Z", "612 345 678", "jose.perez"];
 
+/// The image fixtures' name, DNI, phone and e-mail were all found.
+fn assert_scan_types(processed: &Processed, name: &str) {
+    let types: std::collections::BTreeSet<&str> = processed
+        .entities
+        .iter()
+        .map(|entity| entity.entity_type.as_str())
+        .collect();
+    for expected in ["PERSON", "ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"] {
+        assert!(types.contains(expected), "{name}: {expected} in {types:?}");
+    }
+}
+
 #[test]
 fn images_are_read_with_ocr_and_their_values_burnt_into_the_pixels() {
     for (bytes, name, format) in [
@@ -528,14 +540,7 @@ fn images_are_read_with_ocr_and_their_values_burnt_into_the_pixels() {
         let processed = run(bytes, name, Level::Intermediate, ExportFormat::Original).unwrap();
         assert_eq!(processed.format, format);
         assert!(processed.leak_check.passed(), "{name}: {:?}", processed.leak_check);
-        let types: std::collections::BTreeSet<&str> = processed
-            .entities
-            .iter()
-            .map(|entity| entity.entity_type.as_str())
-            .collect();
-        for expected in ["PERSON", "ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"] {
-            assert!(types.contains(expected), "{name}: {expected} in {types:?}");
-        }
+        assert_scan_types(&processed, name);
         // What OCR reads in the output: the rest of the page, none of the values.
         let text = run(&processed.output, name, Level::Intermediate, ExportFormat::Txt).unwrap();
         let text = String::from_utf8(text.output).unwrap();
@@ -565,14 +570,7 @@ fn a_scan_fed_sideways_or_upside_down_is_read_turned_and_written_as_it_came() {
             .unwrap();
         let processed = run(&bytes, "turned.png", Level::Intermediate, ExportFormat::Original).unwrap();
         assert!(processed.leak_check.passed(), "{turns}: {:?}", processed.leak_check);
-        let types: std::collections::BTreeSet<&str> = processed
-            .entities
-            .iter()
-            .map(|entity| entity.entity_type.as_str())
-            .collect();
-        for expected in ["PERSON", "ES_NIF", "PHONE_NUMBER", "EMAIL_ADDRESS"] {
-            assert!(types.contains(expected), "{turns}: {expected} in {types:?}");
-        }
+        assert_scan_types(&processed, turns);
         let written = image::load_from_memory(&processed.output).unwrap();
         assert_eq!(
             (written.width(), written.height()),
