@@ -4,9 +4,11 @@
 //! Read: JPEG (`DCTDecode`), CCITT Group 4 and Group 3 one-dimensional fax
 //! (`CCITTFaxDecode`), and samples behind any filter lopdf decodes (`FlateDecode`, LZW,
 //! run-length, ASCII), in 1, 2, 4 or 8 bits per component, in gray, RGB, CMYK, ICC-based
-//! and indexed colour spaces, and stencil masks. JBIG2, JPEG 2000 and 16-bit samples are
-//! refused by name. Written: JPEG again for a JPEG, one bit per pixel for a bilevel image
-//! (a fax or a mask), and deflated 8-bit samples otherwise.
+//! and indexed colour spaces, and stencil masks; JBIG2 (`JBIG2Decode`, with its globals) and
+//! JPEG 2000 (`JPXDecode`) through the `hayro` decoders. 16-bit samples and mixed-mode faxes
+//! are refused by name. Written: JPEG again for a JPEG, and JPEG for a JPEG 2000; one bit per
+//! pixel, deflated, for a bilevel image (a fax, a JBIG2 image or a mask); and deflated 8-bit
+//! samples otherwise.
 
 use std::io::Write as _;
 
@@ -260,6 +262,8 @@ pub fn decode(document: &lopdf::Document, stream: &Stream, limits: &Limits) -> R
             })
         }
         Some(b"CCITTFaxDecode" | b"CCF") => fax(&data, dictionary, width, height, mask, inverted),
+        Some(b"JBIG2Decode") => jbig2(document, &data, dictionary, width, height, mask, inverted),
+        Some(b"JPXDecode") => jpx(&data, width, height, inverted),
         Some(other) => Err(DocumentError::Unsupported(format!(
             "an image compressed with {}, which is not read",
             String::from_utf8_lossy(other)
@@ -277,11 +281,7 @@ fn fax(
     mask: bool,
     inverted: bool,
 ) -> Result<Raster, DocumentError> {
-    let parameters = match dictionary.get(b"DecodeParms") {
-        Ok(Object::Dictionary(parameters)) => Some(parameters),
-        Ok(Object::Array(list)) => list.last().and_then(|parameters| parameters.as_dict().ok()),
-        Ok(_) | Err(_) => None,
-    };
+    let parameters = filter_parameters(dictionary);
     let parameter = |key: &[u8]| parameters.and_then(|parameters| integer(parameters, key));
     let k = parameter(b"K").unwrap_or(0);
     let columns = parameter(b"Columns").unwrap_or(1728);
@@ -325,6 +325,140 @@ fn fax(
     Ok(Raster {
         pixels,
         encoding: Encoding::Bilevel { mask },
+    })
+}
+
+/// The decode parameters of an image's own filter (the last one).
+fn filter_parameters(dictionary: &Dictionary) -> Option<&Dictionary> {
+    match dictionary.get(b"DecodeParms") {
+        Ok(Object::Dictionary(parameters)) => Some(parameters),
+        Ok(Object::Array(list)) => list.last().and_then(|parameters| parameters.as_dict().ok()),
+        Ok(_) | Err(_) => None,
+    }
+}
+
+/// A JBIG2 image (the embedded organization, with its `JBIG2Globals` when it has them):
+/// black and white, written back at one bit per pixel.
+fn jbig2(
+    document: &lopdf::Document,
+    data: &[u8],
+    dictionary: &Dictionary,
+    width: u32,
+    height: u32,
+    mask: bool,
+    inverted: bool,
+) -> Result<Raster, DocumentError> {
+    let settings = hayro_jbig2::DecodeSettings::default();
+    let globals_data = match filter_parameters(dictionary).and_then(|parameters| parameters.get(b"JBIG2Globals").ok()) {
+        Some(Object::Reference(id)) => {
+            let stream = document
+                .get_object(*id)
+                .and_then(Object::as_stream)
+                .map_err(|_| corrupt("JBIG2 globals that are not a stream"))?;
+            Some(stream.decompressed_content().unwrap_or_else(|_| stream.content.clone()))
+        }
+        Some(Object::Stream(stream)) => Some(stream.content.clone()),
+        Some(_) | None => None,
+    };
+    let jbig2_error = |error: hayro_jbig2::DecodeError| corrupt(&format!("JBIG2: {error:?}"));
+    let globals = globals_data
+        .as_deref()
+        .map(|globals| hayro_jbig2::Globals::new(globals, &settings))
+        .transpose()
+        .map_err(jbig2_error)?;
+    let page = hayro_jbig2::Page::new_embedded(data, globals.as_ref(), &settings).map_err(jbig2_error)?;
+    if (page.width(), page.height()) != (width, height) {
+        return Err(corrupt(&format!(
+            "a JBIG2 image of {} by {} pixels where the PDF says {width} by {height}",
+            page.width(),
+            page.height()
+        )));
+    }
+    // JBIG2 paints 1 black; the filter's output, as PDF reads it, is 0 for black.
+    let dark_when_black = !inverted;
+    let mut sink = Bilevel {
+        pixels: RgbImage::from_pixel(width, height, Rgb([255, 255, 255])),
+        dark_when_black,
+        x: 0,
+        y: 0,
+    };
+    page.decode(&mut sink).map_err(jbig2_error)?;
+    Ok(Raster {
+        pixels: sink.pixels,
+        encoding: Encoding::Bilevel { mask },
+    })
+}
+
+/// Receives a JBIG2 image's pixels, row by row.
+struct Bilevel {
+    pixels: RgbImage,
+    dark_when_black: bool,
+    x: u32,
+    y: u32,
+}
+
+impl hayro_jbig2::Decoder for Bilevel {
+    fn push_pixel(&mut self, black: bool) {
+        if black == self.dark_when_black && self.x < self.pixels.width() && self.y < self.pixels.height() {
+            self.pixels.put_pixel(self.x, self.y, Rgb([0, 0, 0]));
+        }
+        self.x += 1;
+    }
+
+    fn push_pixel_chunk(&mut self, black: bool, chunk_count: u32) {
+        for _ in 0..chunk_count.saturating_mul(8) {
+            self.push_pixel(black);
+        }
+    }
+
+    fn next_line(&mut self) {
+        self.x = 0;
+        self.y += 1;
+    }
+}
+
+/// A JPEG 2000 image, in the colour space its own header names; written back as a JPEG
+/// (JPEG 2000 is not written).
+fn jpx(data: &[u8], width: u32, height: u32, inverted: bool) -> Result<Raster, DocumentError> {
+    let jpx_error = |error: hayro_jpeg2000::DecodeError| corrupt(&format!("JPEG 2000: {error}"));
+    let image = hayro_jpeg2000::Image::new(data, &hayro_jpeg2000::DecodeSettings::default()).map_err(jpx_error)?;
+    if (image.width(), image.height()) != (width, height) {
+        return Err(corrupt(&format!(
+            "a JPEG 2000 image of {} by {} pixels where the PDF says {width} by {height}",
+            image.width(),
+            image.height()
+        )));
+    }
+    let colours = usize::from(image.color_space().num_channels());
+    let channels = colours + usize::from(image.has_alpha());
+    let space = match colours {
+        1 => Space::Gray,
+        3 => Space::Rgb,
+        4 => Space::Cmyk,
+        _ => {
+            return Err(DocumentError::Unsupported(format!(
+                "a JPEG 2000 image with {colours} colour channels, which is not read"
+            )));
+        }
+    };
+    let samples = image.decode().map_err(jpx_error)?;
+    if samples.len() != (width as usize) * (height as usize) * channels {
+        return Err(corrupt("a JPEG 2000 image that decodes to the wrong size"));
+    }
+    let mut components = vec![0.0_f32; colours];
+    let mut pixels = RgbImage::new(width, height);
+    for (pixel, chunk) in pixels.pixels_mut().zip(samples.chunks_exact(channels)) {
+        for (component, &sample) in components.iter_mut().zip(chunk) {
+            *component = f32::from(sample) / 255.0;
+        }
+        *pixel = space.rgb(&components);
+    }
+    if inverted {
+        image::imageops::invert(&mut pixels);
+    }
+    Ok(Raster {
+        pixels,
+        encoding: Encoding::Jpeg { gray: colours == 1 },
     })
 }
 
@@ -429,7 +563,14 @@ pub fn encode(stream: &mut Stream, raster: &Raster) -> Result<(), DocumentError>
         })
     };
     let dictionary = &mut stream.dict;
-    for key in [&b"DecodeParms"[..], b"Decode", b"Filter", b"Length", b"DL"] {
+    for key in [
+        &b"DecodeParms"[..],
+        b"Decode",
+        b"Filter",
+        b"Length",
+        b"DL",
+        b"SMaskInData",
+    ] {
         dictionary.remove(key);
     }
     if dictionary.get(b"Mask").is_ok_and(|mask| mask.as_array().is_ok()) {
@@ -645,6 +786,80 @@ mod tests {
         assert_eq!(image.dict.get(b"Filter").unwrap().as_name().unwrap(), b"DCTDecode");
     }
 
+    /// A JBIG2 stream in the embedded organization: a page information segment and one
+    /// immediate generic region coded with MMR (CCITT Group 4, from the `fax` encoder).
+    fn jbig2_stream(black: &dyn Fn(u32, u32) -> bool, width: u32, height: u32) -> Vec<u8> {
+        let mut encoder = fax::encoder::Encoder::new(fax::VecWriter::new());
+        for y in 0..height {
+            let line = (0..width).map(|x| {
+                if black(x, y) {
+                    fax::Color::Black
+                } else {
+                    fax::Color::White
+                }
+            });
+            encoder.encode_line(line, u16::try_from(width).unwrap()).unwrap();
+        }
+        let mmr = encoder.finish().unwrap().finish();
+        let segment = |number: u32, kind: u8, data: &[u8]| {
+            let mut out = number.to_be_bytes().to_vec();
+            out.extend([kind, 0, 1]);
+            out.extend(u32::try_from(data.len()).unwrap().to_be_bytes());
+            out.extend(data);
+            out
+        };
+        let mut page = Vec::new();
+        for value in [width, height, 0, 0] {
+            page.extend(value.to_be_bytes());
+        }
+        page.extend([0, 0, 0]);
+        let mut region = Vec::new();
+        for value in [width, height, 0, 0] {
+            region.extend(value.to_be_bytes());
+        }
+        // External combination operator OR; generic region flags: MMR.
+        region.extend([0, 1]);
+        region.extend(mmr);
+        let mut out = segment(0, 48, &page);
+        out.extend(segment(1, 38, &region));
+        out.extend(segment(2, 49, &[]));
+        out
+    }
+
+    #[test]
+    fn jbig2_images_are_read_black_and_white_and_written_as_one_bit() {
+        let (width, height) = (64, 16);
+        let black = |x: u32, y: u32| (10..30).contains(&x) && (4..12).contains(&y);
+        let mut document = Document::with_version("1.7");
+        let globals = document.add_object(Stream::new(Dictionary::new(), Vec::new()));
+        let mut jbig2 = stream(
+            dictionary! {
+                "Width" => width, "Height" => height, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1,
+                "Filter" => "JBIG2Decode", "DecodeParms" => dictionary! { "JBIG2Globals" => globals },
+            },
+            jbig2_stream(&black, width, height),
+        );
+        let raster = decode(&document, &jbig2, &Limits::default()).unwrap();
+        assert_eq!(raster.encoding, Encoding::Bilevel { mask: false });
+        for (x, y, pixel) in raster.pixels.enumerate_pixels() {
+            let expected = if black(x, y) { 0 } else { 255 };
+            assert_eq!(pixel.0, [expected; 3], "({x}, {y})");
+        }
+        // Written back deflated at one bit, without the JBIG2 parameters.
+        let again = round_trip(&mut jbig2, &raster);
+        assert_eq!(again.pixels, raster.pixels);
+        assert!(jbig2.dict.get(b"DecodeParms").is_err());
+        // A page size other than the PDF's is refused.
+        let mut wrong = jbig2_stream(&black, width, height);
+        wrong[11..15].copy_from_slice(&32_u32.to_be_bytes());
+        let error = read(&stream(
+            dictionary! { "Width" => width, "Height" => height, "Filter" => "JBIG2Decode" },
+            wrong,
+        ))
+        .unwrap_err();
+        assert!(error.to_string().contains("64 by 16"), "{error}");
+    }
+
     #[test]
     fn bad_images_get_clear_errors() {
         let too_big = stream(
@@ -662,8 +877,15 @@ mod tests {
             vec![0; 20],
         );
         let error = read(&jbig2).unwrap_err();
-        assert_eq!(error.code(), "unsupported");
-        assert!(error.to_string().contains("JBIG2Decode"), "{error}");
+        assert_eq!(error.code(), "corrupt");
+        assert!(error.to_string().contains("JBIG2"), "{error}");
+        let jpx = stream(
+            dictionary! { "Width" => 10, "Height" => 10, "Filter" => "JPXDecode" },
+            b"not a JPEG 2000 codestream".to_vec(),
+        );
+        let error = read(&jpx).unwrap_err();
+        assert_eq!(error.code(), "corrupt");
+        assert!(error.to_string().contains("JPEG 2000"), "{error}");
         let sixteen = stream(
             dictionary! { "Width" => 1, "Height" => 1, "ColorSpace" => "DeviceGray", "BitsPerComponent" => 16 },
             vec![0; 2],
