@@ -21,8 +21,10 @@
 //! (their resources renamed into the page's), so that their text is read and redacted like
 //! the page's own; forms nested more than eight deep are refused.
 //!
-//! Not read: inline images on a page without text or image XObjects; such a document is
-//! refused, so that nothing is passed on unread.
+//! Inline images in a page's content (`BI` … `ID` … `EI`, as ghostscript writes small
+//! scans) become image XObjects drawn where they were, and are read like any image. An inline
+//! image inside a form XObject is not read: a page where one is all there is is refused, so
+//! that nothing is passed on unread.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -402,6 +404,7 @@ impl Pdf {
         let mut document = document;
         let mut pages = Vec::with_capacity(page_ids.len());
         for (&number, &id) in &page_ids {
+            inline_images_to_xobjects(&mut document, id)?;
             if forms_show_text(&document, id, limits) {
                 inline_forms(&mut document, id, limits)?;
             }
@@ -1053,7 +1056,7 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
     }
     if glyphs.is_empty() && images.is_empty() && inline_images > 0 {
         return Err(DocumentError::Unsupported(format!(
-            "page {page_number} is an inline image, which is not read; only image XObjects are read with OCR"
+            "page {page_number} is an inline image inside a form, which is not read"
         )));
     }
     Ok(PageText {
@@ -1159,6 +1162,295 @@ fn forms_show_text(document: &Document, page_id: ObjectId, limits: &Limits) -> b
         );
     }
     false
+}
+
+/// Inline images converted on one page at most.
+const MAX_INLINE_IMAGES: usize = 4096;
+
+/// Whether a byte ends a token in a content stream.
+fn is_delimiter(byte: u8) -> bool {
+    byte.is_ascii_whitespace() || b"()<>[]{}/%".contains(&byte) || byte == 0
+}
+
+/// Where the token starting at `start` ends.
+fn token_end(content: &[u8], start: usize) -> usize {
+    content[start..]
+        .iter()
+        .position(|&byte| is_delimiter(byte))
+        .map_or(content.len(), |offset| start + offset)
+}
+
+/// Where a literal string starting at `start` (an opening parenthesis) ends, after its
+/// closing parenthesis; nested parentheses and escapes are followed.
+fn string_end(content: &[u8], start: usize) -> usize {
+    let mut depth = 0_usize;
+    let mut index = start;
+    while index < content.len() {
+        match content[index] {
+            b'\\' => index += 1,
+            b'(' => depth += 1,
+            b')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return index + 1;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    content.len()
+}
+
+/// The next token at or after `index` that is an operator or keyword, skipping strings,
+/// comments and names: its start and end.
+fn next_keyword(content: &[u8], mut index: usize) -> Option<(usize, usize)> {
+    while index < content.len() {
+        match content[index] {
+            byte if byte.is_ascii_whitespace() => index += 1,
+            b'%' => {
+                index = content[index..]
+                    .iter()
+                    .position(|&byte| byte == b'\n' || byte == b'\r')
+                    .map_or(content.len(), |offset| index + offset);
+            }
+            b'(' => index = string_end(content, index),
+            b'<' if content.get(index + 1) != Some(&b'<') => {
+                index = content[index..]
+                    .iter()
+                    .position(|&byte| byte == b'>')
+                    .map_or(content.len(), |offset| index + offset + 1);
+            }
+            b'/' => index = token_end(content, index + 1),
+            byte if is_delimiter(byte) => index += 1,
+            _ => {
+                let end = token_end(content, index);
+                return Some((index, end));
+            }
+        }
+    }
+    None
+}
+
+/// Where an inline image's data that starts at `start` ends, and where its `EI` ends. The
+/// data's length is known from the dictionary (`L`, or the size of unfiltered samples);
+/// otherwise it ends at the first `EI` between white space (or the end).
+fn inline_data_end(content: &[u8], start: usize, length: Option<usize>) -> Option<(usize, usize)> {
+    let is_end = |index: usize| {
+        content.get(index..index + 2) == Some(b"EI") && content.get(index + 2).is_none_or(|&byte| is_delimiter(byte))
+    };
+    if let Some(length) = length {
+        let data_end = start.checked_add(length).filter(|&end| end <= content.len())?;
+        let mut index = data_end;
+        while content.get(index).is_some_and(u8::is_ascii_whitespace) {
+            index += 1;
+        }
+        if is_end(index) {
+            return Some((data_end, index + 2));
+        }
+    }
+    (start..content.len().saturating_sub(1))
+        .find(|&index| content[index].is_ascii_whitespace() && is_end(index + 1))
+        .map(|index| (index, index + 3))
+}
+
+/// An inline image's dictionary with the full names an image XObject uses; a colour space
+/// named in the page's resources is taken from there.
+fn expand_inline_dictionary(document: &Document, abbreviated: &Dictionary, resources: &Dictionary) -> Dictionary {
+    let full_key = |key: &[u8]| -> Vec<u8> {
+        match key {
+            b"BPC" => b"BitsPerComponent".to_vec(),
+            b"CS" => b"ColorSpace".to_vec(),
+            b"D" => b"Decode".to_vec(),
+            b"DP" => b"DecodeParms".to_vec(),
+            b"F" => b"Filter".to_vec(),
+            b"H" => b"Height".to_vec(),
+            b"IM" => b"ImageMask".to_vec(),
+            b"I" => b"Interpolate".to_vec(),
+            b"W" => b"Width".to_vec(),
+            other => other.to_vec(),
+        }
+    };
+    let full_name = |name: &[u8]| -> Vec<u8> {
+        match name {
+            b"AHx" => b"ASCIIHexDecode".to_vec(),
+            b"A85" => b"ASCII85Decode".to_vec(),
+            b"LZW" => b"LZWDecode".to_vec(),
+            b"Fl" => b"FlateDecode".to_vec(),
+            b"RL" => b"RunLengthDecode".to_vec(),
+            b"CCF" => b"CCITTFaxDecode".to_vec(),
+            b"DCT" => b"DCTDecode".to_vec(),
+            b"G" => b"DeviceGray".to_vec(),
+            b"RGB" => b"DeviceRGB".to_vec(),
+            b"CMYK" => b"DeviceCMYK".to_vec(),
+            b"I" => b"Indexed".to_vec(),
+            other => other.to_vec(),
+        }
+    };
+    let expand_item = |item: &Object| -> Object {
+        if let Object::Name(name) = item {
+            Object::Name(full_name(name))
+        } else {
+            item.clone()
+        }
+    };
+    let expand = |value: &Object| -> Object {
+        if let Object::Array(items) = value {
+            Object::Array(items.iter().map(expand_item).collect())
+        } else {
+            expand_item(value)
+        }
+    };
+    let mut dictionary = Dictionary::new();
+    dictionary.set("Type", Object::Name(b"XObject".to_vec()));
+    dictionary.set("Subtype", Object::Name(b"Image".to_vec()));
+    for (key, value) in abbreviated.iter() {
+        let key = full_key(key);
+        if key == b"L" || key == b"Length" {
+            continue;
+        }
+        let value = match key.as_slice() {
+            b"Filter" => expand(value),
+            b"ColorSpace" => {
+                let named = value
+                    .as_name()
+                    .ok()
+                    .filter(|name| {
+                        !matches!(
+                            *name,
+                            b"G" | b"RGB" | b"CMYK" | b"DeviceGray" | b"DeviceRGB" | b"DeviceCMYK"
+                        )
+                    })
+                    .and_then(|name| {
+                        dictionary_at(document, resources, b"ColorSpace")?
+                            .get(name)
+                            .ok()
+                            .cloned()
+                    });
+                named.unwrap_or_else(|| expand(value))
+            }
+            _ => value.clone(),
+        };
+        dictionary.set(key, value);
+    }
+    dictionary
+}
+
+/// Turns the inline images of a page's content (`BI` … `ID` … `EI`) into image XObjects drawn
+/// where they were (an inline image is drawn in the unit square, as an image XObject is), so
+/// that they are read with OCR and written back like any image. lopdf does not keep the data
+/// of a filtered inline image (a fax, a JPEG) when it parses content, and would write the
+/// page without it.
+fn inline_images_to_xobjects(document: &mut Document, page_id: ObjectId) -> Result<(), DocumentError> {
+    let content = document.get_page_content(page_id);
+    let mut found = Vec::new();
+    let mut index = 0;
+    while let Some((start, end)) = next_keyword(&content, index) {
+        index = end;
+        if &content[start..end] != b"BI" {
+            continue;
+        }
+        let corrupt = || DocumentError::Corrupt("a page's content: an inline image without its data".into());
+        let mut cursor = end;
+        let id_at = loop {
+            let (token_start, token_end) = next_keyword(&content, cursor).ok_or_else(corrupt)?;
+            if &content[token_start..token_end] == b"ID" {
+                break token_start;
+            }
+            cursor = token_end;
+        };
+        let parsed = Content::decode(&[b"<<".as_slice(), &content[end..id_at], b">> x".as_slice()].concat()).map_err(
+            |error| DocumentError::Corrupt(format!("a page's content: an inline image's dictionary: {error}")),
+        )?;
+        let Some(Object::Dictionary(abbreviated)) = parsed
+            .operations
+            .first()
+            .and_then(|operation| operation.operands.first())
+        else {
+            return Err(corrupt());
+        };
+        // One white-space byte separates `ID` from the data.
+        let data_start = (id_at + 3).min(content.len());
+        let declared = |keys: [&[u8]; 2]| {
+            keys.iter()
+                .find_map(|key| abbreviated.get(key).ok())
+                .and_then(|value| value.as_i64().ok())
+                .and_then(|value| usize::try_from(value).ok())
+        };
+        let filtered = abbreviated.has(b"F") || abbreviated.has(b"Filter");
+        let length = declared([b"L", b"Length"]).or_else(|| {
+            if filtered {
+                return None;
+            }
+            let mask = abbreviated
+                .get(b"IM")
+                .or_else(|_| abbreviated.get(b"ImageMask"))
+                .and_then(Object::as_bool)
+                .unwrap_or(false);
+            let bits = if mask {
+                1
+            } else {
+                declared([b"BPC", b"BitsPerComponent"])?
+            };
+            let components = if mask {
+                1
+            } else {
+                let space = abbreviated
+                    .get(b"CS")
+                    .or_else(|_| abbreviated.get(b"ColorSpace"))
+                    .ok()?;
+                match space.as_name() {
+                    Ok(b"RGB" | b"DeviceRGB") => 3,
+                    Ok(b"CMYK" | b"DeviceCMYK") => 4,
+                    Ok(_) | Err(_) => 1,
+                }
+            };
+            let width = declared([b"W", b"Width"])?;
+            let height = declared([b"H", b"Height"])?;
+            width
+                .checked_mul(bits)?
+                .checked_mul(components)?
+                .div_ceil(8)
+                .checked_mul(height)
+        });
+        let (data_end, after) = inline_data_end(&content, data_start, length).ok_or_else(corrupt)?;
+        found.push((start, after, abbreviated.clone(), data_start..data_end));
+        if found.len() > MAX_INLINE_IMAGES {
+            return Err(DocumentError::Unsupported(format!(
+                "a page with more than {MAX_INLINE_IMAGES} inline images"
+            )));
+        }
+        index = after;
+    }
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut resources = own_resources(document, page_id)?;
+    let mut xobjects = match resources.get(b"XObject") {
+        Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
+        Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
+        Ok(_) | Err(_) => Dictionary::new(),
+    };
+    let mut rewritten = Vec::with_capacity(content.len());
+    let mut copied = 0;
+    for (number, (start, after, abbreviated, data)) in found.into_iter().enumerate() {
+        let dictionary = expand_inline_dictionary(document, &abbreviated, &resources);
+        let mut stream = lopdf::Stream::new(dictionary, content[data].to_vec());
+        stream.allows_compression = false;
+        let id = document.add_object(stream);
+        let name = format!("ObscuraInlineImage{}", number + 1);
+        xobjects.set(name.as_bytes().to_vec(), id);
+        rewritten.extend_from_slice(&content[copied..start]);
+        rewritten.extend_from_slice(format!("/{name} Do").as_bytes());
+        copied = after;
+    }
+    rewritten.extend_from_slice(&content[copied..]);
+    resources.set("XObject", xobjects);
+    let stream = document.add_object(lopdf::Stream::new(Dictionary::new(), rewritten));
+    let page = document.get_dictionary_mut(page_id).map_err(pdf_error)?;
+    page.set("Resources", resources);
+    page.set("Contents", stream);
+    Ok(())
 }
 
 /// Forms inlined on one page at most, and how deep forms may nest.
@@ -1753,11 +2045,47 @@ mod tests {
             pdf.scan_pixels(&scans[0], &small).err().map(|error| error.code()),
             Some("too_many_pixels")
         );
+    }
 
-        let inline = with_images(b"q 100 0 0 100 0 0 cm BI /W 1 /H 1 /CS /G /BPC 8 ID \x00 EI Q");
-        let error = Pdf::open(&inline, &Limits::default()).err().unwrap();
-        assert_eq!(error.code(), "unsupported");
-        assert!(error.to_string().contains("page 1 is an inline image"), "{error}");
+    #[test]
+    fn inline_images_become_image_xobjects_drawn_where_they_were() {
+        // Unfiltered 200 by 100 gray samples (a byte that reads " EI " among them), then
+        // 80 by 20 black samples deflated and hex-armoured, behind abbreviated names.
+        let mut samples = vec![255_u8; 200 * 100];
+        samples[10..14].copy_from_slice(b" EI ");
+        let mut deflated = Vec::new();
+        let mut encoder = flate2::write::ZlibEncoder::new(&mut deflated, flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, &[0_u8; 80 * 20]).unwrap();
+        encoder.finish().unwrap();
+        let hex: String = deflated.iter().map(|byte| format!("{byte:02x}")).collect();
+        let mut content = b"q 400 0 0 200 100 300 cm BI /W 200 /H 100 /CS /G /BPC 8 ID ".to_vec();
+        content.extend(&samples);
+        content.extend(b"\nEI Q q 160 0 0 40 10 10 cm BI /W 80 /H 20 /CS /G /BPC 8 /F [/AHx /Fl] ID ");
+        content.extend(hex.as_bytes());
+        content.extend(b"> EI Q (BI in a string) Tj");
+        let pdf = Pdf::open(&with_images(&content), &Limits::default()).unwrap();
+        let scans = pdf.scans();
+        assert_eq!(scans.len(), 2, "{scans:?}");
+        assert_eq!(
+            scans[0].page_box((200, 100), [0, 0, 20, 10]),
+            [100.0, 480.0, 140.0, 500.0]
+        );
+        let first = pdf.scan_pixels(&scans[0], &Limits::default()).unwrap();
+        assert_eq!(first.pixels.dimensions(), (200, 100));
+        assert_eq!(first.pixels.get_pixel(11, 0).0, [b'E'; 3]);
+        let second = pdf.scan_pixels(&scans[1], &Limits::default()).unwrap();
+        assert_eq!(second.pixels.dimensions(), (80, 20));
+        assert!(second.pixels.pixels().all(|pixel| pixel.0 == [0; 3]));
+        // The page now draws them by name, and is written and read again whole.
+        let written = pdf.save().unwrap();
+        let again = Pdf::open(&written, &Limits::default()).unwrap();
+        assert_eq!(again.scans().len(), 2);
+        // Data that never ends is a clear error.
+        let endless = with_images(b"q BI /W 10 /H 10 /CS /G /BPC 8 /F /Fl ID xxxx");
+        assert_eq!(
+            Pdf::open(&endless, &Limits::default()).err().map(|error| error.code()),
+            Some("corrupt")
+        );
     }
 
     #[test]
