@@ -750,7 +750,7 @@ fn files_made_by_other_tools_are_anonymized_and_read_clean() {
         "alejandro.martinez",
         "Carmen Rodríguez",
     ];
-    let cases: [(&str, &[&str], &[&str]); 9] = [
+    let cases: [(&str, &[&str], &[&str]); 10] = [
         (
             "contract.pdf",
             CONTRACT_PII,
@@ -769,6 +769,7 @@ fn files_made_by_other_tools_are_anonymized_and_read_clean() {
         ("contract-scanned.pdf", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("contract-jpx.pdf", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("contract-inline.pdf", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
+        ("contract-jbig2.pdf", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("contract-scan.tif", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("contract-scan.jpg", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("scan.tiff", SCAN_PII, &["PERSON", "ES_NIF", "PHONE_NUMBER"]),
