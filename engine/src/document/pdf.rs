@@ -1613,6 +1613,16 @@ fn expand_forms(
                 "a form XObject's content does not decode".into(),
             ));
         };
+        if form_operations
+            .iter()
+            .any(|operation| operation.operator == "BI" && operation.operands.is_empty())
+        {
+            // lopdf keeps no data for a compressed inline image: drawn inline, the form would
+            // be written without it.
+            return Err(DocumentError::Unsupported(
+                "a form XObject with a compressed inline image, which is not read".into(),
+            ));
+        }
         *inlined += 1;
         let prefix = format!("ObscuraForm{}_", *inlined);
         let inner_xobjects = form_xobjects(document, &stream.dict);
@@ -1818,6 +1828,35 @@ mod tests {
         ]);
         let pdf = Pdf::open(&pdf_with(operations), &Limits::default()).unwrap();
         assert_eq!(pdf.pages[0].text, "D. Alejandro Soto\nPhone:\nAna Ruiz");
+    }
+
+    #[test]
+    fn a_form_with_text_and_a_compressed_inline_image_is_refused_not_written_without_it() {
+        let mut document = Document::load_mem(&sample()).unwrap();
+        let page_id = *document.get_pages().values().next().unwrap();
+        let font =
+            document.add_object(dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" });
+        let form = document.add_object(lopdf::Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 500.into(), 50.into()],
+                "Resources" => dictionary! { "Font" => dictionary! { "F1" => font } },
+            },
+            b"BT /F1 10 Tf (Firma: Luis Gomez) Tj ET BI /W 2 /H 2 /CS /G /BPC 8 /F /AHx ID 00ff00ff> EI".to_vec(),
+        ));
+        let mut content = document.get_page_content(page_id);
+        content.extend_from_slice(b"\n/Fm1 Do\n");
+        let content_id = document.add_object(lopdf::Stream::new(dictionary! {}, content));
+        let page = document.get_dictionary_mut(page_id).unwrap();
+        page.set("Contents", content_id);
+        let mut resources = page.get(b"Resources").unwrap().as_dict().unwrap().clone();
+        resources.set("XObject", dictionary! { "Fm1" => form });
+        page.set("Resources", resources);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+        let error = Pdf::open(&bytes, &Limits::default()).err().unwrap();
+        assert_eq!(error.code(), "unsupported");
+        assert!(error.to_string().contains("inline image"), "{error}");
     }
 
     #[test]
