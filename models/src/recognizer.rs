@@ -99,6 +99,13 @@ impl NerRecognizer {
                 let (start, end) = (text.normalized_byte(span.start), text.normalized_byte(span.end));
                 !text.normalized().get(start..end).is_some_and(only_function_words)
             })
+            .filter_map(|mut span| {
+                let (start, end) = (text.normalized_byte(span.start), text.normalized_byte(span.end));
+                let (leading, trailing) = label_words_around(text.normalized().get(start..end)?);
+                span.start += leading;
+                span.end = span.end.saturating_sub(trailing);
+                Some(span)
+            })
             .filter_map(|span| {
                 let entity = self.entities.get(&span.label)?.clone();
                 let threshold = entry
@@ -125,9 +132,46 @@ impl NerRecognizer {
 /// Words that are never an entity on their own, in the model's languages that Obscura
 /// serves first.
 const FUNCTION_WORDS: &[&str] = &[
-    "a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "lo", "los", "o", "para", "por", "que", "se", "su",
-    "sus", "u", "un", "una", "y", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with",
+    "a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "le", "les", "lo", "los", "me", "mi", "mis", "nos",
+    "o", "os", "para", "por", "que", "se", "su", "sus", "te", "tu", "tus", "u", "un", "una", "y", "an", "and", "at",
+    "by", "for", "from", "in", "of", "on", "or", "the", "to", "with",
 ];
+
+/// Field labels that a form puts before a value ("IBAN", "DNI", "Tel."), which the model
+/// sometimes takes into the value's span ("IBAN\nAlejandro" as a name).
+const LABEL_WORDS: &[&str] = &[
+    "iban", "swift", "bic", "dni", "nif", "nie", "cif", "nhc", "nss", "ssn", "tel", "telf", "tlf", "tfno", "fax",
+    "email", "e-mail",
+];
+
+/// How many code points of label words, with what separates them from the rest, `span`
+/// starts and ends with; a span of label words alone counts all of it as leading.
+fn label_words_around(span: &str) -> (usize, usize) {
+    let is_label = |word: &str| LABEL_WORDS.contains(&word.to_lowercase().as_str());
+    let words: Vec<(usize, &str)> = span
+        .split(|character: char| character.is_whitespace() || matches!(character, ':' | '.' | ','))
+        .scan(0, |offset, word| {
+            let at = *offset;
+            *offset += word.chars().count() + 1;
+            Some((at, word))
+        })
+        .filter(|(_, word)| !word.is_empty())
+        .collect();
+    let total = span.chars().count();
+    let first_kept = words.iter().position(|(_, word)| !is_label(word));
+    let Some(first_kept) = first_kept else {
+        return (total, 0);
+    };
+    let leading = words[first_kept].0;
+    let last_kept = words
+        .iter()
+        .rposition(|(_, word)| !is_label(word))
+        .unwrap_or(first_kept);
+    let (at, word) = words[last_kept];
+    let trailing = total - (at + word.chars().count());
+    let trailing = if last_kept + 1 < words.len() { trailing } else { 0 };
+    (leading, trailing)
+}
 
 /// Whether `span` holds words and every one is a function word.
 fn only_function_words(span: &str) -> bool {
@@ -140,12 +184,23 @@ fn only_function_words(span: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::only_function_words;
+    use super::{label_words_around, only_function_words};
+
+    #[test]
+    fn field_labels_are_taken_off_the_ends_of_a_span() {
+        assert_eq!(label_words_around("IBAN\nAlejandro"), (5, 0));
+        assert_eq!(label_words_around("DNI: Ana Ruiz"), (5, 0));
+        assert_eq!(label_words_around("Ana Ruiz Tel."), (0, 5));
+        assert_eq!(label_words_around("Ana Ruiz"), (0, 0));
+        assert_eq!(label_words_around("Ana, Ruiz."), (0, 0));
+        assert_eq!(label_words_around("IBAN"), (4, 0));
+    }
 
     #[test]
     fn spans_of_function_words_alone_are_not_entities() {
         assert!(only_function_words("de la"));
         assert!(only_function_words("Of The"));
+        assert!(only_function_words("Le"));
         assert!(!only_function_words("de la Paz"));
         assert!(!only_function_words("calle 7"));
         assert!(!only_function_words(" - "));
