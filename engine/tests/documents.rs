@@ -719,6 +719,14 @@ fn tool(program: &str, arguments: &[&std::ffi::OsStr]) -> String {
         "{program}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // Poppler reports what it cannot parse on standard error: the output must open cleanly.
+    if program.starts_with("pdf") {
+        assert!(
+            output.stderr.is_empty(),
+            "{program}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -750,7 +758,7 @@ fn files_made_by_other_tools_are_anonymized_and_read_clean() {
         "alejandro.martinez",
         "Carmen Rodríguez",
     ];
-    let cases: [(&str, &[&str], &[&str]); 10] = [
+    let cases: [(&str, &[&str], &[&str]); 11] = [
         (
             "contract.pdf",
             CONTRACT_PII,
@@ -771,6 +779,7 @@ fn files_made_by_other_tools_are_anonymized_and_read_clean() {
         ("contract-inline.pdf", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("contract-jbig2.pdf", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("contract-scan.tif", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
+        ("contract-sideways.tif", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("contract-scan.jpg", scan_pii, &["PERSON", "ES_NIF", "IBAN_CODE"]),
         ("scan.tiff", SCAN_PII, &["PERSON", "ES_NIF", "PHONE_NUMBER"]),
     ];

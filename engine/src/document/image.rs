@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use std::io::Cursor;
 use std::ops::Range;
 
+use image::imageops::FilterType;
 use image::{DynamicImage, GrayImage, ImageFormat, ImageReader, Rgb, RgbImage};
 
 use super::{DocumentError, Format, Limits};
@@ -96,6 +97,8 @@ const CONFIDENT: f32 = 80.0;
 const MISREAD_SHARE: f32 = 0.5;
 /// How much higher a turned reading's share must be to be taken instead.
 const TURN_MARGIN: f32 = 0.2;
+/// Images whose shorter side is at least twice this are tried turned at half size.
+const MIN_PROBE_SIDE: u32 = 600;
 /// Fewer words than this are not enough to judge the orientation by.
 const MIN_WORDS_TO_TURN: usize = 3;
 
@@ -255,21 +258,40 @@ fn gray_samples(image: &RgbImage) -> Option<Vec<u8>> {
 /// turned by each quarter turn, and the reading with clearly better confidence is kept: a scan
 /// fed sideways or upside down would otherwise read as noise, and nothing in it would be found.
 pub fn ocr(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
-    let mut best = read_words(image, language)?;
-    best.source_size = image.dimensions();
-    if best.words.len() < MIN_WORDS_TO_TURN || best.confident_share() >= MISREAD_SHARE {
-        return Ok(best);
+    let mut as_given = read_words(image, language)?;
+    as_given.source_size = image.dimensions();
+    if as_given.words.len() < MIN_WORDS_TO_TURN || as_given.confident_share() >= MISREAD_SHARE {
+        return Ok(as_given);
     }
-    let as_given = best.confident_share();
+    // The turns are tried on the image at half size when it is large: the upright reading
+    // still stands out (0.88 against 0.03 to 0.08 on the test scan), in about a third of the
+    // time, which is what a picture without text costs.
+    let (width, height) = image.dimensions();
+    let halved = width.min(height) >= 2 * MIN_PROBE_SIDE;
+    let mut best: Option<(u8, Ocr)> = None;
     for turns in 1..4 {
-        let mut reading = read_words(&turned(image, turns), language)?;
-        if reading.confident_share() >= as_given + TURN_MARGIN && reading.confident_share() > best.confident_share() {
-            reading.turns = turns;
-            reading.source_size = image.dimensions();
-            best = reading;
+        let mut probe = turned(image, turns);
+        if halved {
+            probe = image::imageops::resize(&probe, probe.width() / 2, probe.height() / 2, FilterType::Triangle);
+        }
+        let reading = read_words(&probe, language)?;
+        let share = reading.confident_share();
+        let better = best.as_ref().is_none_or(|(_, best)| share > best.confident_share());
+        if share >= as_given.confident_share() + TURN_MARGIN && better {
+            best = Some((turns, reading));
         }
     }
-    Ok(best)
+    let Some((turns, probe)) = best else {
+        return Ok(as_given);
+    };
+    let mut reading = if halved {
+        read_words(&turned(image, turns), language)?
+    } else {
+        probe
+    };
+    reading.turns = turns;
+    reading.source_size = image.dimensions();
+    Ok(reading)
 }
 
 fn read_words(image: &RgbImage, language: &str) -> Result<Ocr, DocumentError> {
