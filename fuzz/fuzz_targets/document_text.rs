@@ -1,0 +1,6 @@
+//! Fuzzes the plain text reader and writer: any bytes named `f.txt` give a processed document or an
+//! error, never a panic.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| obscura_fuzz::process_as("f.txt", data));
