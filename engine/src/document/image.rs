@@ -387,7 +387,32 @@ pub fn reread(output: &RgbImage, read: &Ocr, burnt: &[Range<usize>], language: &
             }
         }
     }
-    let reread = recognize_rectangles(&blanked, &regions, language)?;
+    // A region in which every dark pixel belongs to a word kept as it was read (its box, with
+    // the margin a burn would have) shows nothing new: it is not read again. Ink anywhere else,
+    // such as a piece of a value outside the box that was burnt, is read with OCR.
+    let (width, height) = blanked.dimensions();
+    let kept: Vec<[u32; 4]> = read
+        .words
+        .iter()
+        .filter(|word| !is_burnt(word))
+        .map(|word| burn_box(word, (width, height)))
+        .collect();
+    let to_read: Vec<[u32; 4]> = regions
+        .iter()
+        .copied()
+        .filter(|&region| has_loose_ink(&blanked, region, &kept))
+        .collect();
+    let mut read_again = recognize_rectangles(&blanked, &to_read, language)?.into_iter();
+    let reread: Vec<String> = regions
+        .iter()
+        .map(|&region| {
+            if has_loose_ink(&blanked, region, &kept) {
+                read_again.next().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .collect();
     let mut reread = reread.into_iter();
     let text: Vec<String> = lines
         .into_iter()
@@ -639,6 +664,28 @@ fn is_filled(image: &RgbImage, [x0, y0, x1, y1]: [u32; 4]) -> bool {
     lightest <= FILLED_LIGHTEST && lightest.saturating_sub(darkest) <= FILLED_SPREAD
 }
 
+/// Whether a region (left, top, width, height) has a dark pixel outside every box of `kept`
+/// (left, top, right, bottom).
+fn has_loose_ink(image: &RgbImage, [left, top, width, height]: [u32; 4], kept: &[[u32; 4]]) -> bool {
+    let (right, bottom) = ((left + width).min(image.width()), (top + height).min(image.height()));
+    let near: Vec<[u32; 4]> = kept
+        .iter()
+        .copied()
+        .filter(|&[x0, y0, x1, y1]| x0 < right && x1 > left && y0 < bottom && y1 > top)
+        .collect();
+    (top..bottom).any(|y| {
+        (left..right).any(|x| {
+            image.get_pixel(x, y).0.iter().any(|&sample| sample < INK)
+                && !near
+                    .iter()
+                    .any(|&[x0, y0, x1, y1]| (x0..x1).contains(&x) && (y0..y1).contains(&y))
+        })
+    })
+}
+
+/// A sample darker than this is ink.
+const INK: u8 = 128;
+
 /// The lightest sample, and the widest spread between samples, of a box taken as filled.
 const FILLED_LIGHTEST: u8 = 96;
 const FILLED_SPREAD: u8 = 64;
@@ -752,6 +799,20 @@ mod tests {
         let sideways = ocr(&turned(&image, 1), "es").unwrap();
         assert_eq!(sideways.turns, 3, "{}", sideways.text);
         assert_eq!(sideways.text, upright.text);
+    }
+
+    #[test]
+    fn a_region_is_read_again_only_for_ink_outside_the_words_kept() {
+        let mut image = RgbImage::from_pixel(60, 20, Rgb([u8::MAX; 3]));
+        // A kept word's ink, inside its box.
+        image.put_pixel(5, 5, Rgb([0, 0, 0]));
+        let kept = [[2, 2, 10, 10]];
+        assert!(!has_loose_ink(&image, [0, 0, 60, 20], &kept));
+        // A stroke left of a burnt value, outside every kept box.
+        image.put_pixel(40, 8, Rgb([60, 60, 60]));
+        assert!(has_loose_ink(&image, [0, 0, 60, 20], &kept));
+        // Outside the region it does not count.
+        assert!(!has_loose_ink(&image, [0, 0, 30, 20], &kept));
     }
 
     #[test]
