@@ -66,10 +66,13 @@ fn limit_openmp_threads() {
     if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
         use std::os::unix::process::CommandExt as _;
         if let Ok(executable) = std::env::current_exe() {
-            let error = std::process::Command::new(executable)
-                .args(std::env::args_os().skip(1))
-                .env("OMP_THREAD_LIMIT", "1")
-                .exec();
+            let mut arguments = std::env::args_os();
+            let mut command = std::process::Command::new(executable);
+            if let Some(name) = arguments.next() {
+                // The name it was called by, for help and error messages.
+                command.arg0(name);
+            }
+            let error = command.args(arguments).env("OMP_THREAD_LIMIT", "1").exec();
             // Only speed depends on it.
             eprintln!("obscura: could not restart with OMP_THREAD_LIMIT=1: {error}");
         }

@@ -61,6 +61,15 @@ async fn serve_starts_with_no_configuration_in_an_empty_directory() {
     let pid = child.0.as_ref().unwrap().id();
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     assert!(status.contains("THP_enabled:\t0"), "{status}");
+    // Started without OMP_THREAD_LIMIT, it started itself again with it (see main.rs).
+    let environment = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    assert!(
+        environment
+            .split(|&byte| byte == 0)
+            .any(|entry| entry == b"OMP_THREAD_LIMIT=1"),
+        "{}",
+        String::from_utf8_lossy(&environment)
+    );
 
     let client = reqwest::Client::new();
     let health: serde_json::Value = client
