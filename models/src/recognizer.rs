@@ -147,7 +147,15 @@ const LABEL_WORDS: &[&str] = &[
 /// How many code points of label words, with what separates them from the rest, `span`
 /// starts and ends with; a span of label words alone counts all of it as leading.
 fn label_words_around(span: &str) -> (usize, usize) {
-    let is_label = |word: &str| LABEL_WORDS.contains(&word.to_lowercase().as_str());
+    let chars: Vec<char> = span.chars().collect();
+    // A label is written in capitals ("IBAN", "DNI") or ends in a colon or a full stop
+    // ("Tel.", "email:"); "Nie" or "Fax" alone may be a surname.
+    let is_label = |(at, word): (usize, &str)| {
+        let count = word.chars().count();
+        LABEL_WORDS.contains(&word.to_lowercase().as_str())
+            && ((count > 1 && word.chars().all(|character| !character.is_lowercase()))
+                || matches!(chars.get(at + count), Some(':' | '.')))
+    };
     let words: Vec<(usize, &str)> = span
         .split(|character: char| character.is_whitespace() || matches!(character, ':' | '.' | ','))
         .scan(0, |offset, word| {
@@ -158,15 +166,12 @@ fn label_words_around(span: &str) -> (usize, usize) {
         .filter(|(_, word)| !word.is_empty())
         .collect();
     let total = span.chars().count();
-    let first_kept = words.iter().position(|(_, word)| !is_label(word));
+    let first_kept = words.iter().position(|&word| !is_label(word));
     let Some(first_kept) = first_kept else {
         return (total, 0);
     };
     let leading = words[first_kept].0;
-    let last_kept = words
-        .iter()
-        .rposition(|(_, word)| !is_label(word))
-        .unwrap_or(first_kept);
+    let last_kept = words.iter().rposition(|&word| !is_label(word)).unwrap_or(first_kept);
     let (at, word) = words[last_kept];
     let trailing = total - (at + word.chars().count());
     let trailing = if last_kept + 1 < words.len() { trailing } else { 0 };
@@ -194,6 +199,9 @@ mod tests {
         assert_eq!(label_words_around("Ana Ruiz"), (0, 0));
         assert_eq!(label_words_around("Ana, Ruiz."), (0, 0));
         assert_eq!(label_words_around("IBAN"), (4, 0));
+        // A surname that is also a label word, written as a name.
+        assert_eq!(label_words_around("Ana Nie"), (0, 0));
+        assert_eq!(label_words_around("Fax Ana"), (0, 0));
     }
 
     #[test]

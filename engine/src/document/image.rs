@@ -673,9 +673,17 @@ fn has_loose_ink(image: &RgbImage, [left, top, width, height]: [u32; 4], kept: &
         .copied()
         .filter(|&[x0, y0, x1, y1]| x0 < right && x1 > left && y0 < bottom && y1 > top)
         .collect();
+    // Ink is darker than the region's lightest sample by a margin, so that light gray print,
+    // which OCR still reads, counts, and a lossy encoder's noise does not.
+    let lightest = (top..bottom)
+        .flat_map(|y| (left..right).map(move |x| (x, y)))
+        .map(|(x, y)| image.get_pixel(x, y).0.into_iter().min().unwrap_or(u8::MAX))
+        .max()
+        .unwrap_or(u8::MAX);
+    let ink = lightest.saturating_sub(INK_CONTRAST);
     (top..bottom).any(|y| {
         (left..right).any(|x| {
-            image.get_pixel(x, y).0.iter().any(|&sample| sample < INK)
+            image.get_pixel(x, y).0.iter().any(|&sample| sample < ink)
                 && !near
                     .iter()
                     .any(|&[x0, y0, x1, y1]| (x0..x1).contains(&x) && (y0..y1).contains(&y))
@@ -683,8 +691,8 @@ fn has_loose_ink(image: &RgbImage, [left, top, width, height]: [u32; 4], kept: &
     })
 }
 
-/// A sample darker than this is ink.
-const INK: u8 = 128;
+/// How much darker than a region's lightest sample a sample must be to be ink.
+const INK_CONTRAST: u8 = 48;
 
 /// The lightest sample, and the widest spread between samples, of a box taken as filled.
 const FILLED_LIGHTEST: u8 = 96;
@@ -808,8 +816,11 @@ mod tests {
         image.put_pixel(5, 5, Rgb([0, 0, 0]));
         let kept = [[2, 2, 10, 10]];
         assert!(!has_loose_ink(&image, [0, 0, 60, 20], &kept));
-        // A stroke left of a burnt value, outside every kept box.
-        image.put_pixel(40, 8, Rgb([60, 60, 60]));
+        // Noise a little darker than the paper is not ink.
+        image.put_pixel(30, 3, Rgb([235, 235, 235]));
+        assert!(!has_loose_ink(&image, [0, 0, 60, 20], &kept));
+        // A light gray stroke left of a burnt value, outside every kept box, is.
+        image.put_pixel(40, 8, Rgb([190, 190, 190]));
         assert!(has_loose_ink(&image, [0, 0, 60, 20], &kept));
         // Outside the region it does not count.
         assert!(!has_loose_ink(&image, [0, 0, 30, 20], &kept));

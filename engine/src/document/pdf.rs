@@ -17,14 +17,14 @@
 //! Images the pages draw (scans, and pictures of text beside a text layer) are decoded to
 //! pixels for OCR and written back with the detected words burnt in (see `pdf/scan.rs`).
 //!
-//! A page that draws text from form XObjects gets the forms drawn inline in its own content
-//! (their resources renamed into the page's), so that their text is read and redacted like
-//! the page's own; forms nested more than eight deep are refused.
+//! A page that draws text or images from form XObjects gets the forms drawn inline in its own
+//! content (their resources renamed into the page's), so that what they show is read and
+//! redacted like the page's own; forms nested more than eight deep are refused.
 //!
 //! Inline images in a page's content (`BI` … `ID` … `EI`, as ghostscript writes small
-//! scans) become image XObjects drawn where they were, and are read like any image. An inline
-//! image inside a form XObject is not read: a page where one is all there is is refused, so
-//! that nothing is passed on unread.
+//! scans) become image XObjects drawn where they were, and are read like any image; so do
+//! those of the forms drawn inline. A compressed inline image inside a form is refused (lopdf
+//! keeps no data for it when it parses the form).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -403,12 +403,15 @@ impl Pdf {
         }
         let mut document = document;
         let mut pages = Vec::with_capacity(page_ids.len());
+        let mut converted = BTreeMap::new();
         for (&number, &id) in &page_ids {
-            inline_images_to_xobjects(&mut document, id)?;
-            if forms_show_text(&document, id, limits) {
+            inline_images_to_xobjects(&mut document, id, limits, &mut converted)?;
+            if forms_draw_content(&document, id, limits) {
                 inline_forms(&mut document, id, limits)?;
+                // The forms' own inline images, now in the page's content.
+                inline_images_to_xobjects(&mut document, id, limits, &mut BTreeMap::new())?;
             }
-            pages.push(read_page(&document, number, id)?);
+            pages.push(read_page(&document, number, id, limits)?);
         }
         Ok(Pdf { document, pages })
     }
@@ -867,7 +870,7 @@ fn push_gap(array: &mut Vec<Object>, advance: f32) {
 }
 
 /// Reads one page: its operations, its text and its glyphs.
-fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<PageText, DocumentError> {
+fn read_page(document: &Document, page_number: u32, id: ObjectId, limits: &Limits) -> Result<PageText, DocumentError> {
     for content_id in document.get_page_contents(id) {
         if document.get_object(content_id).is_err() {
             return Err(DocumentError::Corrupt(format!(
@@ -875,7 +878,7 @@ fn read_page(document: &Document, page_number: u32, id: ObjectId) -> Result<Page
             )));
         }
     }
-    let content = document.get_page_content(id);
+    let content = page_content(document, id, limits)?;
     let operations = Content::decode(&content)
         .map_err(|error| DocumentError::Corrupt(format!("page {page_number}: {error}")))?
         .operations;
@@ -1131,8 +1134,9 @@ fn form_operations(stream: &lopdf::Stream, limits: &Limits) -> Option<Vec<Operat
     Content::decode(&content).ok().map(|content| content.operations)
 }
 
-/// Whether a page draws text from a form XObject (at any depth of nesting).
-fn forms_show_text(document: &Document, page_id: ObjectId, limits: &Limits) -> bool {
+/// Whether a page draws text or images from a form XObject (at any depth of nesting): such
+/// forms are drawn inline, so that what they show is read like the page's own.
+fn forms_draw_content(document: &Document, page_id: ObjectId, limits: &Limits) -> bool {
     let mut pending: Vec<ObjectId> = page_xobjects(document, page_id)
         .into_values()
         .filter(|(_, kind)| *kind == XObjectKind::Form)
@@ -1146,12 +1150,15 @@ fn forms_show_text(document: &Document, page_id: ObjectId, limits: &Limits) -> b
         let Ok(Object::Stream(stream)) = document.get_object(id) else {
             continue;
         };
-        let shows_text = form_operations(stream, limits).is_some_and(|operations| {
+        let draws = form_operations(stream, limits).is_some_and(|operations| {
             operations
                 .iter()
-                .any(|operation| matches!(operation.operator.as_str(), "Tj" | "TJ" | "'" | "\""))
+                .any(|operation| matches!(operation.operator.as_str(), "Tj" | "TJ" | "'" | "\"" | "BI"))
         });
-        if shows_text {
+        let images = form_xobjects(document, &stream.dict)
+            .values()
+            .any(|(_, kind)| *kind == XObjectKind::Image);
+        if draws || images {
             return true;
         }
         pending.extend(
@@ -1163,6 +1170,18 @@ fn forms_show_text(document: &Document, page_id: ObjectId, limits: &Limits) -> b
     }
     false
 }
+
+/// A page's content, decompressed within the limit.
+fn page_content(document: &Document, page_id: ObjectId, limits: &Limits) -> Result<Vec<u8>, DocumentError> {
+    let limit = usize::try_from(limits.max_uncompressed_bytes).unwrap_or(usize::MAX);
+    document
+        .get_page_content_with_limit(page_id, limit)
+        .map_err(|error| DocumentError::Corrupt(format!("a page's content: {error}")))
+}
+
+/// Inline-image conversions by the content streams they were made from: the new content
+/// stream, and the names and ids of the image XObjects it draws.
+type Converted = BTreeMap<Vec<ObjectId>, (ObjectId, Vec<(Vec<u8>, ObjectId)>)>;
 
 /// Inline images converted on one page at most.
 const MAX_INLINE_IMAGES: usize = 4096;
@@ -1215,7 +1234,9 @@ fn next_keyword(content: &[u8], mut index: usize) -> Option<(usize, usize)> {
                     .map_or(content.len(), |offset| index + offset);
             }
             b'(' => index = string_end(content, index),
-            b'<' if content.get(index + 1) != Some(&b'<') => {
+            b'<' if content.get(index + 1) == Some(&b'<') => index += 2,
+            b'>' if content.get(index + 1) == Some(&b'>') => index += 2,
+            b'<' => {
                 index = content[index..]
                     .iter()
                     .position(|&byte| byte == b'>')
@@ -1341,8 +1362,18 @@ fn expand_inline_dictionary(document: &Document, abbreviated: &Dictionary, resou
 /// that they are read with OCR and written back like any image. lopdf does not keep the data
 /// of a filtered inline image (a fax, a JPEG) when it parses content, and would write the
 /// page without it.
-fn inline_images_to_xobjects(document: &mut Document, page_id: ObjectId) -> Result<(), DocumentError> {
-    let content = document.get_page_content(page_id);
+fn inline_images_to_xobjects(
+    document: &mut Document,
+    page_id: ObjectId,
+    limits: &Limits,
+    converted: &mut Converted,
+) -> Result<(), DocumentError> {
+    // Pages that share their content share its conversion too, and its images are read once.
+    let contents = document.get_page_contents(page_id);
+    if let Some((content_id, images)) = converted.get(&contents).cloned() {
+        return draw_converted(document, page_id, content_id, images);
+    }
+    let content = page_content(document, page_id, limits)?;
     let mut found = Vec::new();
     let mut index = 0;
     while let Some((start, end)) = next_keyword(&content, index) {
@@ -1369,8 +1400,13 @@ fn inline_images_to_xobjects(document: &mut Document, page_id: ObjectId) -> Resu
         else {
             return Err(corrupt());
         };
-        // One white-space byte separates `ID` from the data.
-        let data_start = (id_at + 3).min(content.len());
+        // One white-space byte separates `ID` from the data; a CR LF counts as one.
+        let separator = if content.get(id_at + 2..id_at + 4) == Some(b"\r\n") {
+            2
+        } else {
+            1
+        };
+        let data_start = (id_at + 2 + separator).min(content.len());
         let declared = |keys: [&[u8]; 2]| {
             keys.iter()
                 .find_map(|key| abbreviated.get(key).ok())
@@ -1425,31 +1461,60 @@ fn inline_images_to_xobjects(document: &mut Document, page_id: ObjectId) -> Resu
     if found.is_empty() {
         return Ok(());
     }
-    let mut resources = own_resources(document, page_id)?;
-    let mut xobjects = match resources.get(b"XObject") {
+    let resources = own_resources(document, page_id)?;
+    let taken = match resources.get(b"XObject") {
         Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
         Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
         Ok(_) | Err(_) => Dictionary::new(),
     };
     let mut rewritten = Vec::with_capacity(content.len());
     let mut copied = 0;
-    for (number, (start, after, abbreviated, data)) in found.into_iter().enumerate() {
+    let mut images = Vec::with_capacity(found.len());
+    let mut number = 0;
+    for (start, after, abbreviated, data) in found {
         let dictionary = expand_inline_dictionary(document, &abbreviated, &resources);
         let mut stream = lopdf::Stream::new(dictionary, content[data].to_vec());
         stream.allows_compression = false;
         let id = document.add_object(stream);
-        let name = format!("ObscuraInlineImage{}", number + 1);
-        xobjects.set(name.as_bytes().to_vec(), id);
+        // A name the page does not use already.
+        let name = loop {
+            number += 1;
+            let name = format!("ObscuraInlineImage{number}");
+            if !taken.has(name.as_bytes()) {
+                break name;
+            }
+        };
         rewritten.extend_from_slice(&content[copied..start]);
         rewritten.extend_from_slice(format!("/{name} Do").as_bytes());
+        images.push((name.into_bytes(), id));
         copied = after;
     }
     rewritten.extend_from_slice(&content[copied..]);
+    let content_id = document.add_object(lopdf::Stream::new(Dictionary::new(), rewritten));
+    converted.insert(contents, (content_id, images.clone()));
+    draw_converted(document, page_id, content_id, images)
+}
+
+/// Gives a page its converted content and the image XObjects it names.
+fn draw_converted(
+    document: &mut Document,
+    page_id: ObjectId,
+    content_id: ObjectId,
+    images: Vec<(Vec<u8>, ObjectId)>,
+) -> Result<(), DocumentError> {
+    let mut resources = own_resources(document, page_id)?;
+    let mut xobjects = match resources.get(b"XObject") {
+        Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
+        Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
+        Ok(_) | Err(_) => Dictionary::new(),
+    };
+    for (name, id) in images {
+        xobjects.set(name, id);
+    }
     resources.set("XObject", xobjects);
-    let stream = document.add_object(lopdf::Stream::new(Dictionary::new(), rewritten));
     let page = document.get_dictionary_mut(page_id).map_err(pdf_error)?;
     page.set("Resources", resources);
-    page.set("Contents", stream);
+    page.set("Contents", content_id);
     Ok(())
 }
 
@@ -1514,7 +1579,7 @@ const RESOURCE_CATEGORIES: [&[u8]; 7] = [
 /// page's under new names, so that the text inside forms is read, and redacted, like the
 /// page's own; the page no longer names the forms, so a form no page names is not written.
 fn inline_forms(document: &mut Document, page_id: ObjectId, limits: &Limits) -> Result<(), DocumentError> {
-    let content = document.get_page_content(page_id);
+    let content = page_content(document, page_id, limits)?;
     let operations = Content::decode(&content)
         .map_err(|error| DocumentError::Corrupt(format!("a page's content: {error}")))?
         .operations;
@@ -1828,6 +1893,78 @@ mod tests {
         ]);
         let pdf = Pdf::open(&pdf_with(operations), &Limits::default()).unwrap();
         assert_eq!(pdf.pages[0].text, "D. Alejandro Soto\nPhone:\nAna Ruiz");
+    }
+
+    #[test]
+    fn inline_image_edge_cases_are_read_where_they_are() {
+        // CR LF after ID, and a marked-content dictionary holding "BI" in a string first.
+        let mut content =
+            b"/Span << /ActualText (a > BI) >> BDC EMC q 400 0 0 200 0 0 cm BI /W 200 /H 100 /CS /G /BPC 8 ID\r\n"
+                .to_vec();
+        let mut samples = vec![255_u8; 200 * 100];
+        samples[0] = 7;
+        content.extend(&samples);
+        content.extend(b"\nEI Q");
+        let pdf = Pdf::open(&with_images(&content), &Limits::default()).unwrap();
+        let scans = pdf.scans();
+        assert_eq!(scans.len(), 1, "{scans:?}");
+        let raster = pdf.scan_pixels(&scans[0], &Limits::default()).unwrap();
+        assert_eq!(raster.pixels.get_pixel(0, 0).0, [7; 3], "the data starts after CR LF");
+    }
+
+    #[test]
+    fn images_inside_forms_and_pages_sharing_content_are_read_once_each() {
+        let mut document = Document::load_mem(&sample()).unwrap();
+        let pages: Vec<ObjectId> = document.get_pages().values().copied().collect();
+        let image = document.add_object(lopdf::Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => 200, "Height" => 100,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+            },
+            vec![255; 200 * 100],
+        ));
+        // A form with no text that draws a scan.
+        let form = document.add_object(lopdf::Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Form",
+                "BBox" => vec![0.into(), 0.into(), 500.into(), 500.into()],
+                "Resources" => dictionary! { "XObject" => dictionary! { "Scan" => image } },
+            },
+            b"q 400 0 0 200 0 0 cm /Scan Do Q".to_vec(),
+        ));
+        let content = document.add_object(lopdf::Stream::new(dictionary! {}, b"/Fm1 Do".to_vec()));
+        let page = document.get_dictionary_mut(pages[0]).unwrap();
+        page.set("Contents", content);
+        page.set("Resources", dictionary! { "XObject" => dictionary! { "Fm1" => form } });
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+        let pdf = Pdf::open(&bytes, &Limits::default()).unwrap();
+        assert_eq!(pdf.scans().len(), 1, "the scan inside the form is read");
+
+        // Three pages drawing one content stream with an inline image: one image, read once.
+        let mut document = Document::load_mem(&sample()).unwrap();
+        let page_id = *document.get_pages().values().next().unwrap();
+        let mut inline = b"q 400 0 0 200 0 0 cm BI /W 200 /H 100 /CS /G /BPC 8 ID ".to_vec();
+        inline.extend(vec![255_u8; 200 * 100]);
+        inline.extend(b"\nEI Q");
+        let shared = document.add_object(lopdf::Stream::new(dictionary! {}, inline));
+        let page = document.get_dictionary(page_id).unwrap().clone();
+        let pages_id = page.get(b"Parent").unwrap().as_reference().unwrap();
+        let mut kids = Vec::new();
+        for _ in 0..3 {
+            let mut copy = page.clone();
+            copy.set("Contents", shared);
+            copy.set("Resources", Dictionary::new());
+            kids.push(Object::Reference(document.add_object(copy)));
+        }
+        let parent = document.get_dictionary_mut(pages_id).unwrap();
+        parent.set("Kids", kids);
+        parent.set("Count", 3);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+        let pdf = Pdf::open(&bytes, &Limits::default()).unwrap();
+        assert_eq!(pdf.pages.len(), 3);
+        assert_eq!(pdf.scans().len(), 1, "{:?}", pdf.scans());
     }
 
     #[test]

@@ -262,8 +262,12 @@ pub fn decode(document: &lopdf::Document, stream: &Stream, limits: &Limits) -> R
             })
         }
         Some(b"CCITTFaxDecode" | b"CCF") => fax(&data, dictionary, width, height, mask, inverted),
-        Some(b"JBIG2Decode") => jbig2(document, &data, dictionary, width, height, mask, inverted),
-        Some(b"JPXDecode") => jpx(&data, width, height, inverted),
+        Some(b"JBIG2Decode") => {
+            jbig2_regions_fit(&data, limits.max_image_pixels)?;
+            jbig2(document, &data, dictionary, (width, height), limit, mask, inverted)
+        }
+        // A JPEG 2000 image's Decode array is ignored (PDF 32000, 8.9.5.2).
+        Some(b"JPXDecode") => jpx(&data, width, height),
         Some(other) => Err(DocumentError::Unsupported(format!(
             "an image compressed with {}, which is not read",
             String::from_utf8_lossy(other)
@@ -343,8 +347,8 @@ fn jbig2(
     document: &lopdf::Document,
     data: &[u8],
     dictionary: &Dictionary,
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
+    limit: usize,
     mask: bool,
     inverted: bool,
 ) -> Result<Raster, DocumentError> {
@@ -355,7 +359,13 @@ fn jbig2(
                 .get_object(*id)
                 .and_then(Object::as_stream)
                 .map_err(|_| corrupt("JBIG2 globals that are not a stream"))?;
-            Some(stream.decompressed_content().unwrap_or_else(|_| stream.content.clone()))
+            Some(if stream.filters().is_ok() {
+                stream
+                    .decompressed_content_with_limit(limit)
+                    .map_err(|error| corrupt(&format!("JBIG2 globals: {error}")))?
+            } else {
+                stream.content.clone()
+            })
         }
         Some(Object::Stream(stream)) => Some(stream.content.clone()),
         Some(_) | None => None,
@@ -389,6 +399,63 @@ fn jbig2(
     })
 }
 
+/// Checks, before decoding, that no region of a JBIG2 stream (the embedded organization)
+/// is larger than `max_pixels`: the decoder sizes each region's bitmap from the region's own
+/// header, whatever the page's size.
+fn jbig2_regions_fit(data: &[u8], max_pixels: u64) -> Result<(), DocumentError> {
+    let truncated = || corrupt("a JBIG2 segment header is cut short");
+    let read_u32 = |at: usize| -> Result<u32, DocumentError> {
+        let bytes = data
+            .get(at..at.checked_add(4).ok_or_else(truncated)?)
+            .ok_or_else(truncated)?;
+        Ok(u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    };
+    let mut at = 0_usize;
+    while at < data.len() {
+        let number = read_u32(at)?;
+        let flags = *data.get(at + 4).ok_or_else(truncated)?;
+        let kind = flags & 0x3f;
+        at += 5;
+        let first = *data.get(at).ok_or_else(truncated)?;
+        let referred = if first >> 5 == 7 {
+            let count = (read_u32(at)? & 0x1fff_ffff) as usize;
+            at = at.checked_add(4 + (count + 1).div_ceil(8)).ok_or_else(truncated)?;
+            count
+        } else {
+            at += 1;
+            usize::from(first >> 5)
+        };
+        let reference_size = match number {
+            0..=256 => 1,
+            257..=65_536 => 2,
+            _ => 4,
+        };
+        at = at
+            .checked_add(referred.checked_mul(reference_size).ok_or_else(truncated)?)
+            .and_then(|at| at.checked_add(if flags & 0x40 != 0 { 4 } else { 1 }))
+            .ok_or_else(truncated)?;
+        let length = read_u32(at)?;
+        at += 4;
+        if length == u32::MAX {
+            return Err(DocumentError::Unsupported(
+                "a JBIG2 segment of unknown length, which is not read".into(),
+            ));
+        }
+        // Region segments: text, halftone, generic and refinement regions.
+        if matches!(kind, 6 | 7 | 22 | 23 | 36 | 38 | 39 | 40 | 42 | 43) {
+            let pixels = u64::from(read_u32(at)?) * u64::from(read_u32(at + 4)?);
+            if pixels > max_pixels {
+                return Err(DocumentError::TooManyPixels {
+                    pixels,
+                    limit: max_pixels,
+                });
+            }
+        }
+        at = at.checked_add(length as usize).ok_or_else(truncated)?;
+    }
+    Ok(())
+}
+
 /// Receives a JBIG2 image's pixels, row by row.
 struct Bilevel {
     pixels: RgbImage,
@@ -419,7 +486,7 @@ impl hayro_jbig2::Decoder for Bilevel {
 
 /// A JPEG 2000 image, in the colour space its own header names; written back as a JPEG
 /// (JPEG 2000 is not written).
-fn jpx(data: &[u8], width: u32, height: u32, inverted: bool) -> Result<Raster, DocumentError> {
+fn jpx(data: &[u8], width: u32, height: u32) -> Result<Raster, DocumentError> {
     let jpx_error = |error: hayro_jpeg2000::DecodeError| corrupt(&format!("JPEG 2000: {error}"));
     let image = hayro_jpeg2000::Image::new(data, &hayro_jpeg2000::DecodeSettings::default()).map_err(jpx_error)?;
     if (image.width(), image.height()) != (width, height) {
@@ -452,9 +519,6 @@ fn jpx(data: &[u8], width: u32, height: u32, inverted: bool) -> Result<Raster, D
             *component = f32::from(sample) / 255.0;
         }
         *pixel = space.rgb(&components);
-    }
-    if inverted {
-        image::imageops::invert(&mut pixels);
     }
     Ok(Raster {
         pixels,
@@ -849,6 +913,17 @@ mod tests {
         let again = round_trip(&mut jbig2, &raster);
         assert_eq!(again.pixels, raster.pixels);
         assert!(jbig2.dict.get(b"DecodeParms").is_err());
+        // A region larger than the pixel limit is refused before it is decoded.
+        let mut huge = jbig2_stream(&black, width, height);
+        // The region's width, after its own segment header (11 bytes) and the page's segment.
+        huge[41..45].copy_from_slice(&60_000_u32.to_be_bytes());
+        huge[45..49].copy_from_slice(&60_000_u32.to_be_bytes());
+        let error = read(&stream(
+            dictionary! { "Width" => width, "Height" => height, "Filter" => "JBIG2Decode" },
+            huge,
+        ))
+        .unwrap_err();
+        assert_eq!(error.code(), "too_many_pixels", "{error}");
         // A page size other than the PDF's is refused.
         let mut wrong = jbig2_stream(&black, width, height);
         wrong[11..15].copy_from_slice(&32_u32.to_be_bytes());
