@@ -397,16 +397,27 @@ pub fn reread(output: &RgbImage, read: &Ocr, burnt: &[Range<usize>], language: &
         .filter(|word| !is_burnt(word))
         .map(|word| burn_box(word, (width, height)))
         .collect();
+    let inked: Vec<bool> = regions
+        .iter()
+        .map(|&region| has_loose_ink(&blanked, region, &kept))
+        .collect();
     let to_read: Vec<[u32; 4]> = regions
         .iter()
-        .copied()
-        .filter(|&region| has_loose_ink(&blanked, region, &kept))
+        .zip(&inked)
+        .filter(|(_, inked)| **inked)
+        .map(|(region, _)| *region)
         .collect();
-    let mut read_again = recognize_rectangles(&blanked, &to_read, language)?.into_iter();
-    let reread: Vec<String> = regions
+    // Nothing to read: Tesseract is not given the page at all.
+    let read_again = if to_read.is_empty() {
+        Vec::new()
+    } else {
+        recognize_rectangles(&blanked, &to_read, language)?
+    };
+    let mut read_again = read_again.into_iter();
+    let reread: Vec<String> = inked
         .iter()
-        .map(|&region| {
-            if has_loose_ink(&blanked, region, &kept) {
+        .map(|&inked| {
+            if inked {
                 read_again.next().unwrap_or_default()
             } else {
                 String::new()

@@ -1171,6 +1171,16 @@ fn forms_draw_content(document: &Document, page_id: ObjectId, limits: &Limits) -
     false
 }
 
+/// A copy of the dictionary a resource dictionary holds under `category` (`Font`,
+/// `XObject`, ...), through a reference if it is one; empty when there is none.
+fn resource_category(document: &Document, resources: &Dictionary, category: &[u8]) -> Dictionary {
+    match resources.get(category) {
+        Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
+        Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
+        Ok(_) | Err(_) => Dictionary::new(),
+    }
+}
+
 /// A page's content, decompressed within the limit.
 fn page_content(document: &Document, page_id: ObjectId, limits: &Limits) -> Result<Vec<u8>, DocumentError> {
     let limit = usize::try_from(limits.max_uncompressed_bytes).unwrap_or(usize::MAX);
@@ -1462,11 +1472,7 @@ fn inline_images_to_xobjects(
         return Ok(());
     }
     let resources = own_resources(document, page_id)?;
-    let taken = match resources.get(b"XObject") {
-        Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
-        Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
-        Ok(_) | Err(_) => Dictionary::new(),
-    };
+    let taken = resource_category(document, &resources, b"XObject");
     let mut rewritten = Vec::with_capacity(content.len());
     let mut copied = 0;
     let mut images = Vec::with_capacity(found.len());
@@ -1503,11 +1509,7 @@ fn draw_converted(
     images: Vec<(Vec<u8>, ObjectId)>,
 ) -> Result<(), DocumentError> {
     let mut resources = own_resources(document, page_id)?;
-    let mut xobjects = match resources.get(b"XObject") {
-        Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
-        Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
-        Ok(_) | Err(_) => Dictionary::new(),
-    };
+    let mut xobjects = resource_category(document, &resources, b"XObject");
     for (name, id) in images {
         xobjects.set(name, id);
     }
@@ -1598,11 +1600,7 @@ fn inline_forms(document: &mut Document, page_id: ObjectId, limits: &Limits) -> 
     )?;
     let mut resources = own_resources(document, page_id)?;
     for category in RESOURCE_CATEGORIES {
-        let mut merged = match resources.get(category) {
-            Ok(Object::Dictionary(dictionary)) => dictionary.clone(),
-            Ok(Object::Reference(id)) => document.get_dictionary(*id).cloned().unwrap_or_default(),
-            Ok(_) | Err(_) => Dictionary::new(),
-        };
+        let mut merged = resource_category(document, &resources, category);
         let mut changed = false;
         if category == b"XObject" {
             // The forms now drawn inline are no longer named by the page, so that their
@@ -1910,6 +1908,39 @@ mod tests {
         assert_eq!(scans.len(), 1, "{scans:?}");
         let raster = pdf.scan_pixels(&scans[0], &Limits::default()).unwrap();
         assert_eq!(raster.pixels.get_pixel(0, 0).0, [7; 3], "the data starts after CR LF");
+
+        // The page already names an image as the conversion would: both stay drawn.
+        let mut document = Document::load_mem(&with_images(&content)).unwrap();
+        let page_id = *document.get_pages().values().next().unwrap();
+        let page = document.get_dictionary_mut(page_id).unwrap();
+        let mut resources = page.get(b"Resources").unwrap().as_dict().unwrap().clone();
+        let mut xobjects = resources.get(b"XObject").unwrap().as_dict().unwrap().clone();
+        let big = xobjects.remove(b"Big").unwrap();
+        xobjects.set("ObscuraInlineImage1", big);
+        resources.set("XObject", xobjects);
+        page.set("Resources", resources);
+        let drawn = [content.as_slice(), b" q 400 0 0 200 0 300 cm /ObscuraInlineImage1 Do Q"].concat();
+        let content_id = document.add_object(lopdf::Stream::new(dictionary! {}, drawn));
+        document
+            .get_dictionary_mut(page_id)
+            .unwrap()
+            .set("Contents", content_id);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+        let pdf = Pdf::open(&bytes, &Limits::default()).unwrap();
+        assert_eq!(pdf.scans().len(), 2, "{:?}", pdf.scans());
+
+        // Content that decompresses past the limit is refused.
+        let small = Limits {
+            max_uncompressed_bytes: 1_000,
+            ..Limits::default()
+        };
+        assert_eq!(
+            Pdf::open(&with_images(&content), &small)
+                .err()
+                .map(|error| error.code()),
+            Some("corrupt")
+        );
     }
 
     #[test]
@@ -1932,13 +1963,7 @@ mod tests {
             },
             b"q 400 0 0 200 0 0 cm /Scan Do Q".to_vec(),
         ));
-        let content = document.add_object(lopdf::Stream::new(dictionary! {}, b"/Fm1 Do".to_vec()));
-        let page = document.get_dictionary_mut(pages[0]).unwrap();
-        page.set("Contents", content);
-        page.set("Resources", dictionary! { "XObject" => dictionary! { "Fm1" => form } });
-        let mut bytes = Vec::new();
-        document.save_to(&mut bytes).unwrap();
-        let pdf = Pdf::open(&bytes, &Limits::default()).unwrap();
+        let pdf = Pdf::open(&drawing_form(document, pages[0], form), &Limits::default()).unwrap();
         assert_eq!(pdf.scans().len(), 1, "the scan inside the form is read");
 
         // Three pages drawing one content stream with an inline image: one image, read once.
@@ -1967,6 +1992,21 @@ mod tests {
         assert_eq!(pdf.scans().len(), 1, "{:?}", pdf.scans());
     }
 
+    /// The document saved with its page `page_id` drawing `form` as `/Fm1` after its own content.
+    fn drawing_form(mut document: Document, page_id: ObjectId, form: ObjectId) -> Vec<u8> {
+        let mut content = document.get_page_content(page_id);
+        content.extend_from_slice(b"\n/Fm1 Do\n");
+        let content_id = document.add_object(lopdf::Stream::new(dictionary! {}, content));
+        let page = document.get_dictionary_mut(page_id).unwrap();
+        page.set("Contents", content_id);
+        let mut resources = page.get(b"Resources").unwrap().as_dict().unwrap().clone();
+        resources.set("XObject", dictionary! { "Fm1" => form });
+        page.set("Resources", resources);
+        let mut bytes = Vec::new();
+        document.save_to(&mut bytes).unwrap();
+        bytes
+    }
+
     #[test]
     fn a_form_with_text_and_a_compressed_inline_image_is_refused_not_written_without_it() {
         let mut document = Document::load_mem(&sample()).unwrap();
@@ -1981,16 +2021,7 @@ mod tests {
             },
             b"BT /F1 10 Tf (Firma: Luis Gomez) Tj ET BI /W 2 /H 2 /CS /G /BPC 8 /F /AHx ID 00ff00ff> EI".to_vec(),
         ));
-        let mut content = document.get_page_content(page_id);
-        content.extend_from_slice(b"\n/Fm1 Do\n");
-        let content_id = document.add_object(lopdf::Stream::new(dictionary! {}, content));
-        let page = document.get_dictionary_mut(page_id).unwrap();
-        page.set("Contents", content_id);
-        let mut resources = page.get(b"Resources").unwrap().as_dict().unwrap().clone();
-        resources.set("XObject", dictionary! { "Fm1" => form });
-        page.set("Resources", resources);
-        let mut bytes = Vec::new();
-        document.save_to(&mut bytes).unwrap();
+        let bytes = drawing_form(document, page_id, form);
         let error = Pdf::open(&bytes, &Limits::default()).err().unwrap();
         assert_eq!(error.code(), "unsupported");
         assert!(error.to_string().contains("inline image"), "{error}");
@@ -2024,17 +2055,7 @@ mod tests {
             },
             b"BT /F1 10 Tf 0 40 Td (Paciente: Ana Ruiz Soto) Tj ET q 1 0 0 1 0 10 cm /Inner Do Q".to_vec(),
         ));
-        let content = document.get_page_content(page_id);
-        let mut content = content;
-        content.extend_from_slice(b"\n/Fm1 Do\n");
-        let content_id = document.add_object(lopdf::Stream::new(dictionary! {}, content));
-        let page = document.get_dictionary_mut(page_id).unwrap();
-        page.set("Contents", content_id);
-        let mut resources = page.get(b"Resources").unwrap().as_dict().unwrap().clone();
-        resources.set("XObject", dictionary! { "Fm1" => outer });
-        page.set("Resources", resources);
-        let mut bytes = Vec::new();
-        document.save_to(&mut bytes).unwrap();
+        let bytes = drawing_form(document, page_id, outer);
 
         let mut pdf = Pdf::open(&bytes, &Limits::default()).unwrap();
         let text = pdf.pages[0].text.clone();

@@ -370,7 +370,7 @@ fn jbig2(
         Some(Object::Stream(stream)) => Some(stream.content.clone()),
         Some(_) | None => None,
     };
-    let jbig2_error = |error: hayro_jbig2::DecodeError| corrupt(&format!("JBIG2: {error:?}"));
+    let jbig2_error = |error: hayro_jbig2::DecodeError| corrupt(&format!("JBIG2: {error}"));
     let globals = globals_data
         .as_deref()
         .map(|globals| hayro_jbig2::Globals::new(globals, &settings))
@@ -776,11 +776,8 @@ mod tests {
         assert!(mask.dict.get(b"ColorSpace").is_err(), "a mask has no colour space");
     }
 
-    #[test]
-    fn a_group_4_fax_decodes_and_is_written_back_as_one_bit() {
-        // The fax crate's own encoder writes the test image: a black square on white.
-        let (width, height) = (16_u16, 8_u16);
-        let black = |x: u16, y: u16| (4..12).contains(&x) && (2..6).contains(&y);
+    /// An image in CCITT Group 4, by the `fax` crate's own encoder.
+    fn group_4(black: &dyn Fn(u32, u32) -> bool, width: u32, height: u32) -> Vec<u8> {
         let mut encoder = fax::encoder::Encoder::new(fax::VecWriter::new());
         for y in 0..height {
             let line = (0..width).map(|x| {
@@ -790,9 +787,17 @@ mod tests {
                     fax::Color::White
                 }
             });
-            encoder.encode_line(line, width).unwrap();
+            encoder.encode_line(line, u16::try_from(width).unwrap()).unwrap();
         }
-        let data = encoder.finish().unwrap().finish();
+        encoder.finish().unwrap().finish()
+    }
+
+    #[test]
+    fn a_group_4_fax_decodes_and_is_written_back_as_one_bit() {
+        // The fax crate's own encoder writes the test image: a black square on white.
+        let (width, height) = (16_u16, 8_u16);
+        let black = |x: u16, y: u16| (4..12).contains(&x) && (2..6).contains(&y);
+        let data = group_4(&|x, y| black(x as u16, y as u16), u32::from(width), u32::from(height));
         let mut image = stream(
             dictionary! {
                 "Width" => i64::from(width), "Height" => i64::from(height),
@@ -853,18 +858,7 @@ mod tests {
     /// A JBIG2 stream in the embedded organization: a page information segment and one
     /// immediate generic region coded with MMR (CCITT Group 4, from the `fax` encoder).
     fn jbig2_stream(black: &dyn Fn(u32, u32) -> bool, width: u32, height: u32) -> Vec<u8> {
-        let mut encoder = fax::encoder::Encoder::new(fax::VecWriter::new());
-        for y in 0..height {
-            let line = (0..width).map(|x| {
-                if black(x, y) {
-                    fax::Color::Black
-                } else {
-                    fax::Color::White
-                }
-            });
-            encoder.encode_line(line, u16::try_from(width).unwrap()).unwrap();
-        }
-        let mmr = encoder.finish().unwrap().finish();
+        let mmr = group_4(black, width, height);
         let segment = |number: u32, kind: u8, data: &[u8]| {
             let mut out = number.to_be_bytes().to_vec();
             out.extend([kind, 0, 1]);
