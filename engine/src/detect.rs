@@ -4,11 +4,14 @@
 //!
 //! Detections that pass their thresholds are resolved to a set without overlaps:
 //! 0. A model's (NER) detection that overlaps a pattern's, parser's or deny-list entry's
-//!    detection of the same type is dropped: those know where a value starts and ends, and
-//!    the type is agreed, so the exact span is kept. Word-list findings do not count; it is
-//!    the other way round for them: a word-list detection that overlaps a model's detection
-//!    of the same type is dropped, since the model read the context and the list only knows
-//!    the words (it runs a name on into "Ana López NºCol").
+//!    detection of the same type is dropped: the type is agreed. A validated detection (a
+//!    checksum, a phone number's metadata) keeps its exact span; any other also covers the
+//!    words the model's span reaches beyond it, since a pattern for free text stops where
+//!    its grammar does ("Calle Mayor 7" of "Calle Mayor 7, bloque Sur"). Word-list
+//!    findings do not count; it is the other way round for them: a word-list detection
+//!    that overlaps a model's detection of any type is dropped, since the model read the
+//!    context and the list only knows the words (it runs a name on into "Ana López NºCol",
+//!    and takes the district "Benito Juárez" for a person).
 //! 1. A detection lying entirely inside a kept one is dropped: the outer span already covers
 //!    it, so an email inside a URL is anonymized with the URL.
 //! 2. Otherwise detections are taken in priority order, each kept unless it overlaps one
@@ -359,8 +362,12 @@ impl Detector {
                             denied: true,
                         }),
                 );
-                let ranked =
-                    drop_model_spans_under_exact_ones(ranked, &self.model_recognizers, &self.word_list_recognizers);
+                let ranked = drop_model_spans_under_exact_ones(
+                    analyzed,
+                    ranked,
+                    &self.model_recognizers,
+                    &self.word_list_recognizers,
+                );
                 resolve_overlaps(ranked)
                     .into_iter()
                     .map(|candidate| {
@@ -381,10 +388,17 @@ struct Ranked {
 }
 
 /// Rule 0 of the overlap rule: a model's finding that overlaps a finding of the same type
-/// from a pattern, the phone parser, the entropy scan or the deny list is dropped, since
-/// those know where the value starts and ends; the type is not in doubt. Word lists are not
-/// exact (they find "Juan" of "Juan Pérez García"), so they do not count.
+/// from a pattern, the phone parser, the entropy scan or the deny list is dropped; the type
+/// is not in doubt. A finding that a validator passed (a checksum, a phone number's
+/// metadata) knows where the value starts and ends and keeps its bounds; any other grows to
+/// cover the model's overlapping span too when the model's reaches further by a letter or
+/// digit, since a pattern for free text (a street address, an age) stops where its grammar
+/// does and the model often sees the rest ("Calle Mayor 7, 3º Izda"); punctuation alone
+/// ("ana@example.com.") does not count. Word lists are not exact (they find "Juan" of
+/// "Juan Pérez García"), so they do not count here; a model's span displaces the word-list
+/// spans it overlaps, whatever their type.
 fn drop_model_spans_under_exact_ones(
+    analyzed: &AnalyzedText<'_>,
     ranked: Vec<Ranked>,
     model_recognizers: &BTreeSet<String>,
     word_list_recognizers: &BTreeSet<String>,
@@ -394,22 +408,43 @@ fn drop_model_spans_under_exact_ones(
     }
     let is_model = |item: &Ranked| model_recognizers.contains(&item.candidate.recognizer);
     let is_exact = |item: &Ranked| !is_model(item) && !word_list_recognizers.contains(&item.candidate.recognizer);
-    // Spans of the exact recognizers by type, sorted by start.
-    let mut exact: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-    for item in ranked.iter().filter(|item| is_exact(item)) {
-        exact
-            .entry(item.candidate.entity_type.clone())
-            .or_default()
-            .push((item.candidate.start, item.candidate.end));
-    }
-    for spans in exact.values_mut() {
-        spans.sort_unstable();
-    }
     // Whether a span overlaps one of sorted `spans`: of the spans starting before it ends,
-    // any ending after it starts.
+    // those ending after it starts.
+    fn overlapping(spans: &[(usize, usize)], start: usize, end: usize) -> impl Iterator<Item = &(usize, usize)> {
+        let before_end = spans.partition_point(|(span_start, _)| *span_start < end);
+        spans[..before_end]
+            .iter()
+            .filter(move |(_, span_end)| *span_end > start)
+    }
+    let model_spans = spans_by_type(ranked.iter().filter(|item| is_model(item)));
+    let ranked: Vec<Ranked> = ranked
+        .into_iter()
+        .map(|mut item| {
+            if is_exact(&item)
+                && !item.candidate.is_validated()
+                && let Some(spans) = model_spans.get(item.candidate.entity_type.as_str())
+            {
+                let (start, end) = (item.candidate.start, item.candidate.end);
+                let has_word = |from: usize, to: usize| {
+                    from < to && analyzed.original_slice(from, to).chars().any(char::is_alphanumeric)
+                };
+                for &(span_start, span_end) in overlapping(spans, start, end) {
+                    if has_word(span_start, start) {
+                        item.candidate.start = item.candidate.start.min(span_start);
+                    }
+                    if has_word(end, span_end) {
+                        item.candidate.end = item.candidate.end.max(span_end);
+                    }
+                }
+            }
+            item
+        })
+        .collect();
+    let exact = spans_by_type(ranked.iter().filter(|item| is_exact(item)));
     let overlaps = |spans: &[(usize, usize)], item: &Ranked| {
-        let before_end = spans.partition_point(|(start, _)| *start < item.candidate.end);
-        spans[..before_end].iter().any(|(_, end)| *end > item.candidate.start)
+        overlapping(spans, item.candidate.start, item.candidate.end)
+            .next()
+            .is_some()
     };
     let ranked: Vec<Ranked> = ranked
         .into_iter()
@@ -420,24 +455,15 @@ fn drop_model_spans_under_exact_ones(
                     .is_some_and(|spans| overlaps(spans, item)))
         })
         .collect();
-    // The model spans that stay, by type, displace the word lists' spans of their type.
-    let mut models: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
-    for item in ranked.iter().filter(|item| is_model(item)) {
-        models
-            .entry(item.candidate.entity_type.clone())
-            .or_default()
-            .push((item.candidate.start, item.candidate.end));
-    }
-    for spans in models.values_mut() {
-        spans.sort_unstable();
-    }
+    // The model spans that stay displace the word lists' spans they overlap, of any type:
+    // a list knows a name, the model reads it in its sentence ("Benito Juárez" is a
+    // district in an address, "San Borja" part of a hospital's name).
+    let models = spans_by_type(ranked.iter().filter(|item| is_model(item)));
     let displaced: Vec<bool> = ranked
         .iter()
         .map(|item| {
             word_list_recognizers.contains(&item.candidate.recognizer)
-                && models
-                    .get(item.candidate.entity_type.as_str())
-                    .is_some_and(|spans| overlaps(spans, item))
+                && models.values().any(|spans| overlaps(spans, item))
         })
         .collect();
     ranked
@@ -445,6 +471,21 @@ fn drop_model_spans_under_exact_ones(
         .zip(displaced)
         .filter_map(|(item, displaced)| (!displaced).then_some(item))
         .collect()
+}
+
+/// The spans of `items` by type, each type's sorted by start.
+fn spans_by_type<'a>(items: impl Iterator<Item = &'a Ranked>) -> BTreeMap<String, Vec<(usize, usize)>> {
+    let mut spans: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+    for item in items {
+        spans
+            .entry(item.candidate.entity_type.clone())
+            .or_default()
+            .push((item.candidate.start, item.candidate.end));
+    }
+    for spans in spans.values_mut() {
+        spans.sort_unstable();
+    }
+    spans
 }
 
 fn priority(left: &Ranked, right: &Ranked) -> Ordering {
@@ -717,6 +758,50 @@ mod tests {
         assert_eq!(found[0].recognizer, "default/email");
     }
 
+    /// A model that reports one fixed span of one type.
+    #[derive(Debug)]
+    struct FixedSpan(RecognizerInfo, &'static str, usize, usize);
+
+    impl Recognizer for FixedSpan {
+        fn info(&self) -> &RecognizerInfo {
+            &self.0
+        }
+
+        fn recognize(&self, _text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+            vec![Candidate {
+                entity_type: self.1.into(),
+                start: self.2,
+                end: self.3,
+                score: 0.99,
+                recognizer: self.0.name.clone(),
+                pattern: None,
+                validator: None,
+                context_words: Vec::new(),
+                base_score: 0.99,
+            }]
+        }
+    }
+
+    #[test]
+    fn an_unvalidated_pattern_span_grows_over_the_words_the_model_adds() {
+        // The pattern ends at the number; the model goes on to the block's name.
+        let text = "Domicilio: calle Mayor 7, bloque Sur. Madrid.";
+        let model_end = text[..text.find(". Madrid").unwrap()].chars().count();
+        let model = FixedSpan(model_info("ner/address", "ADDRESS"), "ADDRESS", 11, model_end);
+        let detector = Detector::new(&crate::pack::builtin_packs().unwrap(), vec![Arc::new(model)]).unwrap();
+        let options = DetectOptions {
+            language: Some("es".into()),
+            ..DetectOptions::default()
+        };
+        let found = detector.detect(text, &options).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            &text[found[0].byte_start..found[0].byte_end],
+            "calle Mayor 7, bloque Sur"
+        );
+        assert_ne!(found[0].recognizer, "ner/address");
+    }
+
     /// A recognizer of any kind that reports one fixed person span.
     #[derive(Debug)]
     struct FixedPerson(RecognizerInfo, usize, usize, f32);
@@ -765,6 +850,23 @@ mod tests {
             .detect("Ana Ruiz NºCol: 28", &DetectOptions::default())
             .unwrap();
         assert_eq!((found.len(), found[0].start, found[0].end), (1, 0, 8), "{found:?}");
+
+        // A model's span of another type displaces a word-list span it overlaps.
+        let mut word_list = model_info("gazetteer/names", "PERSON");
+        word_list.kind = "gazetteer";
+        let detector = Detector::without_patterns(vec![
+            Arc::new(FixedPerson(word_list, 6, 19, 0.95)),
+            Arc::new(FixedSpan(model_info("ner/places", "LOCATION"), "LOCATION", 0, 19)),
+        ])
+        .unwrap();
+        let found = detector
+            .detect("03900 Benito Juárez, México", &DetectOptions::default())
+            .unwrap();
+        assert_eq!(
+            (found.len(), found[0].entity_type.as_str(), found[0].start, found[0].end),
+            (1, "LOCATION", 0, 19),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -834,6 +936,58 @@ mod tests {
         );
         // A street named without a number or context is a public place, not an address.
         assert!(!has(&streets, "ADDRESS", "plaza Mayor"), "{streets:?}");
+        // The floor and door belong to the address; a postal code and the next sentence do not.
+        for (line, address) in [
+            ("Domicilio: Calle Carmen Romero, 23, 1D.", "Calle Carmen Romero, 23, 1D"),
+            ("Domicilio: Paseo de la Armada, 35, 3 D.", "Paseo de la Armada, 35, 3 D"),
+            (
+                "Domicilio: Calle Pedro Gonu, 28, Bajo A.",
+                "Calle Pedro Gonu, 28, Bajo A",
+            ),
+            (
+                "Domicilio: Calle Anastassia Zhorova, 4, 3 Der.",
+                "Calle Anastassia Zhorova, 4, 3 Der",
+            ),
+            ("Domicilio: Calle Rivadavia 12, 4 izq..", "Calle Rivadavia 12, 4 izq"),
+            (
+                "Av. San Antonio, 47 - 4º Dcha. 02001 Albacete",
+                "Av. San Antonio, 47 - 4º Dcha",
+            ),
+            (
+                "Calle Joaquim Folguera, 3 - 5º 2ª 08022 Barcelona",
+                "Calle Joaquim Folguera, 3 - 5º 2ª",
+            ),
+            (
+                "Plaza de la Encarnación, 32 - P1 2B 41003 Sevilla",
+                "Plaza de la Encarnación, 32 - P1 2B",
+            ),
+            ("Domicilio: Avda. La Marina 36, 10C.", "Avda. La Marina 36, 10C"),
+            ("Domicilio: calle Mayor 7, 28013 Madrid.", "calle Mayor 7"),
+            ("Domicilio: calle Mayor 7. Pasamos por la plaza.", "calle Mayor 7"),
+        ] {
+            let hits = found(line, "es");
+            assert!(has(&hits, "ADDRESS", address), "{address} not in {hits:?}");
+        }
+        // A Spanish age is the number and its unit; a duration is not an age.
+        for (line, age) in [
+            ("Varón de 53 años sin antecedentes de interés.", Some("53 años")),
+            ("Edad: 5 meses. Sexo: mujer.", Some("5 meses")),
+            ("Mujer de 80 años de edad que acude por dolor.", Some("80 años")),
+            ("Lesión de 4 años de evolución en el párpado.", None),
+            ("Intervenido de ulcus duodenal 20 años antes.", None),
+            ("Traumatismo lumbar hacía unos 30 años.", None),
+            ("Ex fumador de 8 años. No hematuria.", None),
+            ("Lleva 3 años libre de enfermedad.", None),
+            ("Sin recidiva tras un seguimiento de 4 años.", None),
+            ("Tatuaje de 10 años de antigüedad.", None),
+        ] {
+            let ages: Vec<String> = found(line, "es")
+                .into_iter()
+                .filter(|(kind, _)| kind == "AGE")
+                .map(|(_, value)| value)
+                .collect();
+            assert_eq!(ages, age.into_iter().map(str::to_owned).collect::<Vec<_>>(), "{line}");
+        }
         let wrong_letter = found("DNI 12345678A", "es");
         assert!(
             !wrong_letter.iter().any(|(kind, _)| kind == "ES_NIF"),

@@ -123,6 +123,9 @@ const NEGATIVE_CONTEXT: &[&str] = &[
     "nss",
     "expediente",
     "case",
+    "nhc",
+    "nass",
+    "historia",
 ];
 
 /// The region whose numbering plan a language most often means.
@@ -407,6 +410,14 @@ mod tests {
     fn another_identifier_s_label_lowers_the_score() {
         let hits = found("My driver's license number is 6940579", "en");
         assert!(hits.iter().all(|hit| hit.1 < 0.5), "{hits:?}");
+        // A clinical record number is not a phone, though 784 123 665 could be one.
+        let hits = found(
+            "Apellidos: Marinez Rodriguez.\nNHC: 784123665.\nDomicilio: calle Mayor 7.",
+            "es",
+        );
+        assert!(hits.iter().all(|hit| hit.1 < 0.5), "{hits:?}");
+        let hits = found("NHC: 784123665. Teléfono: 612 345 678.", "es");
+        assert!(hits.iter().any(|hit| hit.1 >= 0.5), "{hits:?}");
     }
 
     #[test]

@@ -104,6 +104,10 @@ impl NerRecognizer {
                 let (leading, trailing) = label_words_around(text.normalized().get(start..end)?);
                 span.start += leading;
                 span.end = span.end.saturating_sub(trailing);
+                let (start, end) = (text.normalized_byte(span.start), text.normalized_byte(span.end));
+                let (leading, trailing) = stray_marks_around(text.normalized().get(start..end)?);
+                span.start += leading;
+                span.end = span.end.saturating_sub(trailing);
                 Some(span)
             })
             .filter_map(|span| {
@@ -178,6 +182,36 @@ fn label_words_around(span: &str) -> (usize, usize) {
     (leading, trailing)
 }
 
+/// How many code points of punctuation that belongs to the sentence, not the value, `span`
+/// starts and ends with: a comma, semicolon, colon, opening bracket, dash, slash or mark
+/// such as ® at the end ("Dublin,", "Vigo (", "Allergan®"), and a comma, semicolon, colon,
+/// closing bracket, dash, slash or full stop at the start. A bracket that pairs with one
+/// inside the span stays ("Instituto (IOBA)"); a full stop at the end stays ("S.A.", "J.").
+fn stray_marks_around(span: &str) -> (usize, usize) {
+    let chars: Vec<char> = span.chars().collect();
+    let (mut start, mut end) = (0, chars.len());
+    while start < end {
+        let inside = &chars[start..end];
+        let (first, last) = (inside[0], inside[inside.len() - 1]);
+        if last.is_whitespace()
+            || matches!(last, ',' | ';' | ':' | '(' | '[' | '-' | '/' | '®' | '™')
+            || (last == ')' && !inside.contains(&'('))
+            || (last == ']' && !inside.contains(&'['))
+        {
+            end -= 1;
+        } else if first.is_whitespace()
+            || matches!(first, ',' | ';' | ':' | ')' | ']' | '-' | '/' | '.')
+            || (first == '(' && !inside.contains(&')'))
+            || (first == '[' && !inside.contains(&']'))
+        {
+            start += 1;
+        } else {
+            break;
+        }
+    }
+    (start, chars.len() - end)
+}
+
 /// Whether `span` holds words and every one is a function word.
 fn only_function_words(span: &str) -> bool {
     let mut words = span
@@ -189,7 +223,21 @@ fn only_function_words(span: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{label_words_around, only_function_words};
+    use super::{label_words_around, only_function_words, stray_marks_around};
+
+    #[test]
+    fn punctuation_of_the_sentence_is_taken_off_the_ends_of_a_span() {
+        assert_eq!(stray_marks_around("Dublin,"), (0, 1));
+        assert_eq!(stray_marks_around("Hospital de Vigo ("), (0, 2));
+        assert_eq!(stray_marks_around("Allergan®"), (0, 1));
+        assert_eq!(stray_marks_around("-Chester"), (1, 0));
+        assert_eq!(stray_marks_around("IOBA)"), (0, 1));
+        assert_eq!(stray_marks_around("(IOBA"), (1, 0));
+        assert_eq!(stray_marks_around("Instituto Aplicado (IOBA)"), (0, 0));
+        assert_eq!(stray_marks_around("CERER, S.A."), (0, 0));
+        assert_eq!(stray_marks_around("Carlos J."), (0, 0));
+        assert_eq!(stray_marks_around(", ;"), (0, 3));
+    }
 
     #[test]
     fn field_labels_are_taken_off_the_ends_of_a_span() {
