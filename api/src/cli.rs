@@ -96,9 +96,10 @@ pub struct TrainArgs {
     /// Training data in the JSONL span format; repeat for several files.
     #[arg(long, value_name = "FILE.jsonl", required = true)]
     pub train: Vec<PathBuf>,
-    /// Dev data, scored after every epoch for early stopping.
-    #[arg(long, value_name = "FILE.jsonl")]
-    pub dev: PathBuf,
+    /// Dev data, scored after every epoch for early stopping; repeat for several files,
+    /// which are scored together.
+    #[arg(long, value_name = "FILE.jsonl", required = true)]
+    pub dev: Vec<PathBuf>,
     /// Dataset label -> entity types (YAML, as for `obscura eval`); repeat for the maps of
     /// several datasets.
     #[arg(long, value_name = "MAP", required = true)]

@@ -566,11 +566,24 @@ fn install_es_en(
         );
     }
     let out = models_dir.join(ES_EN_MODEL_ID);
+    // The first stage's model is kept beside the others until the second has finished, so
+    // that an interrupted install resumes where it stopped.
+    let stage_one = models_dir.join(format!("{ES_EN_MODEL_ID}-stage1"));
+    let stages = es_en_recipe(datasets, base.dir.clone(), stage_one.clone(), out);
     eprintln!(
-        "training {ES_EN_MODEL_ID} from {} (about an hour on two cores)",
+        "training {ES_EN_MODEL_ID} from {} in two stages (about two and a half hours on two cores)",
         base.dir.display()
     );
-    run_training(es_en_recipe(datasets, base.dir, out), true)
+    let [first, second] = stages;
+    // Training writes training.json when a stage has finished.
+    if !stage_one.join("training.json").is_file() {
+        eprintln!("stage 1 of 2: Spanish clinical and legal data");
+        run_training(first, true)?;
+    }
+    eprintln!("stage 2 of 2: the same data and synthetic English, in longer windows");
+    run_training(second, true)?;
+    std::fs::remove_dir_all(&stage_one).with_context(|| format!("removing {}", stage_one.display()))?;
+    Ok(())
 }
 
 /// `obscura models train`.

@@ -37,7 +37,8 @@ pub struct TrainOptions {
     /// The model directory to start from.
     pub base: PathBuf,
     pub train: Vec<PathBuf>,
-    pub dev: PathBuf,
+    /// Dev data; the documents of all files are scored together.
+    pub dev: Vec<PathBuf>,
     /// Dataset label -> taxonomy types, as for `obscura eval`; the maps of several datasets
     /// are merged, and a label mapped two ways is an error.
     pub label_maps: Vec<PathBuf>,
@@ -66,7 +67,7 @@ impl TrainOptions {
     pub fn new(
         base: PathBuf,
         train: Vec<PathBuf>,
-        dev: PathBuf,
+        dev: Vec<PathBuf>,
         label_maps: Vec<PathBuf>,
         out: PathBuf,
     ) -> TrainOptions {
@@ -93,25 +94,51 @@ impl TrainOptions {
 /// The id of the Spanish-and-English model fine-tuned from the default one.
 pub const ES_EN_MODEL_ID: &str = "obscura-es-en";
 
-/// The recipe of `obscura-es-en`: Rampart fine-tuned on the MEDDOCAN and Spanish ECHR train
-/// splits, stopping early on MEDDOCAN dev. `datasets` is the repository's `datasets/`.
-pub fn es_en_recipe(datasets: &Path, base: PathBuf, out: PathBuf) -> TrainOptions {
-    let mut options = TrainOptions::new(
+/// The recipe of `obscura-es-en`, in two stages run one after the other.
+///
+/// 1. Rampart (`base`) fine-tuned on the MEDDOCAN and Spanish ECHR train splits in windows
+///    of 128 tokens, stopping early on MEDDOCAN dev, into `stage_one`.
+/// 2. That model fine-tuned again, at a lower rate and in windows of 256 tokens, on the same
+///    splits plus the synthetic English set, stopping early on MEDDOCAN dev and the synthetic
+///    English dev set together, into `out`.
+///
+/// `datasets` is the repository's `datasets/`.
+pub fn es_en_recipe(datasets: &Path, base: PathBuf, stage_one: PathBuf, out: PathBuf) -> [TrainOptions; 2] {
+    let spanish_train = [
+        datasets.join("meddocan/train.jsonl"),
+        datasets.join("echr-es/train.jsonl"),
+    ];
+    let spanish_maps = [
+        datasets.join("label-maps/meddocan.yaml"),
+        datasets.join("label-maps/echr-es.yaml"),
+    ];
+    let mut first = TrainOptions::new(
         base,
+        spanish_train.to_vec(),
+        vec![datasets.join("meddocan/dev.jsonl")],
+        spanish_maps.to_vec(),
+        stage_one.clone(),
+    );
+    first.epochs = 6;
+    first.learning_rate = 1e-4;
+    let mut train = spanish_train.to_vec();
+    train.push(datasets.join("synthetic-en/train.jsonl"));
+    let mut maps = spanish_maps.to_vec();
+    maps.push(datasets.join("label-maps/synthetic-en.yaml"));
+    let mut second = TrainOptions::new(
+        stage_one,
+        train,
         vec![
-            datasets.join("meddocan/train.jsonl"),
-            datasets.join("echr-es/train.jsonl"),
+            datasets.join("meddocan/dev.jsonl"),
+            datasets.join("synthetic-en/dev.jsonl"),
         ],
-        datasets.join("meddocan/dev.jsonl"),
-        vec![
-            datasets.join("label-maps/meddocan.yaml"),
-            datasets.join("label-maps/echr-es.yaml"),
-        ],
+        maps,
         out,
     );
-    options.epochs = 6;
-    options.learning_rate = 1e-4;
-    options
+    second.epochs = 3;
+    second.learning_rate = 3e-5;
+    second.window_tokens = 256;
+    [first, second]
 }
 
 /// Why fine-tuning stopped early.
@@ -224,7 +251,13 @@ pub fn train(
     if let Some(limit) = options.max_documents {
         train_documents.truncate(limit);
     }
-    let dev_documents = read_documents(&options.dev)?;
+    let mut dev_documents = Vec::new();
+    for path in &options.dev {
+        dev_documents.extend(read_documents(path)?);
+    }
+    if dev_documents.is_empty() {
+        return Err(TrainError::Invalid("the dev data holds no documents".into()));
+    }
 
     // Labels: the base model's, then B-/I- for every type the training data has.
     let checkpoint_dir = options.out.join("checkpoint");
@@ -792,6 +825,9 @@ fn write_model_dir(
     );
     entry.attribution = format!("{}; fine-tuned with Obscura", base.entry.attribution);
     entry.checksums.clear();
+    // The model reads windows as long as the ones it was trained on.
+    entry.window_tokens = options.window_tokens;
+    entry.window_overlap = entry.window_overlap.min(options.window_tokens / 4);
     for label in labels {
         let entity = label.trim_start_matches("B-").trim_start_matches("I-");
         if label != "O" && !entry.labels.contains_key(entity) {
@@ -864,6 +900,37 @@ mod tests {
     }
 
     #[test]
+    fn the_es_en_recipe_reads_labelled_data_its_label_maps_cover() {
+        let datasets = Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+        let [first, second] = es_en_recipe(&datasets, "base".into(), "stage1".into(), "out".into());
+        assert_eq!(second.base, first.out, "the second stage starts from the first");
+        for stage in [&first, &second] {
+            let map = merged_label_map(&stage.label_maps).unwrap();
+            for path in stage.train.iter().chain(&stage.dev) {
+                let documents = read_documents(path).unwrap();
+                assert!(!documents.is_empty(), "{}", path.display());
+                for document in &documents {
+                    let length = document.text.chars().count();
+                    for span in &document.spans {
+                        assert!(
+                            map.labels.contains_key(&span.label),
+                            "{}: label {} is in no label map of the stage",
+                            path.display(),
+                            span.label
+                        );
+                        assert!(
+                            span.start < span.end && span.end <= length,
+                            "{}: {}",
+                            path.display(),
+                            document.id
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_piece_of_a_word_takes_the_word_tag() {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().join("tiny");
@@ -911,7 +978,7 @@ mod tests {
         let mut options = TrainOptions::new(
             base.clone(),
             vec![train_path.clone()],
-            train_path,
+            vec![train_path],
             vec![map_path],
             out.clone(),
         );
