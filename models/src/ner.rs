@@ -87,6 +87,8 @@ pub struct NerModel {
     tokenizer: Tokenizer,
     /// BIO labels by id.
     labels: Vec<String>,
+    /// Added to each label's logit, by id (the entry's `logit_bias`).
+    logit_bias: Vec<f32>,
     aggregation: Aggregation,
     device: Device,
     /// Ids of the tokens that open and close every window, and of padding.
@@ -236,12 +238,25 @@ impl NerModel {
             .as_u64()
             .and_then(|id| u32::try_from(id).ok())
             .unwrap_or(0);
+        for label in installed.entry.logit_bias.keys() {
+            if !labels.contains(label) {
+                return Err(ModelError::Config {
+                    id: id.clone(),
+                    message: format!("logit_bias names {label}, which is not one of the model's labels"),
+                });
+            }
+        }
+        let logit_bias = labels
+            .iter()
+            .map(|label| installed.entry.logit_bias.get(label).copied().unwrap_or(0.0))
+            .collect();
         Ok(NerModel {
             installed,
             encoder,
             classifier,
             tokenizer,
             labels,
+            logit_bias,
             aggregation,
             device,
             open_ids,
@@ -382,7 +397,8 @@ impl NerModel {
                     let seen = counts[text_index][token].max(1) as f32;
                     let logits: Vec<f32> = sums[text_index][token * n_labels..(token + 1) * n_labels]
                         .iter()
-                        .map(|total| total / seen)
+                        .zip(&self.logit_bias)
+                        .map(|(total, bias)| total / seen + bias)
                         .collect();
                     TokenPrediction {
                         // Tokens outside any word (rare) each stand alone.
@@ -605,6 +621,7 @@ pub(crate) mod tests {
             window_tokens: 16,
             window_overlap: 4,
             aggregation: "first".into(),
+            logit_bias: BTreeMap::new(),
             checksums: BTreeMap::new(),
         };
         edit(&mut config, &mut tensors, &mut entry);
@@ -650,6 +667,36 @@ pub(crate) mod tests {
             let found: String = characters[span.start..span.end].iter().collect();
             assert!(text.contains(&found));
         }
+    }
+
+    #[test]
+    fn a_logit_bias_shifts_the_labels_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_model(dir.path(), |_, _, _| {});
+        let text = "Ána lives in Madrid, Ána. ".repeat(3);
+        let unbiased = NerModel::load(dir.path()).unwrap().predict(&[&text]).unwrap();
+        // A bias far above any logit makes every word the start of a name; far below, on
+        // both name labels, makes none.
+        for (bias, every_word) in [(100.0_f32, true), (-100.0, false)] {
+            let biased = tempfile::tempdir().unwrap();
+            tiny_model(biased.path(), |_, _, entry| {
+                entry.logit_bias = BTreeMap::from([("B-NAME".to_owned(), bias)]);
+                if !every_word {
+                    entry.logit_bias.insert("I-NAME".to_owned(), bias);
+                }
+            });
+            let spans = NerModel::load(biased.path()).unwrap().predict(&[&text]).unwrap();
+            let words = text.split_whitespace().count();
+            if every_word {
+                assert!(spans[0].len() >= words, "{spans:?}");
+            } else {
+                assert!(spans[0].is_empty(), "{spans:?} (unbiased: {unbiased:?})");
+            }
+        }
+        let error = load_error(|_, _, entry| {
+            entry.logit_bias = BTreeMap::from([("B-PLACE".to_owned(), 1.0)]);
+        });
+        assert!(error.contains("B-PLACE"), "{error}");
     }
 
     fn load_error(edit: impl FnOnce(&mut serde_json::Value, &mut HashMap<String, Tensor>, &mut ModelEntry)) -> String {

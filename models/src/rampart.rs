@@ -276,6 +276,7 @@ pub fn entry() -> ModelEntry {
         window_tokens: 128,
         window_overlap: 16,
         aggregation: "average".into(),
+        logit_bias: BTreeMap::new(),
         checksums: BTreeMap::new(),
     }
 }

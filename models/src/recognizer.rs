@@ -67,7 +67,7 @@ impl Recognizer for NerRecognizer {
     }
 
     /// All the texts' windows go through the model together, batched by token budget.
-    fn recognize_many(&self, texts: &[&AnalyzedText<'_>], _request: &RecognitionRequest<'_>) -> Vec<Vec<Candidate>> {
+    fn recognize_many(&self, texts: &[&AnalyzedText<'_>], request: &RecognitionRequest<'_>) -> Vec<Vec<Candidate>> {
         let inputs: Vec<&str> = texts.iter().map(|text| text.normalized()).collect();
         let predicted = match self.model.predict(&inputs) {
             Ok(predicted) => predicted,
@@ -81,7 +81,7 @@ impl Recognizer for NerRecognizer {
         predicted
             .into_iter()
             .zip(texts)
-            .map(|(spans, text)| self.candidates(spans, text))
+            .map(|(spans, text)| self.candidates(spans, text, request.language))
             .collect()
     }
 }
@@ -89,9 +89,16 @@ impl Recognizer for NerRecognizer {
 impl NerRecognizer {
     /// The model's spans as candidates of taxonomy types, above their thresholds; a span
     /// of function words alone ("de la", "of the") is never an entity, whatever the model
-    /// says.
-    fn candidates(&self, spans: Vec<crate::decode::LabeledSpan>, text: &AnalyzedText<'_>) -> Vec<Candidate> {
+    /// says. The default model is uncased, so the text's capitals are read here: see
+    /// `words_to_keep`.
+    fn candidates(
+        &self,
+        spans: Vec<crate::decode::LabeledSpan>,
+        text: &AnalyzedText<'_>,
+        language: &str,
+    ) -> Vec<Candidate> {
         let entry = &self.model.installed().entry;
+        let cased = text.original().chars().any(char::is_uppercase);
         spans
             .into_iter()
             .filter(|span| !entry.skip_labels.contains(&span.label))
@@ -110,8 +117,14 @@ impl NerRecognizer {
                 span.end = span.end.saturating_sub(trailing);
                 Some(span)
             })
-            .filter_map(|span| {
+            .filter_map(|mut span| {
                 let entity = self.entities.get(&span.label)?.clone();
+                if cased && NAMED_TYPES.contains(&entity.as_str()) {
+                    let (leading, trailing) =
+                        words_to_keep(text.original_slice(span.start, span.end), &entity, language)?;
+                    span.start += leading;
+                    span.end = span.end.saturating_sub(trailing);
+                }
                 let threshold = entry
                     .thresholds
                     .get(&entity)
@@ -212,6 +225,44 @@ fn stray_marks_around(span: &str) -> (usize, usize) {
     (start, chars.len() - end)
 }
 
+/// Types whose values are names, written with capitals in the languages served first.
+const NAMED_TYPES: &[&str] = &["PERSON", "LOCATION", "ORGANIZATION"];
+
+/// Particles that may start a name in lower case ("de la Fuente", "van der Berg").
+const NAME_PARTICLES: &[&str] = &[
+    "de", "del", "la", "las", "los", "y", "van", "von", "der", "den", "da", "das", "di", "do", "dos", "du", "le",
+];
+
+/// For a span of a named type in a text that uses capitals: `None` when it is not a name,
+/// else how many code points to take off its start and end. Where the span has a word with
+/// a capital, words in lower case at its ends are not part of the name ("Leiva flew",
+/// "Teresa and"), save particles at its start. In English, a person's span without a
+/// capital is not a name ("the killers", "husbandry"); Spanish clinical records name
+/// relatives in lower case ("su madre"), so Spanish keeps those.
+fn words_to_keep(span: &str, entity: &str, language: &str) -> Option<(usize, usize)> {
+    let words: Vec<(usize, &str)> = span
+        .split(char::is_whitespace)
+        .scan(0, |offset, word| {
+            let at = *offset;
+            *offset += word.chars().count() + 1;
+            Some((at, word))
+        })
+        .filter(|(_, word)| !word.is_empty())
+        .collect();
+    let capitalized = |word: &str| word.chars().next().is_some_and(char::is_uppercase);
+    let lower = |word: &str| word.chars().next().is_some_and(char::is_lowercase);
+    if !words.iter().any(|(_, word)| capitalized(word)) {
+        return (!(entity == "PERSON" && language == "en")).then_some((0, 0));
+    }
+    let first = words
+        .iter()
+        .position(|(_, word)| !lower(word) || NAME_PARTICLES.contains(word))?;
+    let last = words.iter().rposition(|(_, word)| !lower(word))?;
+    let total = span.chars().count();
+    let (end_at, end_word) = words[last];
+    Some((words[first].0, total - (end_at + end_word.chars().count())))
+}
+
 /// Whether `span` holds words and every one is a function word.
 fn only_function_words(span: &str) -> bool {
     let mut words = span
@@ -223,7 +274,25 @@ fn only_function_words(span: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{label_words_around, only_function_words, stray_marks_around};
+    use super::{label_words_around, only_function_words, stray_marks_around, words_to_keep};
+
+    #[test]
+    fn capitals_bound_names_the_uncased_model_runs_on() {
+        assert_eq!(words_to_keep("Leiva flew", "PERSON", "en"), Some((0, 5)));
+        assert_eq!(words_to_keep("Teresa and", "PERSON", "en"), Some((0, 4)));
+        assert_eq!(
+            words_to_keep("Ana Gómez Ruiz llegó ayer", "PERSON", "es"),
+            Some((0, 11))
+        );
+        assert_eq!(words_to_keep("ex Kastner", "PERSON", "en"), Some((3, 0)));
+        assert_eq!(words_to_keep("de la Fuente", "PERSON", "es"), Some((0, 0)));
+        assert_eq!(words_to_keep("María de la Paz", "PERSON", "es"), Some((0, 0)));
+        assert_eq!(words_to_keep("Hospital de Vigo", "ORGANIZATION", "es"), Some((0, 0)));
+        // Without a capital: not a person in English, a relative in Spanish records.
+        assert_eq!(words_to_keep("husbandry", "PERSON", "en"), None);
+        assert_eq!(words_to_keep("madre", "PERSON", "es"), Some((0, 0)));
+        assert_eq!(words_to_keep("dublin", "LOCATION", "en"), Some((0, 0)));
+    }
 
     #[test]
     fn punctuation_of_the_sentence_is_taken_off_the_ends_of_a_span() {

@@ -52,6 +52,12 @@ pub struct ModelEntry {
     /// How sub-word predictions become word predictions: `first`, `average` or `max`.
     #[serde(default = "default_aggregation")]
     pub aggregation: String,
+    /// Added to a BIO label's logit before the softmax. Fine-tuning with class weights
+    /// teaches a model probabilities scaled by each label's weight; the bias is minus the
+    /// logarithm of that weight, which takes the scaling out again (without it the model
+    /// leans towards rare labels and runs names on into the next word: "Leiva flew").
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub logit_bias: BTreeMap<String, f32>,
     /// SHA-256 of each file, by name, as written at install time.
     #[serde(default)]
     pub checksums: BTreeMap<String, String>,

@@ -37,7 +37,9 @@ pub struct TrainOptions {
     /// The model directory to start from.
     pub base: PathBuf,
     pub train: Vec<PathBuf>,
-    /// Dev data; the documents of all files are scored together.
+    /// Dev data; the documents of all files are scored together. Checkpoints written when
+    /// this was one file still read.
+    #[serde(deserialize_with = "one_or_many")]
     pub dev: Vec<PathBuf>,
     /// Dataset label -> taxonomy types, as for `obscura eval`; the maps of several datasets
     /// are merged, and a label mapped two ways is an error.
@@ -139,6 +141,20 @@ pub fn es_en_recipe(datasets: &Path, base: PathBuf, stage_one: PathBuf, out: Pat
     second.learning_rate = 3e-5;
     second.window_tokens = 256;
     [first, second]
+}
+
+/// A list of paths, or one path alone.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(PathBuf),
+        Many(Vec<PathBuf>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(path) => vec![path],
+        OneOrMany::Many(paths) => paths,
+    })
 }
 
 /// Why fine-tuning stopped early.
@@ -388,6 +404,7 @@ pub fn train(
             &base,
             &base_config,
             &labels,
+            &class_weights,
             &tokenizer_path(&options.base),
             options,
         )?;
@@ -427,6 +444,13 @@ pub fn train(
         let target = options.out.join(entry.file_name());
         std::fs::copy(entry.path(), &target).map_err(io_error(&target))?;
     }
+    // The correction for this run's class weights, also when the kept epoch was written
+    // before models carried it.
+    let entry_path = options.out.join(ENTRY_FILE);
+    let mut entry: ModelEntry = read_json(&entry_path)?;
+    entry.logit_bias = logit_bias(&labels, &class_weights);
+    let text = serde_json::to_string_pretty(&entry).map_err(|error| TrainError::Invalid(error.to_string()))?;
+    std::fs::write(&entry_path, text).map_err(io_error(&entry_path))?;
     let reports_path = options.out.join("training.json");
     let reports_text =
         serde_json::to_string_pretty(&state.reports).map_err(|error| TrainError::Invalid(error.to_string()))?;
@@ -588,6 +612,18 @@ fn class_weights(windows: &[Window], n_labels: usize) -> Vec<f32> {
                 ((total as f64 / (seen as f64 * count as f64)).sqrt().clamp(0.1, 10.0)) as f32
             }
         })
+        .collect()
+}
+
+/// Minus the logarithm of each label's class weight, for the labels weighted other than 1:
+/// training on a loss weighted by `w` teaches probabilities scaled by `w`, and adding
+/// `-ln w` to the logits takes that out.
+fn logit_bias(labels: &[String], class_weights: &[f32]) -> BTreeMap<String, f32> {
+    labels
+        .iter()
+        .zip(class_weights)
+        .filter(|(_, weight)| **weight != 1.0 && **weight > 0.0)
+        .map(|(label, weight)| (label.clone(), -weight.ln()))
         .collect()
 }
 
@@ -770,12 +806,14 @@ impl AdamW {
 }
 
 /// Writes the current weights as a model directory the inference path loads.
+#[allow(clippy::too_many_arguments)]
 fn write_model_dir(
     dir: &Path,
     varmap: &VarMap,
     base: &crate::registry::InstalledModel,
     base_config: &serde_json::Value,
     labels: &[String],
+    class_weights: &[f32],
     tokenizer: &Path,
     options: &TrainOptions,
 ) -> Result<(), TrainError> {
@@ -825,6 +863,7 @@ fn write_model_dir(
     );
     entry.attribution = format!("{}; fine-tuned with Obscura", base.entry.attribution);
     entry.checksums.clear();
+    entry.logit_bias = logit_bias(labels, class_weights);
     // The model reads windows as long as the ones it was trained on.
     entry.window_tokens = options.window_tokens;
     entry.window_overlap = entry.window_overlap.min(options.window_tokens / 4);
@@ -928,6 +967,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn options_with_one_dev_file_still_read() {
+        let mut options = TrainOptions::new("b".into(), vec!["t".into()], vec!["d".into()], Vec::new(), "o".into());
+        let mut json = serde_json::to_value(&options).unwrap();
+        json["dev"] = serde_json::json!("d");
+        assert_eq!(serde_json::from_value::<TrainOptions>(json).unwrap(), options);
+        options.dev.push("e".into());
+        let json = serde_json::to_value(&options).unwrap();
+        assert_eq!(serde_json::from_value::<TrainOptions>(json).unwrap(), options);
     }
 
     #[test]
@@ -1036,6 +1086,11 @@ mod tests {
                 "I-PERSON"
             ]
         );
+        // The class weights are taken out at inference: "O", the commonest label, weighs
+        // least and gets the largest bias; labels the data never shows weigh 1 and get none.
+        let bias = &model.installed().entry.logit_bias;
+        assert!(bias["O"] > 0.0 && bias["B-PERSON"] < bias["O"], "{bias:?}");
+        assert!(!bias.contains_key("B-NAME"), "{bias:?}");
 
         // Two more epochs continue from the checkpoint: six reports in all.
         options.epochs = 6;
