@@ -7,16 +7,13 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group, criterion_main};
 use obscura_engine::DetectOptions;
-use obscura_engine::anonymize::operator::{MaskOptions, Operator, Template};
-use obscura_engine::anonymize::vault::{MemoryVault, VaultKeys};
-use obscura_engine::anonymize::{Policy, Scope, ScopeSecrets, anonymize_text};
 use obscura_engine::catalog::Catalog;
 
 #[path = "support/corpus.rs"]
 mod corpus;
-use corpus::corpus;
+use corpus::{bench_operators, corpus};
 
 fn anonymization(criterion: &mut Criterion) {
     let text = corpus();
@@ -34,49 +31,7 @@ fn anonymization(criterion: &mut Criterion) {
         detections.len(),
         text.len() / detections.len().max(1)
     );
-    let keys = VaultKeys::new("bench", &[3; 32]).unwrap();
-    let secrets = ScopeSecrets::new(b"benchmark secret key");
-
-    let mut group = criterion.benchmark_group("anonymize");
-    group.throughput(Throughput::Bytes(text.len() as u64));
-    group.sample_size(20);
-    group.bench_function("detect_only", |bencher| {
-        bencher.iter(|| {
-            selection
-                .detector
-                .detect(std::hint::black_box(&text), &options)
-                .unwrap()
-        })
-    });
-    for (name, operator) in [
-        (
-            "replace",
-            Operator::Replace {
-                template: Template::default(),
-            },
-        ),
-        ("mask", Operator::Mask(MaskOptions::default())),
-        ("surrogate", Operator::Surrogate),
-    ] {
-        let policy = Policy::uniform(operator);
-        group.bench_function(format!("detect_and_{name}"), |bencher| {
-            bencher.iter(|| {
-                let detections = selection
-                    .detector
-                    .detect(std::hint::black_box(&text), &options)
-                    .unwrap();
-                let mut vault = MemoryVault::for_request();
-                let mut scope = Scope {
-                    vault: &mut vault,
-                    keys: &keys,
-                    secrets: &secrets,
-                    language: "es".into(),
-                };
-                anonymize_text(&text, &detections, &policy, &mut scope).unwrap()
-            })
-        });
-    }
-    group.finish();
+    bench_operators(criterion, "anonymize", 20, &selection.detector, &options, &text);
 }
 
 criterion_group!(benches, anonymization);

@@ -1091,6 +1091,8 @@ mod tests {
         let bias = &model.installed().entry.logit_bias;
         assert!(bias["O"] > 0.0 && bias["B-PERSON"] < bias["O"], "{bias:?}");
         assert!(!bias.contains_key("B-NAME"), "{bias:?}");
+        // It reads windows as long as it was trained on (the base read 16 tokens).
+        assert_eq!(model.installed().entry.window_tokens, options.window_tokens);
 
         // Two more epochs continue from the checkpoint: six reports in all.
         options.epochs = 6;
