@@ -173,15 +173,9 @@ fn label_words_around(span: &str) -> (usize, usize) {
             && ((count > 1 && word.chars().all(|character| !character.is_lowercase()))
                 || matches!(chars.get(at + count), Some(':' | '.')))
     };
-    let words: Vec<(usize, &str)> = span
-        .split(|character: char| character.is_whitespace() || matches!(character, ':' | '.' | ','))
-        .scan(0, |offset, word| {
-            let at = *offset;
-            *offset += word.chars().count() + 1;
-            Some((at, word))
-        })
-        .filter(|(_, word)| !word.is_empty())
-        .collect();
+    let words = words_at(span, |character| {
+        character.is_whitespace() || matches!(character, ':' | '.' | ',')
+    });
     let total = span.chars().count();
     let first_kept = words.iter().position(|&word| !is_label(word));
     let Some(first_kept) = first_kept else {
@@ -240,15 +234,7 @@ const NAME_PARTICLES: &[&str] = &[
 /// capital is not a name ("the killers", "husbandry"); Spanish clinical records name
 /// relatives in lower case ("su madre"), so Spanish keeps those.
 fn words_to_keep(span: &str, entity: &str, language: &str) -> Option<(usize, usize)> {
-    let words: Vec<(usize, &str)> = span
-        .split(char::is_whitespace)
-        .scan(0, |offset, word| {
-            let at = *offset;
-            *offset += word.chars().count() + 1;
-            Some((at, word))
-        })
-        .filter(|(_, word)| !word.is_empty())
-        .collect();
+    let words = words_at(span, char::is_whitespace);
     let capitalized = |word: &str| word.chars().next().is_some_and(char::is_uppercase);
     let lower = |word: &str| word.chars().next().is_some_and(char::is_lowercase);
     if !words.iter().any(|(_, word)| capitalized(word)) {
@@ -261,6 +247,19 @@ fn words_to_keep(span: &str, entity: &str, language: &str) -> Option<(usize, usi
     let total = span.chars().count();
     let (end_at, end_word) = words[last];
     Some((words[first].0, total - (end_at + end_word.chars().count())))
+}
+
+/// The words of `span` between characters that `separates`, each with its offset in code
+/// points.
+fn words_at(span: &str, separates: impl Fn(char) -> bool) -> Vec<(usize, &str)> {
+    span.split(separates)
+        .scan(0, |offset, word| {
+            let at = *offset;
+            *offset += word.chars().count() + 1;
+            Some((at, word))
+        })
+        .filter(|(_, word)| !word.is_empty())
+        .collect()
 }
 
 /// Whether `span` holds words and every one is a function word.
