@@ -22,7 +22,7 @@ pub mod structured;
 pub mod surrogate;
 pub mod vault;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -407,6 +407,7 @@ pub fn anonymize_text(
     let mut output_length = 0;
     let mut position = 0;
     let mut replacements = Vec::with_capacity(kept.len());
+    let mut surrogates: HashMap<(&str, &str, u64), String> = HashMap::new();
     for index in kept {
         let detection = &detections[index];
         let before = &text[position..detection.byte_start];
@@ -422,13 +423,22 @@ pub fn anonymize_text(
         let Some(entry) = &entries[index] else {
             continue;
         };
-        let (replacement, operator) = apply(
-            policy.operator_for(&detection.entity_type),
-            &detection.entity_type,
-            value,
-            entry,
-            scope,
-        )?;
+        let operator = policy.operator_for(&detection.entity_type);
+        // A surrogate is drawn and checked once per value in a text; the other operators
+        // cost less than the lookup, and encryption must not repeat a nonce.
+        let (replacement, operator) = if matches!(operator, Operator::Surrogate) {
+            let key = (detection.entity_type.as_str(), value, entry.number);
+            match surrogates.get(&key) {
+                Some(replacement) => (replacement.clone(), "surrogate"),
+                None => {
+                    let made = apply(operator, &detection.entity_type, value, entry, scope)?;
+                    surrogates.insert(key, made.0.clone());
+                    made
+                }
+            }
+        } else {
+            apply(operator, &detection.entity_type, value, entry, scope)?
+        };
         let replacement_length = replacement.chars().count();
         replacements.push(Replacement {
             entity_type: detection.entity_type.clone(),

@@ -133,16 +133,19 @@ pub(crate) fn surviving_part(entity_type: &str, original: &str, masked: &str) ->
 
 fn longest_common_substring(left: &[char], right: &[char]) -> usize {
     let mut best = 0;
-    let mut previous = vec![0_usize; right.len() + 1];
+    // One row of the table, updated from the right so that `row[index]` still holds the
+    // previous row's value when `row[index + 1]` is computed.
+    let mut row = vec![0_usize; right.len() + 1];
     for &left_character in left {
-        let mut current = vec![0_usize; right.len() + 1];
-        for (index, &right_character) in right.iter().enumerate() {
-            if left_character == right_character {
-                current[index + 1] = previous[index] + 1;
-                best = best.max(current[index + 1]);
-            }
+        for (index, &right_character) in right.iter().enumerate().rev() {
+            row[index + 1] = if left_character == right_character {
+                let length = row[index] + 1;
+                best = best.max(length);
+                length
+            } else {
+                0
+            };
         }
-        previous = current;
     }
     best
 }
@@ -346,5 +349,24 @@ mod tests {
         ]);
         assert_eq!(codes(&inconsistent), ["inconsistent_replacement"]);
         assert!(inconsistent.issues[0].message.contains("items 0 and 2"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_one_row_table_finds_the_longest_common_run(left in "[ab1]{0,12}", right in "[ab1]{0,12}") {
+            let left: Vec<char> = left.chars().collect();
+            let right: Vec<char> = right.chars().collect();
+            // Every run of the left side, longest first, looked for in the right side.
+            let expected = (0..=left.len())
+                .rev()
+                .find(|&length| {
+                    length == 0
+                        || left
+                            .windows(length)
+                            .any(|run| right.windows(length).any(|other| other == run))
+                })
+                .unwrap_or(0);
+            proptest::prop_assert_eq!(longest_common_substring(&left, &right), expected);
+        }
     }
 }

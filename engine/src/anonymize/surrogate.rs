@@ -413,6 +413,13 @@ fn phone(value: &str, language: &str, random: &mut Random) -> String {
     } else {
         1
     };
+    let database = &*phonenumber::metadata::DATABASE;
+    let kind = parsed.as_ref().and_then(|number| KindCheck::of(number, value));
+    // Without the shortcut, the original's type (mobile, fixed line…), which its surrogate keeps.
+    let original_kind = match kind {
+        Some(_) => None,
+        None => parsed.as_ref().map(|number| number.number_type(database)),
+    };
     for _ in 0..ATTEMPTS {
         let mut seen = 0;
         let candidate: String = value
@@ -430,15 +437,66 @@ fn phone(value: &str, language: &str, random: &mut Random) -> String {
                 }
             })
             .collect();
-        let accepted = match &parsed {
-            Some(_) => phonenumber::parse(Some(region), &candidate).is_ok_and(|number| phonenumber::is_valid(&number)),
-            None => true,
+        let accepted = match (&kind, &parsed) {
+            (Some(kind), _) => kind.accepts(&candidate),
+            (None, Some(_)) => phonenumber::parse(Some(region), &candidate).is_ok_and(|number| {
+                phonenumber::is_valid(&number) && Some(number.number_type(database)) == original_kind
+            }),
+            (None, None) => true,
         };
         if accepted {
             return candidate;
         }
     }
     same_shape(value, random, false)
+}
+
+/// A phone surrogate checked against the numbering plan of its original's country, for the
+/// type the original has (a mobile stays a mobile), without parsing every candidate: a
+/// national number that matches the plan's general pattern and one type's pattern is valid.
+struct KindCheck {
+    general: &'static phonenumber::metadata::Descriptor,
+    kind: &'static phonenumber::metadata::Descriptor,
+    /// How many digits, at the end of the value, are the national number.
+    national_length: usize,
+}
+
+impl KindCheck {
+    /// `None` where the shortcut could be wrong or does not apply: a country code several
+    /// regions share (the region depends on the digits drawn), a value whose last digits are
+    /// not its national number (an extension), or a number neither mobile nor fixed line.
+    fn of(number: &phonenumber::PhoneNumber, value: &str) -> Option<KindCheck> {
+        let database = &*phonenumber::metadata::DATABASE;
+        if database.region(&number.code().value())?.len() != 1 {
+            return None;
+        }
+        let metadata = number.metadata(database)?;
+        let national = number.national().to_string();
+        let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+        let general = metadata.descriptors().general();
+        if !digits.ends_with(&national) || !general.is_match(&national) {
+            return None;
+        }
+        // The two types nearly every phone in a document has, tried alone rather than all
+        // the plan's types in turn.
+        let kind = [metadata.descriptors().mobile(), metadata.descriptors().fixed_line()]
+            .into_iter()
+            .flatten()
+            .find(|descriptor| descriptor.is_match(&national))?;
+        Some(KindCheck {
+            general,
+            kind,
+            national_length: national.len(),
+        })
+    }
+
+    fn accepts(&self, candidate: &str) -> bool {
+        let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
+        let Some(national) = digits.get(digits.len().saturating_sub(self.national_length)..) else {
+            return false;
+        };
+        self.general.is_match(national) && self.kind.is_match(national)
+    }
 }
 
 fn iban(value: &str, random: &mut Random) -> String {
@@ -980,6 +1038,40 @@ mod tests {
             );
             let parsed = phonenumber::parse(None, &phone).unwrap();
             assert!(phonenumber::is_valid(&parsed), "{phone}");
+        }
+
+        // Other plans and types: fixed lines stay fixed lines and mobiles mobiles, an Italian
+        // leading zero is kept, and codes several regions share (+1, +44) are checked by
+        // parsing.
+        for (value, language) in [
+            ("+34 912 345 678", "es"),
+            ("912 34 56 78", "es"),
+            ("+44 20 7946 0958", "en"),
+            ("+353 87 123 4567", "en"),
+            ("+44 7911 123456", "en"),
+            ("+49 30 12345678", "en"),
+            ("+33 6 12 34 56 78", "en"),
+            ("+39 06 6982 1234", "en"),
+            ("(415) 555-2671", "en"),
+            ("+1 212 555 0142", "en"),
+        ] {
+            let region = crate::phone::home_region(language);
+            let original = phonenumber::parse(Some(region), value).unwrap();
+            assert!(phonenumber::is_valid(&original), "{value}");
+            let kind = original.number_type(&phonenumber::metadata::DATABASE);
+            for number in 1..=10 {
+                let phone = surrogate("PHONE_NUMBER", value, number, language, &secrets);
+                assert_ne!(phone, value);
+                assert_eq!(phone.len(), value.len(), "{value}: {phone}");
+                let parsed = phonenumber::parse(Some(region), &phone).unwrap();
+                assert!(phonenumber::is_valid(&parsed), "{value}: {phone}");
+                assert_eq!(parsed.code().value(), original.code().value(), "{value}: {phone}");
+                assert_eq!(
+                    parsed.number_type(&phonenumber::metadata::DATABASE),
+                    kind,
+                    "{value}: {phone}"
+                );
+            }
         }
 
         // One shift for the whole scope, in the original format.
