@@ -1007,6 +1007,22 @@ mod tests {
     }
 
     #[test]
+    fn dates_with_two_digit_years_are_found_and_versions_are_not() {
+        let hits = found(
+            "El 22-7-04 se implantó; la TC (11/10/01) y la versión 1.2.10 de 2011.",
+            "es",
+        );
+        assert!(has(&hits, "DATE_TIME", "22-7-04"), "{hits:?}");
+        assert!(has(&hits, "DATE_TIME", "11/10/01"), "{hits:?}");
+        assert!(!hits.iter().any(|(_, value)| value.contains("1.2.10")), "{hits:?}");
+        assert!(
+            !found("El 31-02-04 no existe.", "es")
+                .iter()
+                .any(|(kind, _)| kind == "DATE_TIME")
+        );
+    }
+
+    #[test]
     fn full_width_digits_are_matched_and_offsets_point_at_the_original() {
         let text = "カード ４１１１ １１１１ １１１１ １１１１ です";
         let hits = found(text, "en");

@@ -240,6 +240,26 @@ fn date_shaped(candidate: &str) -> bool {
     day_month || month_day
 }
 
+/// Whether a candidate is a street number, then a five-digit postal code and its town
+/// ("Avda. Gaspar Aguilar, 90 - 46017 Valencia", "C/ Haro, 51-13. 46022 Valencia"), which
+/// together have a phone number's count of digits: the last group has five digits and a
+/// capitalized word follows. No national plan writes a number that way.
+fn street_number_and_postal_code(candidate: &str, after: &str) -> bool {
+    if candidate.starts_with('+') || candidate.starts_with("00") {
+        return false;
+    }
+    let mut groups = candidate
+        .split(|character: char| !character.is_ascii_digit())
+        .filter(|group| !group.is_empty());
+    let first = groups.next();
+    let last = groups.next_back();
+    let mut after = after.chars();
+    first.is_some()
+        && last.is_some_and(|group| group.len() == 5)
+        && after.next().is_some_and(|character| character == ' ')
+        && after.next().is_some_and(char::is_uppercase)
+}
+
 /// How well a candidate validates: the score, or `None` if it is not a phone number.
 /// Other regions are tried only when `try_other_regions`: such numbers score below the
 /// threshold without context, so they are not worth the parsing otherwise.
@@ -319,6 +339,9 @@ impl Recognizer for PhoneRecognizer {
             }
             let start = text.char_index(byte_start);
             let end = text.char_index(byte_start + trimmed.len());
+            if street_number_and_postal_code(trimmed, text.original_slice(end, (end + 2).min(text.char_len()))) {
+                continue;
+            }
             let window_words = text.context_window(start, end, request.context_window);
             let window: Vec<&str> = window_words.iter().map(String::as_str).collect();
             let mut context_words = self.context.find_in(&window);
@@ -387,6 +410,20 @@ mod tests {
         assert!(found("Order 123456 shipped in 2019.", "en").is_empty());
         assert!(found("+34 000 00 00 00", "es").is_empty());
         assert!(found("teléfono: ingresó el 22/08/2015 y el 1.2.1990", "es").is_empty());
+    }
+
+    #[test]
+    fn a_street_number_and_a_postal_code_are_not_a_phone() {
+        let numbers: Vec<String> = found("Avda. Gaspar Aguilar, 90 - 46017 Valencia. Tel. 961 622 300", "es")
+            .into_iter()
+            .map(|(number, _)| number)
+            .collect();
+        assert_eq!(numbers, ["961 622 300"]);
+        assert!(found("C/ José Mª Haro, 51-13. 46022 Valencia.", "es").is_empty());
+        assert!(street_number_and_postal_code("51-13. 46022", " Valencia"));
+        assert!(!street_number_and_postal_code("51-13. 46022", " valencia"));
+        assert!(!street_number_and_postal_code("912 345 678", " Madrid"));
+        assert!(!street_number_and_postal_code("+34 91 23 45678", " Madrid"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - `train`: fine-tuning on labelled spans.
 
 pub mod bert;
+mod bounds;
 pub mod decode;
 mod fast_math;
 pub mod ner;

@@ -7,6 +7,7 @@ use obscura_engine::recognizer::{Candidate, RecognitionRequest, Recognizer, Reco
 use obscura_engine::taxonomy::Taxonomy;
 use obscura_engine::text::AnalyzedText;
 
+use crate::bounds::{Bounds, before_form_field, is_institution_head, typed_bounds};
 use crate::ner::NerModel;
 
 /// Runs a [`NerModel`] over the text and reports its spans as candidates, with the
@@ -99,7 +100,7 @@ impl NerRecognizer {
     ) -> Vec<Candidate> {
         let entry = &self.model.installed().entry;
         let cased = text.original().chars().any(char::is_uppercase);
-        spans
+        let candidates = spans
             .into_iter()
             .filter(|span| !entry.skip_labels.contains(&span.label))
             .filter(|span| {
@@ -115,6 +116,10 @@ impl NerRecognizer {
                 let (leading, trailing) = stray_marks_around(text.normalized().get(start..end)?);
                 span.start += leading;
                 span.end = span.end.saturating_sub(trailing);
+                let extended = text.original_slice(span.start, (span.end + CONTEXT_CHARS).min(text.char_len()));
+                if let Some(kept) = before_form_field(extended, span.end - span.start) {
+                    span.end = span.start + kept;
+                }
                 Some(span)
             })
             .filter_map(|mut span| {
@@ -124,6 +129,21 @@ impl NerRecognizer {
                         words_to_keep(text.original_slice(span.start, span.end), &entity, language)?;
                     span.start += leading;
                     span.end = span.end.saturating_sub(trailing);
+                }
+                let before = text.original_slice(span.start.saturating_sub(CONTEXT_CHARS), span.start);
+                let after = text.original_slice(span.end, (span.end + CONTEXT_CHARS).min(text.char_len()));
+                match typed_bounds(
+                    text.original_slice(span.start, span.end),
+                    &entity,
+                    language,
+                    before,
+                    after,
+                ) {
+                    Bounds::Drop => return None,
+                    Bounds::Trim { leading, trailing } => {
+                        span.start += leading;
+                        span.end = span.end.saturating_sub(trailing);
+                    }
                 }
                 let threshold = entry
                     .thresholds
@@ -142,8 +162,49 @@ impl NerRecognizer {
                     base_score: span.score,
                 })
             })
-            .collect()
+            .collect::<Vec<_>>();
+        join_institution_heads(candidates, text, language)
     }
+}
+
+/// How many code points around a span its bounds look at.
+const CONTEXT_CHARS: usize = 16;
+
+/// A Spanish institution's head noun alone ("Fundación", "Clínica") is the start of the
+/// name the model split: joined to the organization right after it, across spaces only
+/// ("Fundación" + "Hospital de Calahorra"), or else dropped.
+fn join_institution_heads(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_>, language: &str) -> Vec<Candidate> {
+    if language != "es" {
+        return candidates;
+    }
+    candidates.sort_by_key(|candidate| (candidate.start, candidate.end));
+    let mut out: Vec<Candidate> = Vec::with_capacity(candidates.len());
+    let mut head: Option<Candidate> = None;
+    for candidate in candidates {
+        let organization = candidate.entity_type == "ORGANIZATION";
+        let candidate = match head.take() {
+            Some(head)
+                if organization
+                    && candidate.start >= head.end
+                    && text.original_slice(head.end, candidate.start).trim().is_empty() =>
+            {
+                Candidate {
+                    start: head.start,
+                    score: head.score.min(candidate.score),
+                    base_score: head.base_score.min(candidate.base_score),
+                    ..candidate
+                }
+            }
+            // A head not followed by an organization is dropped.
+            _ => candidate,
+        };
+        if organization && is_institution_head(text.original_slice(candidate.start, candidate.end)) {
+            head = Some(candidate);
+        } else {
+            out.push(candidate);
+        }
+    }
+    out
 }
 
 /// Words that are never an entity on their own, in the model's languages that Obscura
@@ -273,7 +334,51 @@ fn only_function_words(span: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{label_words_around, only_function_words, stray_marks_around, words_to_keep};
+    use super::{
+        AnalyzedText, Candidate, join_institution_heads, label_words_around, only_function_words, stray_marks_around,
+        words_to_keep,
+    };
+
+    fn organization(text: &str, value: &str) -> Candidate {
+        let byte = text.find(value).unwrap();
+        let start = text[..byte].chars().count();
+        Candidate {
+            entity_type: "ORGANIZATION".into(),
+            start,
+            end: start + value.chars().count(),
+            score: 0.9,
+            recognizer: "ner/test".into(),
+            pattern: None,
+            validator: None,
+            context_words: Vec::new(),
+            base_score: 0.9,
+        }
+    }
+
+    #[test]
+    fn a_lone_institution_head_joins_the_name_after_it_or_goes() {
+        let text = "Servicio de Urología. Fundación Hospital de Calahorra, y el Instituto, Lima.";
+        let analyzed = AnalyzedText::new(text);
+        let found = join_institution_heads(
+            vec![
+                organization(text, "Hospital de Calahorra"),
+                organization(text, "Fundación"),
+                organization(text, "Instituto"),
+            ],
+            &analyzed,
+            "es",
+        );
+        let values: Vec<&str> = found
+            .iter()
+            .map(|candidate| analyzed.original_slice(candidate.start, candidate.end))
+            .collect();
+        assert_eq!(values, ["Fundación Hospital de Calahorra"]);
+        // English names end with their head; nothing is joined or dropped.
+        assert_eq!(
+            join_institution_heads(vec![organization(text, "Instituto")], &analyzed, "en").len(),
+            1
+        );
+    }
 
     #[test]
     fn capitals_bound_names_the_uncased_model_runs_on() {

@@ -112,6 +112,13 @@ fn year(text: &str) -> Option<i32> {
         .and_then(|value| i32::try_from(value).ok())
 }
 
+/// A two-digit year, as POSIX `strptime` reads one: 69 to 99 are 1969 to 1999, 00 to 68
+/// are 2000 to 2068.
+fn short_year(text: &str) -> Option<i32> {
+    let value = i32::try_from(number(text)?).ok()?;
+    Some(if value >= 69 { 1900 + value } else { 2000 + value })
+}
+
 /// Parses a date in one of the module's forms; `None` for text that is not a real date.
 pub fn parse_date(text: &str, order: NumericOrder) -> Option<CalendarDate> {
     let text = text.trim();
@@ -133,6 +140,8 @@ pub fn parse_date(text: &str, order: NumericOrder) -> Option<CalendarDate> {
             let (first, second) = (number(parts[0])?, number(parts[1])?);
             let year = if parts[0].len() == 4 {
                 return CalendarDate::new(year(parts[0])?, second, number(parts[2])?);
+            } else if parts[2].len() == 2 {
+                short_year(parts[2])?
             } else {
                 year(parts[2])?
             };
@@ -182,6 +191,10 @@ mod tests {
         assert_eq!(parse_date("15/03/1980", order), date(1980, 3, 15));
         assert_eq!(parse_date("15-03-1980", order), date(1980, 3, 15));
         assert_eq!(parse_date("15.03.1980", order), date(1980, 3, 15));
+        assert_eq!(parse_date("22-7-04", order), date(2004, 7, 22));
+        assert_eq!(parse_date("11/10/01", order), date(2001, 10, 11));
+        assert_eq!(parse_date("15/03/80", order), date(1980, 3, 15));
+        assert_eq!(parse_date("31/02/04", order), None);
         assert_eq!(parse_date("15 de marzo de 1980", order), date(1980, 3, 15));
         assert_eq!(parse_date("1 de septiembre del 2021", order), date(2021, 9, 1));
         assert_eq!(parse_date("March 15, 1980", order), date(1980, 3, 15));
@@ -212,7 +225,8 @@ mod tests {
             "00/01/2020",
             "15/03/0980",
             "15 de marzo",
-            "12/12/12",
+            "12/12/123",
+            "12/12/1",
             "1980-0é-15",
             "1980-03-1é",
         ] {
