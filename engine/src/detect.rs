@@ -455,6 +455,21 @@ fn drop_model_spans_under_exact_ones(
                     .is_some_and(|spans| overlaps(spans, item)))
         })
         .collect();
+    // A model's person that is exactly a place no one is named after ("I'm glad to hear
+    // that France is moving…") is the place.
+    let places: BTreeSet<(usize, usize)> = ranked
+        .iter()
+        .filter(|item| item.candidate.pattern.as_deref() == Some(crate::gazetteer::PLACE_ONLY))
+        .map(|item| (item.candidate.start, item.candidate.end))
+        .collect();
+    let ranked: Vec<Ranked> = ranked
+        .into_iter()
+        .filter(|item| {
+            !(is_model(item)
+                && item.candidate.entity_type == "PERSON"
+                && places.contains(&(item.candidate.start, item.candidate.end)))
+        })
+        .collect();
     // The model spans that stay displace the word lists' spans they overlap, of any type:
     // a list knows a name, the model reads it in its sentence ("Benito Juárez" is a
     // district in an address, "San Borja" part of a hospital's name).
@@ -866,6 +881,36 @@ mod tests {
             (found.len(), found[0].entity_type.as_str(), found[0].start, found[0].end),
             (1, "LOCATION", 0, 19),
             "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_model_s_person_that_is_exactly_a_place_no_one_is_named_after_is_the_place() {
+        let detect = |text: &str, start: usize, end: usize| {
+            let detector = Detector::without_patterns(vec![
+                Arc::new(crate::gazetteer::GazetteerRecognizer::default()),
+                Arc::new(FixedPerson(model_info("ner/names", "PERSON"), start, end, 0.9)),
+            ])
+            .unwrap();
+            detector
+                .detect(text, &DetectOptions::default())
+                .unwrap()
+                .into_iter()
+                .map(|found| (found.entity_type, text[found.byte_start..found.byte_end].to_owned()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            detect("Glad that France is moving.", 10, 16),
+            [("LOCATION".to_owned(), "France".to_owned())]
+        );
+        // A place that is also a name stays the model's person; so does a longer span.
+        assert_eq!(
+            detect("Glad that Jordan is moving.", 10, 16),
+            [("PERSON".to_owned(), "Jordan".to_owned())]
+        );
+        assert_eq!(
+            detect("Glad that France Gall is singing.", 10, 21),
+            [("PERSON".to_owned(), "France Gall".to_owned())]
         );
     }
 

@@ -18,6 +18,9 @@ const FULL_NAME_SCORE: f32 = 0.65;
 /// Score of a known first name, or surname, alone; context must lift it.
 const PARTIAL_NAME_SCORE: f32 = 0.3;
 const PLACE_SCORE: f32 = 0.6;
+/// The pattern of a place whose words are no one's first name or surname ("France",
+/// "Sweden"; not "Georgia"): a model's person span with exactly its bounds gives way to it.
+pub const PLACE_ONLY: &str = "place";
 /// Longest run of capitalized words considered one name.
 const MAX_RUN_WORDS: usize = 6;
 
@@ -241,13 +244,20 @@ impl Recognizer for GazetteerRecognizer {
                     lists.places.contains(&name)
                 });
                 if let Some(count) = place {
-                    out.push(self.candidate(
+                    let mut candidate = self.candidate(
                         text,
                         request,
                         "LOCATION",
                         (first.start, words[rest[count - 1]].end),
                         PLACE_SCORE,
-                    ));
+                    );
+                    let also_a_name = rest[..count].iter().any(|&word| {
+                        lists.first_names.contains(&words[word].folded) || lists.surnames.contains(&words[word].folded)
+                    });
+                    if !also_a_name {
+                        candidate.pattern = Some(PLACE_ONLY.into());
+                    }
+                    out.push(candidate);
                     offset += count;
                     continue;
                 }

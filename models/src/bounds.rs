@@ -51,6 +51,36 @@ const DATE_FUNCTION_WORDS: &[&str] = &[
     "el", "la", "los", "las", "de", "del", "a", "en", "desde", "hasta", "the", "on", "of", "in", "since", "until",
 ];
 
+/// Words that end a company's name, after the people it is named after ("Johnson Inc.",
+/// "Forrester Research").
+const COMPANY_DESIGNATORS: &[&str] = &[
+    "Inc",
+    "Inc.",
+    "Incorporated",
+    "Ltd",
+    "Ltd.",
+    "Limited",
+    "LLC",
+    "LLP",
+    "Corp",
+    "Corp.",
+    "Corporation",
+    "PLC",
+    "GmbH",
+    "S.A.",
+    "S.L.",
+    "Group",
+    "Holdings",
+    "Research",
+    "Investments",
+    "Consulting",
+    "Technologies",
+    "Associates",
+    "Partners",
+    "Industries",
+    "Enterprises",
+];
+
 /// Titles that introduce the next person or street ("… Ovalle Doctor Vertiz 737"); at the
 /// end of a person's span they belong to what follows.
 const TRAILING_TITLES: &[&str] = &["Doctor", "Doctora", "Dr", "Dr.", "Dra", "Dra.", "Dña.", "Don", "Doña"];
@@ -118,6 +148,15 @@ pub(crate) fn typed_bounds(span: &str, entity: &str, language: &str, before: &st
             }
             if words.len() > 1 && TRAILING_TITLES.contains(&last) {
                 return without_last();
+            }
+            // "Bertha Inc", "Wolfram Research", "Thomas and Sons": a company named after people.
+            let next_words: Vec<&str> = after.split_whitespace().take(2).collect();
+            let next = next_words.first().copied().unwrap_or("");
+            let designated = COMPANY_DESIGNATORS.contains(&last)
+                || (after.starts_with(' ') && COMPANY_DESIGNATORS.contains(&next.trim_end_matches([',', ';'])))
+                || (matches!(next, "and" | "&") && next_words.get(1).is_some_and(|word| word.starts_with("Sons")));
+            if designated {
+                return Bounds::Drop;
             }
             KEEP
         }
@@ -245,6 +284,17 @@ mod tests {
         assert_eq!(typed_bounds("familia", "PERSON", "es", "La ", ""), KEEP);
         assert_eq!(bounds("madre", "PERSON"), KEEP);
         assert_eq!(typed_bounds("Niña", "PERSON", "en", "", ""), KEEP);
+    }
+
+    #[test]
+    fn a_company_named_after_people_is_not_a_person() {
+        let person = |span: &str, after: &str| typed_bounds(span, "PERSON", "en", "", after);
+        assert_eq!(person("Bertha Inc", ""), Bounds::Drop);
+        assert_eq!(person("Johnson", " Inc. is"), Bounds::Drop);
+        assert_eq!(person("Wolfram", " Research is"), Bounds::Drop);
+        assert_eq!(person("Thomas", " and Sons is an"), Bounds::Drop);
+        assert_eq!(person("Thomas", " and Sara left"), KEEP);
+        assert_eq!(person("Ann Smith", ", the CEO"), KEEP);
     }
 
     #[test]
