@@ -55,7 +55,23 @@ pub fn decode(
     groups: &[SpanGroup],
     text: &[char],
 ) -> Vec<LabeledSpan> {
-    let words = aggregate_words(tokens, aggregation);
+    // The label ids of each group's parts ("B-GIVEN_NAME", "I-SURNAME", …).
+    let group_labels: Vec<Vec<usize>> = groups
+        .iter()
+        .map(|group| {
+            labels
+                .iter()
+                .enumerate()
+                .filter(|(_, label)| {
+                    let (tag, entity) = split_tag(label);
+                    tag != Tag::Outside && group.labels.iter().any(|part| part == entity)
+                })
+                .map(|(id, _)| id)
+                .collect()
+        })
+        .collect();
+    let outside = labels.iter().position(|label| label == "O");
+    let words = aggregate_words(tokens, aggregation, outside, &group_labels);
     let mut spans: Vec<(LabeledSpan, usize)> = Vec::new();
     // The open span, with the number of words in it so far.
     let mut open: Option<(LabeledSpan, usize)> = None;
@@ -124,7 +140,16 @@ struct Word {
     score: f32,
 }
 
-fn aggregate_words(tokens: &[TokenPrediction], aggregation: Aggregation) -> Vec<Word> {
+/// The words of `tokens`, each with its label. A word the model gives to no entity ("O")
+/// goes to a group's most likely part when the group's parts together are more likely than
+/// "O": a model that splits a name into given names and surnames spreads its belief that a
+/// word is a name over four labels, and "O" can win over each while losing to their sum.
+fn aggregate_words(
+    tokens: &[TokenPrediction],
+    aggregation: Aggregation,
+    outside: Option<usize>,
+    group_labels: &[Vec<usize>],
+) -> Vec<Word> {
     let mut words = Vec::new();
     let mut index = 0;
     while index < tokens.len() {
@@ -150,7 +175,18 @@ fn aggregate_words(tokens: &[TokenPrediction], aggregation: Aggregation) -> Vec<
                 .map(|piece| piece.probabilities.clone())
                 .unwrap_or_default(),
         };
-        let (label, score) = best(&probabilities);
+        let (mut label, mut score) = best(&probabilities);
+        if Some(label) == outside {
+            let sum = |ids: &[usize]| ids.iter().filter_map(|&id| probabilities.get(id)).sum::<f32>();
+            if let Some(ids) = group_labels
+                .iter()
+                .filter(|ids| sum(ids) > score)
+                .max_by(|left, right| sum(left).total_cmp(&sum(right)))
+                && let Some(&part) = ids.iter().max_by(|left, right| probabilities[**left].total_cmp(&probabilities[**right]))
+            {
+                (label, score) = (part, sum(ids));
+            }
+        }
         words.push(Word {
             start: pieces[0].start,
             end: pieces[pieces.len() - 1].end,
@@ -261,6 +297,33 @@ mod tests {
             requires: vec!["STREET_NAME".into()],
             separators: " ,".into(),
         }
+    }
+
+    #[test]
+    fn a_word_goes_to_a_group_whose_parts_together_outweigh_outside() {
+        let text: Vec<char> = "Ana Kowalczyk came".chars().collect();
+        let doubtful = TokenPrediction {
+            word: 1,
+            start: 4,
+            end: 13,
+            // "O" is the single most likely label, the name's parts together more likely.
+            probabilities: vec![0.40, 0.05, 0.05, 0.28, 0.17, 0.02, 0.02, 0.01],
+        };
+        let tokens = vec![token(0, 0, 3, 1, 0.9), doubtful.clone(), token(2, 14, 18, 0, 0.9)];
+        let spans = decode(&tokens, &labels(), Aggregation::First, &[person_group()], &text);
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!((spans[0].start, spans[0].end, spans[0].label.as_str()), (0, 13, "PERSON"));
+        // Without the group, "O" wins.
+        let spans = decode(&tokens, &labels(), Aggregation::First, &[], &text);
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!((spans[0].start, spans[0].end), (0, 3));
+        // Nor does a group win when "O" outweighs its parts together.
+        let mut sure = doubtful;
+        sure.probabilities = vec![0.60, 0.05, 0.05, 0.15, 0.10, 0.02, 0.02, 0.01];
+        let tokens = vec![token(0, 0, 3, 1, 0.9), sure, token(2, 14, 18, 0, 0.9)];
+        let spans = decode(&tokens, &labels(), Aggregation::First, &[person_group()], &text);
+        assert_eq!(spans.len(), 1, "{spans:?}");
+        assert_eq!((spans[0].start, spans[0].end, spans[0].label.as_str()), (0, 3, "PERSON"));
     }
 
     #[test]
