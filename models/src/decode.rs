@@ -182,7 +182,9 @@ fn aggregate_words(
                 .iter()
                 .filter(|ids| sum(ids) > score)
                 .max_by(|left, right| sum(left).total_cmp(&sum(right)))
-                && let Some(&part) = ids.iter().max_by(|left, right| probabilities[**left].total_cmp(&probabilities[**right]))
+                && let Some(&part) = ids
+                    .iter()
+                    .max_by(|left, right| probabilities[**left].total_cmp(&probabilities[**right]))
             {
                 (label, score) = (part, sum(ids));
             }
@@ -312,7 +314,10 @@ mod tests {
         let tokens = vec![token(0, 0, 3, 1, 0.9), doubtful.clone(), token(2, 14, 18, 0, 0.9)];
         let spans = decode(&tokens, &labels(), Aggregation::First, &[person_group()], &text);
         assert_eq!(spans.len(), 1, "{spans:?}");
-        assert_eq!((spans[0].start, spans[0].end, spans[0].label.as_str()), (0, 13, "PERSON"));
+        assert_eq!(
+            (spans[0].start, spans[0].end, spans[0].label.as_str()),
+            (0, 13, "PERSON")
+        );
         // Without the group, "O" wins.
         let spans = decode(&tokens, &labels(), Aggregation::First, &[], &text);
         assert_eq!(spans.len(), 1, "{spans:?}");
@@ -323,7 +328,10 @@ mod tests {
         let tokens = vec![token(0, 0, 3, 1, 0.9), sure, token(2, 14, 18, 0, 0.9)];
         let spans = decode(&tokens, &labels(), Aggregation::First, &[person_group()], &text);
         assert_eq!(spans.len(), 1, "{spans:?}");
-        assert_eq!((spans[0].start, spans[0].end, spans[0].label.as_str()), (0, 3, "PERSON"));
+        assert_eq!(
+            (spans[0].start, spans[0].end, spans[0].label.as_str()),
+            (0, 3, "PERSON")
+        );
     }
 
     #[test]

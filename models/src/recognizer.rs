@@ -163,7 +163,12 @@ impl NerRecognizer {
                 })
             })
             .collect::<Vec<_>>();
-        join_institution_heads(candidates, text, language)
+        let candidates = join_institution_heads(candidates, text, language);
+        if cased {
+            repeat_names(candidates, text)
+        } else {
+            candidates
+        }
     }
 }
 
@@ -205,6 +210,100 @@ fn join_institution_heads(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_
         }
     }
     out
+}
+
+/// Words a person may be named, or called, that are also the text's own words in their
+/// other occurrences ("May 2020", "el lunes"): never taken as a name where they recur.
+const NOT_REPEATED: &[&str] = &[
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Mayo",
+    "Abril",
+    "Junio",
+    "Julio",
+    "Agosto",
+    "Lunes",
+    "Martes",
+    "Sol",
+    "Luz",
+    "Rosa",
+    "Paz",
+    "Pilar",
+    "Mar",
+];
+
+/// A person named once is the same person where the same name or surname recurs in the
+/// text, written the same way ("directed by Joakim Westgård and starring Westgård"): each
+/// capitalized word of a person's span, of three letters or more, becomes a person's span
+/// where it occurs alone and no other span covers it, with the lowest score of the spans
+/// that name it.
+fn repeat_names(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_>) -> Vec<Candidate> {
+    let original = text.original();
+    let mut names: BTreeMap<&str, f32> = BTreeMap::new();
+    for candidate in candidates.iter().filter(|candidate| candidate.entity_type == "PERSON") {
+        for word in text
+            .original_slice(candidate.start, candidate.end)
+            .split(|character: char| !character.is_alphanumeric() && character != '-' && character != '\'')
+        {
+            if word.chars().count() >= 3
+                && word.chars().next().is_some_and(char::is_uppercase)
+                && word.chars().skip(1).any(char::is_lowercase)
+                && !NOT_REPEATED.contains(&word)
+            {
+                let score = names.entry(word).or_insert(candidate.score);
+                *score = score.min(candidate.score);
+            }
+        }
+    }
+    if names.is_empty() {
+        return candidates;
+    }
+    let is_word_character = |character: char| character.is_alphanumeric() || character == '-';
+    let mut found = Vec::new();
+    for (name, score) in names {
+        for (byte, _) in original.match_indices(name) {
+            let before = original[..byte].chars().next_back();
+            let after = original[byte + name.len()..].chars().next();
+            if before.is_some_and(is_word_character) || after.is_some_and(is_word_character) {
+                continue;
+            }
+            let start = original[..byte].chars().count();
+            let end = start + name.chars().count();
+            let covered = candidates
+                .iter()
+                .chain(found.iter())
+                .any(|candidate: &Candidate| candidate.start < end && start < candidate.end);
+            if !covered && let Some(model) = candidates.iter().find(|candidate| candidate.entity_type == "PERSON") {
+                found.push(Candidate {
+                    start,
+                    end,
+                    score,
+                    base_score: score,
+                    context_words: Vec::new(),
+                    ..model.clone()
+                });
+            }
+        }
+    }
+    candidates.extend(found);
+    candidates
 }
 
 /// Words that are never an entity on their own, in the model's languages that Obscura
@@ -335,8 +434,8 @@ fn only_function_words(span: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        AnalyzedText, Candidate, join_institution_heads, label_words_around, only_function_words, stray_marks_around,
-        words_to_keep,
+        AnalyzedText, Candidate, join_institution_heads, label_words_around, only_function_words, repeat_names,
+        stray_marks_around, words_to_keep,
     };
 
     fn organization(text: &str, value: &str) -> Candidate {
@@ -353,6 +452,31 @@ mod tests {
             context_words: Vec::new(),
             base_score: 0.9,
         }
+    }
+
+    #[test]
+    fn a_name_recurs_where_it_is_written_alone() {
+        let text = "Directed by Joakim Westgård and starring Westgård, with Westgårds and May in May.";
+        let analyzed = AnalyzedText::new(text);
+        let mut person = organization(text, "Joakim Westgård");
+        person.entity_type = "PERSON".into();
+        let mut may = organization(text, "May in");
+        may.entity_type = "PERSON".into();
+        may.end -= 3;
+        let found = repeat_names(vec![person, may], &analyzed);
+        let values: Vec<(&str, &str)> = found
+            .iter()
+            .map(|candidate| {
+                (
+                    candidate.entity_type.as_str(),
+                    analyzed.original_slice(candidate.start, candidate.end),
+                )
+            })
+            .collect();
+        assert_eq!(
+            values,
+            [("PERSON", "Joakim Westgård"), ("PERSON", "May"), ("PERSON", "Westgård")]
+        );
     }
 
     #[test]
