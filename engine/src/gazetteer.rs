@@ -18,6 +18,47 @@ const FULL_NAME_SCORE: f32 = 0.65;
 /// Score of a known first name, or surname, alone; context must lift it.
 const PARTIAL_NAME_SCORE: f32 = 0.3;
 const PLACE_SCORE: f32 = 0.6;
+
+/// Words that end a company's name, after the people it is named after ("Johnson Inc.",
+/// "Forrester Research").
+pub const COMPANY_DESIGNATORS: &[&str] = &[
+    "Inc",
+    "Inc.",
+    "Incorporated",
+    "Ltd",
+    "Ltd.",
+    "Limited",
+    "LLC",
+    "LLP",
+    "Corp",
+    "Corp.",
+    "Corporation",
+    "PLC",
+    "GmbH",
+    "S.A.",
+    "S.L.",
+    "Group",
+    "Holdings",
+    "Research",
+    "Investments",
+    "Consulting",
+    "Technologies",
+    "Associates",
+    "Partners",
+    "Industries",
+    "Enterprises",
+];
+
+/// Whether a name whose last word is `last`, followed by `after`, is a company's: the last
+/// word or the next one is a company designator ("Bertha Inc", "Wolfram Research"), or
+/// "and Sons" follows.
+pub fn names_a_company(last: &str, after: &str) -> bool {
+    let next_words: Vec<&str> = after.split_whitespace().take(2).collect();
+    let next = next_words.first().copied().unwrap_or("");
+    COMPANY_DESIGNATORS.contains(&last)
+        || (after.starts_with(' ') && COMPANY_DESIGNATORS.contains(&next.trim_end_matches([',', ';'])))
+        || (matches!(next, "and" | "&") && next_words.get(1).is_some_and(|word| word.starts_with("Sons")))
+}
 /// The pattern of a place whose words are no one's first name or surname ("France",
 /// "Sweden"; not "Georgia"): a model's person span with exactly its bounds gives way to it.
 pub const PLACE_ONLY: &str = "place";
@@ -222,6 +263,12 @@ impl Recognizer for GazetteerRecognizer {
                 if gap.contains('\n') || gap.trim().len() > 1 || gap.contains(['.', ';', ':']) {
                     break;
                 }
+                // A comma is inside a name only in its inverted form, before the given name
+                // ("Pérez García, Juan"); otherwise it separates names ("Owens, Duran and
+                // Oneal").
+                if gap.contains(',') && !lists.first_names.contains(&words[next].folded) {
+                    break;
+                }
                 if words[next].capitalized {
                     run.push(next);
                 } else if !NAME_PARTICLES.contains(&words[next].folded.as_str()) {
@@ -261,11 +308,21 @@ impl Recognizer for GazetteerRecognizer {
                     offset += count;
                     continue;
                 }
+                let is_name = lists.first_names.contains(&first.folded) || lists.surnames.contains(&first.folded);
+                if is_name && names_a_company(&haystack[last.start..last.end], &haystack[last.end..]) {
+                    break;
+                }
                 if lists.first_names.contains(&first.folded) {
                     let has_surname = rest[1..]
                         .iter()
                         .any(|&word| lists.surnames.contains(&words[word].folded));
-                    let base = if has_surname {
+                    // A speaker's name opening a line of a transcript ("Alice: Who are you?").
+                    let line_start = haystack[..first.start].rsplit('\n').next().is_some_and(|line| {
+                        line.chars()
+                            .all(|character| character.is_whitespace() || character == '>')
+                    });
+                    let speaker = line_start && haystack[last.end..].starts_with(':');
+                    let base = if has_surname || speaker {
                         FULL_NAME_SCORE
                     } else {
                         PARTIAL_NAME_SCORE
@@ -306,6 +363,42 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_speaker_is_named_and_a_company_is_not_a_person() {
+        let person = |text: &str, name: &str| {
+            found(text)
+                .iter()
+                .any(|(kind, value, score)| kind == "PERSON" && value == name && *score >= 0.5)
+        };
+        assert!(person("Hello there.\nAlice: Who are you?", "Alice"));
+        assert!(person("> John: You saved my life!", "John"));
+        // Not at the start of a line, or without the colon: a first name alone needs context.
+        assert!(!person("I told Alice: no.", "Alice"));
+        assert!(!person("Alice who?", "Alice"));
+        assert!(
+            found("She works at Miller Ltd in town.")
+                .iter()
+                .all(|(kind, _, _)| kind != "PERSON")
+        );
+        assert!(
+            found("She works at John Miller Research.")
+                .iter()
+                .all(|(kind, _, _)| kind != "PERSON")
+        );
+        assert!(person("She met John Miller there.", "John Miller"));
+        // A comma joins a name only before the given name.
+        assert!(
+            found("Owens, Duran and Oneal")
+                .iter()
+                .all(|(_, value, _)| !value.contains(','))
+        );
+        assert!(
+            found("Firmado: Pérez García, Juan.")
+                .iter()
+                .any(|(_, value, _)| value == "Pérez García, Juan")
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! address looks like in writing: rules the uncased, word-piece model cannot learn from its
 //! tokens alone.
 
+use obscura_engine::gazetteer::names_a_company;
+
 /// What to do with a span: keep it, taking code points off its ends, or drop it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bounds {
@@ -49,36 +51,6 @@ const PATIENT_SEX_WORDS: &[&str] = &["niño", "niña", "varón", "mujer", "hombr
 /// Words of the sentence that a date's span may take at its ends and never holds there.
 const DATE_FUNCTION_WORDS: &[&str] = &[
     "el", "la", "los", "las", "de", "del", "a", "en", "desde", "hasta", "the", "on", "of", "in", "since", "until",
-];
-
-/// Words that end a company's name, after the people it is named after ("Johnson Inc.",
-/// "Forrester Research").
-const COMPANY_DESIGNATORS: &[&str] = &[
-    "Inc",
-    "Inc.",
-    "Incorporated",
-    "Ltd",
-    "Ltd.",
-    "Limited",
-    "LLC",
-    "LLP",
-    "Corp",
-    "Corp.",
-    "Corporation",
-    "PLC",
-    "GmbH",
-    "S.A.",
-    "S.L.",
-    "Group",
-    "Holdings",
-    "Research",
-    "Investments",
-    "Consulting",
-    "Technologies",
-    "Associates",
-    "Partners",
-    "Industries",
-    "Enterprises",
 ];
 
 /// Titles that introduce the next person or street ("… Ovalle Doctor Vertiz 737"); at the
@@ -150,12 +122,7 @@ pub(crate) fn typed_bounds(span: &str, entity: &str, language: &str, before: &st
                 return without_last();
             }
             // "Bertha Inc", "Wolfram Research", "Thomas and Sons": a company named after people.
-            let next_words: Vec<&str> = after.split_whitespace().take(2).collect();
-            let next = next_words.first().copied().unwrap_or("");
-            let designated = COMPANY_DESIGNATORS.contains(&last)
-                || (after.starts_with(' ') && COMPANY_DESIGNATORS.contains(&next.trim_end_matches([',', ';'])))
-                || (matches!(next, "and" | "&") && next_words.get(1).is_some_and(|word| word.starts_with("Sons")));
-            if designated {
+            if names_a_company(last, after) {
                 return Bounds::Drop;
             }
             KEEP
