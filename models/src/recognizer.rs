@@ -6,6 +6,7 @@ use std::sync::Arc;
 use obscura_engine::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
 use obscura_engine::taxonomy::Taxonomy;
 use obscura_engine::text::AnalyzedText;
+use obscura_engine::validate::dates::month_number;
 
 use crate::bounds::{Bounds, before_form_field, is_institution_head, typed_bounds};
 use crate::ner::NerModel;
@@ -213,20 +214,9 @@ fn join_institution_heads(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_
 }
 
 /// Words a person may be named, or called, that are also the text's own words in their
-/// other occurrences ("May 2020", "el lunes"): never taken as a name where they recur.
+/// other occurrences ("el lunes", "la paz"): never taken as a name where they recur, and
+/// neither are month names ("May 2020").
 const NOT_REPEATED: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -234,11 +224,6 @@ const NOT_REPEATED: &[&str] = &[
     "Friday",
     "Saturday",
     "Sunday",
-    "Mayo",
-    "Abril",
-    "Junio",
-    "Julio",
-    "Agosto",
     "Lunes",
     "Martes",
     "Sol",
@@ -266,6 +251,7 @@ fn repeat_names(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_>) -> Vec<
                 && word.chars().next().is_some_and(char::is_uppercase)
                 && word.chars().skip(1).any(char::is_lowercase)
                 && !NOT_REPEATED.contains(&word)
+                && month_number(word).is_none()
             {
                 let score = names.entry(word).or_insert(candidate.score);
                 *score = score.min(candidate.score);
