@@ -1065,6 +1065,11 @@ mod tests {
                 .iter()
                 .any(|(kind, _)| kind == "DATE_TIME")
         );
+        // A longer run of numbers is not a date, nor is a score.
+        for text in ["Ref. 6-12-34-56-78 anotada.", "Test de Apgar 9/10/10 al nacer."] {
+            let hits = found(text, "es");
+            assert!(!hits.iter().any(|(kind, _)| kind == "DATE_TIME"), "{hits:?}");
+        }
     }
 
     #[test]

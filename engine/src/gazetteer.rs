@@ -19,6 +19,17 @@ const FULL_NAME_SCORE: f32 = 0.65;
 const PARTIAL_NAME_SCORE: f32 = 0.3;
 const PLACE_SCORE: f32 = 0.6;
 
+/// Whether a name's word is a title or particle ("Dra", "Don", "del"), by its folded form.
+pub fn is_title_or_particle(word: &str) -> bool {
+    let folded = fold_word(word);
+    HONORIFICS.contains(&folded.as_str()) || NAME_PARTICLES.contains(&folded.as_str())
+}
+
+/// Whether a word is a place of the word lists ("Valencia", "France").
+pub fn is_listed_place(word: &str) -> bool {
+    LISTS.places.contains(&fold_word(word))
+}
+
 /// Words that end a company's name, after the people it is named after ("Johnson Inc.",
 /// "Forrester Research").
 pub const COMPANY_DESIGNATORS: &[&str] = &[
@@ -51,13 +62,21 @@ pub const COMPANY_DESIGNATORS: &[&str] = &[
 
 /// Whether a name whose last word is `last`, followed by `after`, is a company's: the last
 /// word or the next one is a company designator ("Bertha Inc", "Wolfram Research"), or
-/// "and Sons" follows.
-pub fn names_a_company(last: &str, after: &str) -> bool {
-    let next_words: Vec<&str> = after.split_whitespace().take(2).collect();
-    let next = next_words.first().copied().unwrap_or("");
-    COMPANY_DESIGNATORS.contains(&last)
-        || (after.starts_with(' ') && COMPANY_DESIGNATORS.contains(&next.trim_end_matches([',', ';'])))
-        || (matches!(next, "and" | "&") && next_words.get(1).is_some_and(|word| word.starts_with("Sons")))
+/// "and Sons" follows. `Some` with how many code points of `after` the company's name
+/// takes (0 when the designator ends the name already).
+pub fn company_designator(last: &str, after: &str) -> Option<usize> {
+    if COMPANY_DESIGNATORS.contains(&last) {
+        return Some(0);
+    }
+    let rest = after.strip_prefix(' ')?;
+    let mut words = rest.split(' ');
+    let next = words.next()?;
+    let designator = next.trim_end_matches([',', ';', ')']);
+    if COMPANY_DESIGNATORS.contains(&designator) {
+        return Some(1 + designator.chars().count());
+    }
+    let sons = words.next()?;
+    (matches!(next, "and" | "&") && sons.starts_with("Sons")).then(|| 1 + next.chars().count() + 1 + "Sons".len())
 }
 /// The pattern of a place whose words are no one's first name or surname ("France",
 /// "Sweden"; not "Georgia"): a model's person span with exactly its bounds gives way to it.
@@ -309,7 +328,7 @@ impl Recognizer for GazetteerRecognizer {
                     continue;
                 }
                 let is_name = lists.first_names.contains(&first.folded) || lists.surnames.contains(&first.folded);
-                if is_name && names_a_company(&haystack[last.start..last.end], &haystack[last.end..]) {
+                if is_name && company_designator(&haystack[last.start..last.end], &haystack[last.end..]).is_some() {
                     break;
                 }
                 if lists.first_names.contains(&first.folded) {
@@ -321,7 +340,9 @@ impl Recognizer for GazetteerRecognizer {
                         line.chars()
                             .all(|character| character.is_whitespace() || character == '>')
                     });
-                    let speaker = line_start && haystack[last.end..].starts_with(':');
+                    let speaker = line_start
+                        && haystack[last.end..].starts_with(':')
+                        && crate::validate::dates::month_number(&haystack[first.start..first.end]).is_none();
                     let base = if has_surname || speaker {
                         FULL_NAME_SCORE
                     } else {

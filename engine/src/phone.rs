@@ -248,14 +248,25 @@ fn street_number_and_postal_code(candidate: &str, after: &str) -> bool {
     if candidate.starts_with('+') || candidate.starts_with("00") {
         return false;
     }
-    let mut groups = candidate
-        .split(|character: char| !character.is_ascii_digit())
-        .filter(|group| !group.is_empty());
-    let first = groups.next();
-    let last = groups.next_back();
+    let is_digit = |character: char| character.is_ascii_digit();
+    // The last group of digits, and what separates it from the digits before.
+    let code_start = candidate.trim_end_matches(is_digit).len();
+    let code = &candidate[code_start..];
+    let before_code = &candidate[..code_start];
+    let separator = &before_code[before_code
+        .trim_end_matches(|character: char| !is_digit(character))
+        .len()..];
+    let first = candidate
+        .split(|character: char| !is_digit(character))
+        .next()
+        .unwrap_or("");
     let mut after = after.chars();
-    first.is_some()
-        && last.is_some_and(|group| group.len() == 5)
+    // A comma, dash or full stop before the postal code, never spaces alone ("98765 43210",
+    // "0341 12345" are phones), and a street number of at most four digits.
+    (1..=4).contains(&first.len())
+        && first.len() < candidate.len()
+        && code.len() == 5
+        && separator.contains([',', '-', '.'])
         && after.next().is_some_and(|character| character == ' ')
         && after.next().is_some_and(char::is_uppercase)
 }
@@ -424,6 +435,10 @@ mod tests {
         assert!(!street_number_and_postal_code("51-13. 46022", " valencia"));
         assert!(!street_number_and_postal_code("912 345 678", " Madrid"));
         assert!(!street_number_and_postal_code("+34 91 23 45678", " Madrid"));
+        assert!(street_number_and_postal_code("90 - 46017", " Valencia"));
+        // Spaces alone, or a long first group: a phone ("98765 43210", "0341 12345").
+        assert!(!street_number_and_postal_code("0341 12345", " Fax"));
+        assert!(!street_number_and_postal_code("98765 43210", " Thanks"));
     }
 
     #[test]

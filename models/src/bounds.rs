@@ -2,12 +2,20 @@
 //! address looks like in writing: rules the uncased, word-piece model cannot learn from its
 //! tokens alone.
 
-use obscura_engine::gazetteer::names_a_company;
+use obscura_engine::gazetteer::company_designator;
 
 /// What to do with a span: keep it, taking code points off its ends, or drop it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bounds {
-    Trim { leading: usize, trailing: usize },
+    Trim {
+        leading: usize,
+        trailing: usize,
+    },
+    /// A company named after people ("Bertha Inc", "Wolfram Research"): an organization,
+    /// taking `extend` more code points at its end (the designator after it).
+    Company {
+        extend: usize,
+    },
     Drop,
 }
 
@@ -76,9 +84,16 @@ pub(crate) fn typed_bounds(span: &str, entity: &str, language: &str, before: &st
     };
     let total = span.chars().count();
     let without_last = || {
-        // The last word and the spaces and punctuation before it.
+        // The last word, the spaces and punctuation before it, and the words that only
+        // joined it to the rest ("Servicio de Pediatría del Hospital").
         let kept = span.chars().take(last_at).collect::<String>();
-        let kept = kept.trim_end_matches(|character: char| character.is_whitespace() || matches!(character, ',' | '.'));
+        let mut kept =
+            kept.trim_end_matches(|character: char| character.is_whitespace() || matches!(character, ',' | '.'));
+        while let Some((rest, word)) = kept.rsplit_once(' ')
+            && matches!(word, "de" | "del" | "la" | "las" | "los" | "el" | "y" | "e")
+        {
+            kept = rest.trim_end();
+        }
         Bounds::Trim {
             leading: 0,
             trailing: total - kept.chars().count(),
@@ -92,9 +107,14 @@ pub(crate) fn typed_bounds(span: &str, entity: &str, language: &str, before: &st
             }
             // A full stop after a name ends the sentence ("Hospital MAZ.", "Scientific Co.");
             // one inside the last word ("S.A.") or after an initial is the name's.
+            let next = after.trim_start_matches([' ', '\t']).chars().next();
+            let sentence_ends = next.is_none_or(|character| {
+                character.is_uppercase() || character.is_ascii_digit() || matches!(character, '\n' | '\r' | ')' | ']')
+            });
             if let Some(stem) = last.strip_suffix('.')
                 && stem.chars().count() > 1
                 && !stem.contains('.')
+                && sentence_ends
             {
                 return Bounds::Trim {
                     leading: 0,
@@ -122,8 +142,8 @@ pub(crate) fn typed_bounds(span: &str, entity: &str, language: &str, before: &st
                 return without_last();
             }
             // "Bertha Inc", "Wolfram Research", "Thomas and Sons": a company named after people.
-            if names_a_company(last, after) {
-                return Bounds::Drop;
+            if let Some(extend) = company_designator(last, after) {
+                return Bounds::Company { extend };
             }
             KEEP
         }
@@ -223,6 +243,10 @@ mod tests {
             trim(0, 7)
         );
         assert_eq!(bounds("Hospital Morales Meseguer 2ª", "ORGANIZATION"), trim(0, 3));
+        assert_eq!(
+            bounds("Servicio de Pediatría del Hospital", "ORGANIZATION"),
+            trim(0, 13)
+        );
         assert_eq!(bounds("Fundación Hospital de Calahorra", "ORGANIZATION"), KEEP);
         assert_eq!(bounds("Hospital 12 de Octubre", "ORGANIZATION"), KEEP);
         // English names end with their head.
@@ -236,6 +260,8 @@ mod tests {
     fn a_sentence_s_full_stop_is_not_an_organization_s() {
         assert_eq!(bounds("Hospital MAZ.", "ORGANIZATION"), trim(0, 1));
         assert_eq!(bounds("Boston Scientific Co.", "ORGANIZATION"), trim(0, 1));
+        // An abbreviation inside the sentence keeps its stop.
+        assert_eq!(typed_bounds("Acme Inc.", "ORGANIZATION", "es", "", " anunció"), KEEP);
         assert_eq!(bounds("CERER, S.A.", "ORGANIZATION"), KEEP);
         assert_eq!(bounds("Carlos J.", "ORGANIZATION"), KEEP);
     }
@@ -256,10 +282,10 @@ mod tests {
     #[test]
     fn a_company_named_after_people_is_not_a_person() {
         let person = |span: &str, after: &str| typed_bounds(span, "PERSON", "en", "", after);
-        assert_eq!(person("Bertha Inc", ""), Bounds::Drop);
-        assert_eq!(person("Johnson", " Inc. is"), Bounds::Drop);
-        assert_eq!(person("Wolfram", " Research is"), Bounds::Drop);
-        assert_eq!(person("Thomas", " and Sons is an"), Bounds::Drop);
+        assert_eq!(person("Bertha Inc", ""), Bounds::Company { extend: 0 });
+        assert_eq!(person("Johnson", " Inc. is"), Bounds::Company { extend: 5 });
+        assert_eq!(person("Wolfram", " Research is"), Bounds::Company { extend: 9 });
+        assert_eq!(person("Thomas", " and Sons is an"), Bounds::Company { extend: 9 });
         assert_eq!(person("Thomas", " and Sara left"), KEEP);
         assert_eq!(person("Ann Smith", ", the CEO"), KEEP);
     }

@@ -177,14 +177,15 @@ fn aggregate_words(
         };
         let (mut label, mut score) = best(&probabilities);
         if Some(label) == outside {
-            let sum = |ids: &[usize]| ids.iter().filter_map(|&id| probabilities.get(id)).sum::<f32>();
+            let probability = |id: usize| probabilities.get(id).copied().unwrap_or(0.0);
+            let sum = |ids: &[usize]| ids.iter().map(|&id| probability(id)).sum::<f32>();
             if let Some(ids) = group_labels
                 .iter()
                 .filter(|ids| sum(ids) > score)
                 .max_by(|left, right| sum(left).total_cmp(&sum(right)))
                 && let Some(&part) = ids
                     .iter()
-                    .max_by(|left, right| probabilities[**left].total_cmp(&probabilities[**right]))
+                    .max_by(|left, right| probability(**left).total_cmp(&probability(**right)))
             {
                 (label, score) = (part, sum(ids));
             }

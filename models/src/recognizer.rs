@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use obscura_engine::gazetteer::{is_listed_place, is_title_or_particle};
 use obscura_engine::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
 use obscura_engine::taxonomy::Taxonomy;
 use obscura_engine::text::AnalyzedText;
@@ -124,7 +125,7 @@ impl NerRecognizer {
                 Some(span)
             })
             .filter_map(|mut span| {
-                let entity = self.entities.get(&span.label)?.clone();
+                let mut entity = self.entities.get(&span.label)?.clone();
                 if cased && NAMED_TYPES.contains(&entity.as_str()) {
                     let (leading, trailing) =
                         words_to_keep(text.original_slice(span.start, span.end), &entity, language)?;
@@ -144,6 +145,10 @@ impl NerRecognizer {
                     Bounds::Trim { leading, trailing } => {
                         span.start += leading;
                         span.end = span.end.saturating_sub(trailing);
+                    }
+                    Bounds::Company { extend } => {
+                        entity = "ORGANIZATION".into();
+                        span.end = (span.end + extend).min(text.char_len());
                     }
                 }
                 let threshold = entry
@@ -192,7 +197,10 @@ fn join_institution_heads(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_
             Some(head)
                 if organization
                     && candidate.start >= head.end
-                    && text.original_slice(head.end, candidate.start).trim().is_empty() =>
+                    && text
+                        .original_slice(head.end, candidate.start)
+                        .chars()
+                        .all(|character| character == ' ') =>
             {
                 Candidate {
                     start: head.start,
@@ -226,6 +234,7 @@ const NOT_REPEATED: &[&str] = &[
     "Sunday",
     "Lunes",
     "Martes",
+    "Domingo",
     "Sol",
     "Luz",
     "Rosa",
@@ -252,6 +261,10 @@ fn repeat_names(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_>) -> Vec<
                 && word.chars().skip(1).any(char::is_lowercase)
                 && !NOT_REPEATED.contains(&word)
                 && month_number(word).is_none()
+                // Titles and particles ("Dra", "Del"), and surnames that are also places
+                // ("Valencia"), are other words where they recur.
+                && !is_title_or_particle(word)
+                && !is_listed_place(word)
             {
                 let score = names.entry(word).or_insert(candidate.score);
                 *score = score.min(candidate.score);
@@ -264,13 +277,17 @@ fn repeat_names(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_>) -> Vec<
     let is_word_character = |character: char| character.is_alphanumeric() || character == '-';
     let mut found = Vec::new();
     for (name, score) in names {
+        // Code points before each match, counted on from the previous one.
+        let (mut counted_bytes, mut counted_chars) = (0, 0);
         for (byte, _) in original.match_indices(name) {
             let before = original[..byte].chars().next_back();
             let after = original[byte + name.len()..].chars().next();
             if before.is_some_and(is_word_character) || after.is_some_and(is_word_character) {
                 continue;
             }
-            let start = original[..byte].chars().count();
+            counted_chars += original[counted_bytes..byte].chars().count();
+            counted_bytes = byte;
+            let start = counted_chars;
             let end = start + name.chars().count();
             let covered = candidates
                 .iter()
@@ -442,14 +459,17 @@ mod tests {
 
     #[test]
     fn a_name_recurs_where_it_is_written_alone() {
-        let text = "Directed by Joakim Westgård and starring Westgård, with Westgårds and May in May.";
+        let text =
+            "Directed by Joakim Westgård and starring Westgård, with Westgårds and May in May. Dra Valencia, Valencia.";
         let analyzed = AnalyzedText::new(text);
         let mut person = organization(text, "Joakim Westgård");
         person.entity_type = "PERSON".into();
         let mut may = organization(text, "May in");
         may.entity_type = "PERSON".into();
         may.end -= 3;
-        let found = repeat_names(vec![person, may], &analyzed);
+        let mut doctor = organization(text, "Dra Valencia");
+        doctor.entity_type = "PERSON".into();
+        let found = repeat_names(vec![person, may, doctor], &analyzed);
         let values: Vec<(&str, &str)> = found
             .iter()
             .map(|candidate| {
@@ -461,7 +481,12 @@ mod tests {
             .collect();
         assert_eq!(
             values,
-            [("PERSON", "Joakim Westgård"), ("PERSON", "May"), ("PERSON", "Westgård")]
+            [
+                ("PERSON", "Joakim Westgård"),
+                ("PERSON", "May"),
+                ("PERSON", "Dra Valencia"),
+                ("PERSON", "Westgård")
+            ]
         );
     }
 

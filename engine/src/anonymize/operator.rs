@@ -370,13 +370,26 @@ fn generalize_date(value: &str, granularity: DateGranularity, language: &str) ->
         NumericOrder::DayFirst
     };
     let date = parse_date(value, order)?;
-    if granularity == DateGranularity::Year {
-        return Some(date.year.to_string());
-    }
-    let month_index = usize::try_from(date.month.saturating_sub(1)).ok()?;
     let written = value
         .split(|character: char| !character.is_alphabetic())
         .any(|word| month_number(word).is_some());
+    // A two-digit year stays as it was written ("15/03/45" is 1945 or 2045, which the
+    // date alone cannot tell).
+    let short_year = !written
+        && value
+            .trim()
+            .rsplit(['/', '-', '.'])
+            .next()
+            .is_some_and(|part| part.len() == 2);
+    let year = if short_year {
+        format!("{:02}", date.year.rem_euclid(100))
+    } else {
+        date.year.to_string()
+    };
+    if granularity == DateGranularity::Year {
+        return Some(year);
+    }
+    let month_index = usize::try_from(date.month.saturating_sub(1)).ok()?;
     if !written {
         // Numeric forms keep their separator and order: 1980-03, 03/1980.
         let separator = value
@@ -386,7 +399,7 @@ fn generalize_date(value: &str, granularity: DateGranularity, language: &str) ->
         return Some(if value.trim().get(4..5) == Some("-") {
             format!("{}-{:02}", date.year, date.month)
         } else {
-            format!("{:02}{separator}{}", date.month, date.year)
+            format!("{:02}{separator}{year}", date.month)
         });
     }
     let spanish = value.to_lowercase().contains(" de ") || language == "es";
@@ -566,6 +579,15 @@ mod tests {
         assert_eq!(
             generalize("DATE_TIME", "15/03/1980", &month, "es").as_deref(),
             Some("03/1980")
+        );
+        // A two-digit year stays as written: "45" may be 1945 as well as 2045.
+        assert_eq!(
+            generalize("DATE_OF_BIRTH", "15/03/45", &year, "es").as_deref(),
+            Some("45")
+        );
+        assert_eq!(
+            generalize("DATE_TIME", "15-03-45", &month, "es").as_deref(),
+            Some("03-45")
         );
         assert_eq!(
             generalize("DATE_TIME", "1980-03-15", &month, "en").as_deref(),

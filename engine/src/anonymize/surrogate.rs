@@ -416,9 +416,13 @@ fn phone(value: &str, language: &str, random: &mut Random) -> String {
     let database = &*phonenumber::metadata::DATABASE;
     let kind = parsed.as_ref().and_then(|number| KindCheck::of(number, value));
     // Without the shortcut, the original's type (mobile, fixed line…), which its surrogate keeps.
+    // An original no plan accepts has no type to keep: any valid number will do.
     let original_kind = match kind {
         Some(_) => None,
-        None => parsed.as_ref().map(|number| number.number_type(database)),
+        None => parsed
+            .as_ref()
+            .filter(|number| phonenumber::is_valid(number))
+            .map(|number| number.number_type(database)),
     };
     for _ in 0..ATTEMPTS {
         let mut seen = 0;
@@ -440,7 +444,7 @@ fn phone(value: &str, language: &str, random: &mut Random) -> String {
         let accepted = match (&kind, &parsed) {
             (Some(kind), _) => kind.accepts(&candidate),
             (None, Some(_)) => phonenumber::parse(Some(region), &candidate).is_ok_and(|number| {
-                phonenumber::is_valid(&number) && Some(number.number_type(database)) == original_kind
+                phonenumber::is_valid(&number) && original_kind.is_none_or(|kind| number.number_type(database) == kind)
             }),
             (None, None) => true,
         };

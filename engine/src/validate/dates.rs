@@ -140,7 +140,7 @@ pub fn parse_date(text: &str, order: NumericOrder) -> Option<CalendarDate> {
             let (first, second) = (number(parts[0])?, number(parts[1])?);
             let year = if parts[0].len() == 4 {
                 return CalendarDate::new(year(parts[0])?, second, number(parts[2])?);
-            } else if parts[2].len() == 2 {
+            } else if parts[2].len() == 2 && separator != '.' {
                 short_year(parts[2])?
             } else {
                 year(parts[2])?
@@ -195,6 +195,8 @@ mod tests {
         assert_eq!(parse_date("11/10/01", order), date(2001, 10, 11));
         assert_eq!(parse_date("15/03/80", order), date(1980, 3, 15));
         assert_eq!(parse_date("31/02/04", order), None);
+        // "1.2.10" is a version, not a date.
+        assert_eq!(parse_date("1.2.10", order), None);
         assert_eq!(parse_date("15 de marzo de 1980", order), date(1980, 3, 15));
         assert_eq!(parse_date("1 de septiembre del 2021", order), date(2021, 9, 1));
         assert_eq!(parse_date("March 15, 1980", order), date(1980, 3, 15));
