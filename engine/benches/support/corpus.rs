@@ -5,6 +5,7 @@ use criterion::{Criterion, Throughput};
 use obscura_engine::anonymize::operator::{MaskOptions, Operator, Template};
 use obscura_engine::anonymize::vault::{MemoryVault, VaultKeys};
 use obscura_engine::anonymize::{Policy, Scope, ScopeSecrets, anonymize_text};
+use obscura_engine::validate::spain::dni_letter;
 use obscura_engine::{DetectOptions, Detector};
 
 /// Benchmarks `group` on `text` with `detector`: detection only, then detection and
@@ -73,7 +74,7 @@ pub fn corpus() -> String {
             3 => format!(
                 "Según el informe, su documento de identidad es el DNI {:08}{} y consta en el registro.",
                 10_000_000 + unique,
-                dni_letter(10_000_000 + unique)
+                dni_letter(u64::from(10_000_000 + unique))
             ),
             _ => format!(
                 "The server at 10.{}.{}.{} answered slowly this morning and was restarted by the on-call team.",
@@ -85,8 +86,4 @@ pub fn corpus() -> String {
         lines.push(line);
     }
     lines.join("\n")
-}
-
-fn dni_letter(number: u32) -> char {
-    b"TRWAGMYFPDXBNJZSQVHLCKE"[(number % 23) as usize] as char
 }

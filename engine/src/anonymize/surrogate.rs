@@ -546,8 +546,6 @@ fn iban(value: &str, random: &mut Random) -> String {
         .collect()
 }
 
-const DNI_LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
-
 fn spanish_id(value: &str, random: &mut Random) -> String {
     let first = value.trim().chars().next().unwrap_or('0').to_ascii_uppercase();
     let prefix_digit = match first {
@@ -583,7 +581,7 @@ fn spanish_id(value: &str, random: &mut Random) -> String {
     )
     .parse()
     .unwrap_or(0);
-    let letter = DNI_LETTERS[(number % 23) as usize] as char;
+    let letter = crate::validate::spain::dni_letter(number);
     // The control letter is the last letter of the original.
     match out.rfind(|character: char| character.is_ascii_alphabetic()) {
         Some(position) if position > 0 => {

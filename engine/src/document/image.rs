@@ -536,9 +536,6 @@ fn parse_tsv(tsv: &str) -> Ocr {
     ocr
 }
 
-/// DNI control letters, by the number modulo 23.
-const DNI_LETTERS: &[u8; 23] = b"TRWAGMYFPDXBNJZSQVHLCKE";
-
 /// Whether OCR may have read `letter` as `digit` (a Z as 2 or 7, an S as 5, a B as 8).
 fn misread_as(letter: u8, digit: u8) -> bool {
     matches!(
@@ -574,7 +571,7 @@ pub fn misread_dni(text: &str) -> Vec<crate::detect::Detection> {
             .ok()
             .and_then(|digits| digits.parse().ok())
             .unwrap_or(0);
-        let expected = DNI_LETTERS[(number % 23) as usize];
+        let expected = crate::validate::spain::dni_letter(u64::from(number)) as u8;
         // The label is the word just before, or the one before "nº" or "número".
         let before = text[..index].to_lowercase();
         let mut words = before

@@ -17,7 +17,8 @@ fn compact(text: &str) -> Option<String> {
     Some(out)
 }
 
-fn dni_letter(number: u32) -> char {
+/// The control letter of a DNI's number (of a NIE's, with its first letter as a digit).
+pub fn dni_letter(number: u64) -> char {
     DNI_LETTERS[(number % 23) as usize] as char
 }
 
@@ -29,7 +30,7 @@ pub fn dni_valid(text: &str) -> bool {
     }
     let (number, letter) = value.split_at(8);
     match number.parse::<u32>() {
-        Ok(number) if number.to_string().len() <= 8 => letter.starts_with(dni_letter(number)),
+        Ok(number) if number.to_string().len() <= 8 => letter.starts_with(dni_letter(u64::from(number))),
         _ => false,
     }
 }
@@ -53,7 +54,7 @@ pub fn nie_valid(text: &str) -> bool {
     let Ok(number) = format!("{prefix}{digits}").parse::<u32>() else {
         return false;
     };
-    value[8..].starts_with(dni_letter(number))
+    value[8..].starts_with(dni_letter(u64::from(number)))
 }
 
 /// A CIF (NIF of a legal entity): an organisation letter, seven digits and a control
