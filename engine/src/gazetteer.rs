@@ -18,6 +18,8 @@ const FULL_NAME_SCORE: f32 = 0.65;
 /// Score of a known first name, or surname, alone; context must lift it.
 const PARTIAL_NAME_SCORE: f32 = 0.3;
 const PLACE_SCORE: f32 = 0.6;
+/// Score of a firm named after its partners ("Barnett, Melton and Garcia").
+const FIRM_SCORE: f32 = 0.6;
 
 /// Whether a name's word is a title or particle ("Dra", "Don", "del"), by its folded form.
 pub fn is_title_or_particle(word: &str) -> bool {
@@ -69,7 +71,7 @@ pub fn company_designator(last: &str, after: &str) -> Option<usize> {
         return Some(0);
     }
     let rest = after.strip_prefix(' ')?;
-    let mut words = rest.split(' ');
+    let mut words = rest.split(char::is_whitespace);
     let next = words.next()?;
     let designator = next.trim_end_matches([',', ';', ')']);
     if COMPANY_DESIGNATORS.contains(&designator) {
@@ -78,6 +80,242 @@ pub fn company_designator(last: &str, after: &str) -> Option<usize> {
     let sons = words.next()?;
     (matches!(next, "and" | "&") && sons.starts_with("Sons")).then(|| 1 + next.chars().count() + 1 + "Sons".len())
 }
+/// Words before a list of surnames that make them people's rather than a firm's ("our
+/// founders: Monjeau, Graves and Reed").
+const PEOPLE_BEFORE_A_LIST: &[&str] = &[
+    "founders",
+    "founded",
+    "authors",
+    "brothers",
+    "sisters",
+    "messrs",
+    "judges",
+    "justices",
+    "defendants",
+    "plaintiffs",
+    "witnesses",
+    "colleagues",
+    "officers",
+    "students",
+    "children",
+    "players",
+    "researchers",
+    "doctors",
+    "drs",
+    "members",
+    "by",
+];
+
+/// Byte ranges of firms named after their partners' surnames: "Barnett, Melton and Garcia",
+/// "Henderson, Hicks & Brown", "Johnson & Johnson", possibly followed by a possessive "'s"
+/// (outside the range). Every member is one listed surname, written as a name is in the
+/// text (capitalized when `cased`), and the first one does not end a longer name ("John
+/// Barnett, Melton and Garcia" is not matched). Two surnames joined by "and" ("Sumarliðason
+/// and Vargas") are two people, and so is a list after a word that names people
+/// ([`PEOPLE_BEFORE_A_LIST`]).
+pub fn firm_names(text: &str, cased: bool) -> Vec<(usize, usize)> {
+    firms_among(text, &words_of(text), cased)
+}
+
+fn firms_among(text: &str, words: &[Word], cased: bool) -> Vec<(usize, usize)> {
+    let gap = |left: usize, right: usize| &text[words[left].end..words[right].start];
+    let possessive = |index: usize| words[index].folded.ends_with("'s");
+    // The end of a word that is a listed surname, before a possessive "'s".
+    let surname_end = |index: usize| -> Option<usize> {
+        let word = words.get(index)?;
+        if cased && !word.capitalized {
+            return None;
+        }
+        let bare = word.folded.strip_suffix("'s").unwrap_or(&word.folded);
+        LISTS
+            .surnames
+            .contains(bare)
+            .then(|| word.end - (word.folded.len() - bare.len()))
+    };
+    let inner_member = |index: usize| index < words.len() && !possessive(index) && surname_end(index).is_some();
+    let mut out = Vec::new();
+    let mut index = 0;
+    while index < words.len() {
+        if !inner_member(index) {
+            index += 1;
+            continue;
+        }
+        // Members joined by commas, then "and" (after two or more) or "&".
+        let mut cursor = index;
+        while inner_member(cursor + 1) && gap(cursor, cursor + 1) == ", " {
+            cursor += 1;
+        }
+        let last = if cursor + 1 < words.len() && gap(cursor, cursor + 1) == " & " {
+            Some(cursor + 1)
+        } else if cursor > index
+            && cursor + 2 < words.len()
+            && words[cursor + 1].folded == "and"
+            && gap(cursor, cursor + 1) == " "
+            && gap(cursor + 1, cursor + 2) == " "
+        {
+            Some(cursor + 2)
+        } else {
+            None
+        };
+        let Some((last, end)) = last.and_then(|last| Some((last, surname_end(last)?))) else {
+            index += 1;
+            continue;
+        };
+        let ends_a_name = index > 0
+            && words[index - 1].capitalized
+            && gap(index - 1, index) == " "
+            && !SENTENCE_OPENERS.contains(&words[index - 1].folded.as_str());
+        let names_people = text[..words[index].start]
+            .split(|character: char| !character.is_alphanumeric())
+            .rev()
+            .filter(|word| !word.is_empty())
+            .take(2)
+            .any(|word| PEOPLE_BEFORE_A_LIST.contains(&fold_word(word).as_str()));
+        if ends_a_name || names_people {
+            index += 1;
+            continue;
+        }
+        out.push((words[index].start, end));
+        index = last + 1;
+    }
+    out
+}
+
+/// Words after which a single capital letter is a label, not a middle initial ("Exhibit A",
+/// "Vitamin D", "World War I", "Hepatitis B").
+const LETTERED_NOUNS: &[&str] = &[
+    "exhibit",
+    "schedule",
+    "appendix",
+    "annex",
+    "section",
+    "article",
+    "part",
+    "chapter",
+    "class",
+    "type",
+    "grade",
+    "stage",
+    "phase",
+    "level",
+    "group",
+    "plan",
+    "form",
+    "table",
+    "figure",
+    "fig",
+    "series",
+    "model",
+    "category",
+    "unit",
+    "building",
+    "block",
+    "room",
+    "floor",
+    "apartment",
+    "apt",
+    "suite",
+    "box",
+    "row",
+    "lot",
+    "zone",
+    "sector",
+    "division",
+    "tier",
+    "option",
+    "step",
+    "item",
+    "note",
+    "page",
+    "volume",
+    "vol",
+    "version",
+    "team",
+    "war",
+    "vitamin",
+    "hepatitis",
+    "hall",
+    "wing",
+    "gate",
+    "terminal",
+    "platform",
+    "track",
+    "line",
+    "route",
+    "tower",
+    "size",
+    "band",
+    "company",
+    "squad",
+    "list",
+    "batch",
+    "trial",
+    "study",
+    "cohort",
+    "arm",
+    "region",
+    "area",
+    "district",
+    "ward",
+    "bed",
+    "lab",
+    "plan",
+    "program",
+    "programme",
+    "project",
+    "league",
+    "division",
+    "grupo",
+    "tipo",
+    "fase",
+    "nivel",
+    "anexo",
+    "apartado",
+    "escalera",
+    "planta",
+    "puerta",
+    "bloque",
+    "vitamina",
+];
+
+/// Words that start a sentence rather than a name ("… Smith and Jones in Group C. The
+/// results").
+const SENTENCE_OPENERS: &[&str] = &[
+    "the", "a", "an", "this", "that", "these", "those", "it", "he", "she", "we", "they", "you", "i", "in", "on", "at",
+    "for", "if", "when", "after", "before", "then", "there", "our", "his", "her", "its", "their", "my", "your", "and",
+    "but", "or", "so", "as", "all", "no", "not", "with", "from", "to", "of", "by",
+];
+
+/// English names written with a middle initial: a capitalized word, one capital letter
+/// with or without a full stop, and a capitalized word ("Ella H. Snider", "Ravil G
+/// Yefimov"), on one line. The shape is the evidence, so the words need not be listed;
+/// a letter after a label ("Exhibit A") or before a new sentence ("War I. The") is not an
+/// initial. Byte ranges.
+fn names_with_initials(text: &str, words: &[Word]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for triple in words.windows(3) {
+        let [first, initial, last] = triple else { continue };
+        let letter = &text[initial.start..initial.end];
+        let mut letters = letter.chars();
+        let single_capital = letters.next().is_some_and(char::is_uppercase) && letters.next().is_none();
+        let after_initial = &text[initial.end..last.start];
+        if first.capitalized
+            && last.capitalized
+            && single_capital
+            && &text[first.end..initial.start] == " "
+            // Without a stop, "I" and "A" are words of a title ("How I Met Your Mother").
+            && (after_initial == ". " || (after_initial == " " && !matches!(letter, "I" | "A")))
+            && !HONORIFICS.contains(&first.folded.as_str())
+            && !LETTERED_NOUNS.contains(&first.folded.as_str())
+            && !SENTENCE_OPENERS.contains(&first.folded.as_str())
+            && !SENTENCE_OPENERS.contains(&last.folded.as_str())
+        {
+            out.push((first.start, last.end));
+        }
+    }
+    out
+}
+
 /// The pattern of a place whose words are no one's first name or surname ("France",
 /// "Sweden"; not "Georgia"): a model's person span with exactly its bounds gives way to it.
 pub const PLACE_ONLY: &str = "place";
@@ -167,10 +405,11 @@ impl Default for GazetteerRecognizer {
             info: RecognizerInfo {
                 name: "gazetteer/names_and_places".into(),
                 kind: "gazetteer",
-                entities: vec!["PERSON".into(), "LOCATION".into()],
+                entities: vec!["PERSON".into(), "LOCATION".into(), "ORGANIZATION".into()],
                 languages: vec!["en".into(), "es".into()],
                 description:
-                    "Capitalized runs starting with a listed first name and holding a listed surname; listed places."
+                    "Capitalized runs starting with a listed first name and holding a listed surname; listed places; \
+                     English names with a middle initial; firms named after their partners' surnames."
                         .into(),
                 settings,
             },
@@ -268,9 +507,17 @@ impl Recognizer for GazetteerRecognizer {
         let haystack = text.normalized();
         let words = words_of(haystack);
         let mut out = Vec::new();
+        // A firm's partners are not people here ("Owens, Duran and Oneal's").
+        let cased = haystack.chars().any(char::is_uppercase);
+        let firms = firms_among(haystack, &words, cased);
+        for &span in &firms {
+            out.push(self.candidate(text, request, "ORGANIZATION", span, FIRM_SCORE));
+        }
+        let in_firm = |word: &Word| firms.iter().any(|&(start, end)| start < word.end && word.start < end);
         let mut index = 0;
         while index < words.len() {
-            if !words[index].capitalized || HONORIFICS.contains(&words[index].folded.as_str()) {
+            if !words[index].capitalized || HONORIFICS.contains(&words[index].folded.as_str()) || in_firm(&words[index])
+            {
                 index += 1;
                 continue;
             }
@@ -286,6 +533,9 @@ impl Recognizer for GazetteerRecognizer {
                 // ("Pérez García, Juan"); otherwise it separates names ("Owens, Duran and
                 // Oneal").
                 if gap.contains(',') && !lists.first_names.contains(&words[next].folded) {
+                    break;
+                }
+                if in_firm(&words[next]) {
                     break;
                 }
                 if words[next].capitalized {
@@ -359,6 +609,11 @@ impl Recognizer for GazetteerRecognizer {
             }
             index = next.max(index + 1);
         }
+        if request.language == "en" {
+            for span in names_with_initials(haystack, &words) {
+                out.push(self.candidate(text, request, "PERSON", span, FULL_NAME_SCORE));
+            }
+        }
         out
     }
 }
@@ -413,13 +668,101 @@ mod tests {
         assert!(
             found("Owens, Duran and Oneal")
                 .iter()
-                .all(|(_, value, _)| !value.contains(','))
+                .all(|(kind, value, _)| kind != "PERSON" || !value.contains(','))
         );
         assert!(
             found("Firmado: Pérez García, Juan.")
                 .iter()
                 .any(|(_, value, _)| value == "Pérez García, Juan")
         );
+    }
+
+    #[test]
+    fn firms_named_after_their_partners() {
+        let firms = |text: &str, cased: bool| -> Vec<String> {
+            firm_names(text, cased)
+                .into_iter()
+                .map(|(start, end)| text[start..end].to_owned())
+                .collect()
+        };
+        assert_eq!(
+            firms(
+                "She spent a year at Jones, Mitchell and Williams as the assistant.",
+                true
+            ),
+            ["Jones, Mitchell and Williams"]
+        );
+        assert_eq!(
+            firms("Ezxbrl, Henderson, Hicks & Brown and Abt Associates", true),
+            ["Henderson, Hicks & Brown"]
+        );
+        assert_eq!(firms("Johnson & Johnson makes soap.", true), ["Johnson & Johnson"]);
+        assert_eq!(
+            firms("Fernandez Inc., Owens, Duran and Oneal's Mrs. Filemonsen", true),
+            ["Owens, Duran and Oneal"]
+        );
+        assert_eq!(
+            firms("owens, duran and oneal\n\nthe corner", false),
+            ["owens, duran and oneal"]
+        );
+        // People, not firms: two surnames joined by "and", a list after a word naming people,
+        // the end of a longer name, given names, and lower-case words in cased text.
+        assert!(firms("Sumarliðason and Vargas were engineers.", true).is_empty());
+        assert!(firms("our 3 founders: Davis, Reynolds and Williamson.", true).is_empty());
+        assert!(firms("We met John Barnett, Melton and Garcia.", true).is_empty());
+        assert!(firms("Alice, Bob and Carol went home.", true).is_empty());
+        assert!(firms("the jones, mitchell and williams of this town", true).is_empty());
+        assert_eq!(
+            firms(
+                "The Davis, Reynolds and Williamson Orchestra was founded in 1977.",
+                true
+            ),
+            ["Davis, Reynolds and Williamson"]
+        );
+        // The word lists report the firm, and none of its partners as a person.
+        let hits = found("Dobrosław Tomaszewski of Fernandez Inc., Owens, Duran and Oneal's Mrs. Kathrine Filemonsen");
+        assert!(
+            hits.iter()
+                .any(|(kind, value, _)| kind == "ORGANIZATION" && value == "Owens, Duran and Oneal"),
+            "{hits:?}"
+        );
+        assert!(
+            hits.iter().all(|(kind, value, _)| kind != "PERSON"
+                || !["Owens", "Duran", "Oneal"].iter().any(|name| value.contains(name))),
+            "{hits:?}"
+        );
+    }
+
+    #[test]
+    fn english_names_with_a_middle_initial() {
+        let names = |text: &str, language: &str| -> Vec<String> {
+            let analyzed = AnalyzedText::new(text);
+            let request = RecognitionRequest {
+                language,
+                context_window: 5,
+            };
+            GazetteerRecognizer::default()
+                .recognize(&analyzed, &request)
+                .into_iter()
+                .filter(|candidate| candidate.entity_type == "PERSON" && candidate.score >= 0.5)
+                .map(|candidate| analyzed.original_slice(candidate.start, candidate.end).to_owned())
+                .collect()
+        };
+        assert_eq!(
+            names("Margaret S. Stouffer of Guidestar is the CEO.", "en"),
+            ["Margaret S. Stouffer"]
+        );
+        assert_eq!(
+            names("Have you been to a Ravil G Yefimov concert?", "en"),
+            ["Ravil G Yefimov"]
+        );
+        assert_eq!(names(">Ella H. Snider\n>Otc Markets", "en"), ["Ella H. Snider"]);
+        // Labels with a letter, sentence breaks, other lines and other languages.
+        assert!(names("See Exhibit A Payment Terms and Vitamin D Deficiency.", "en").is_empty());
+        assert!(names("It ended World War I. The peace held.", "en").is_empty());
+        assert!(names("Why I Left, and How A Friend Helped", "en").is_empty());
+        assert!(names("Margaret S.\nStouffer", "en").is_empty());
+        assert!(names("Vive en Bloque B Escalera Derecha.", "es").is_empty());
     }
 
     #[test]

@@ -11,9 +11,13 @@ pub(crate) enum Bounds {
         leading: usize,
         trailing: usize,
     },
-    /// A company named after people ("Bertha Inc", "Wolfram Research"): an organization,
-    /// taking `extend` more code points at its end (the designator after it).
+    /// A company named after people ("Bertha Inc", "Wolfram Research"): an organization
+    /// from `start` code points into the span, taking `extend` more code points at its end
+    /// (the designator after it). A span that runs over a line break into a company's name
+    /// ("Selina Eldarkhanov\nSmith" before " Ltd.") starts the company at the last line and
+    /// keeps what is before it as it was (a person), without the line break.
     Company {
+        start: usize,
         extend: usize,
     },
     Drop,
@@ -143,7 +147,10 @@ pub(crate) fn typed_bounds(span: &str, entity: &str, language: &str, before: &st
             }
             // "Bertha Inc", "Wolfram Research", "Thomas and Sons": a company named after people.
             if let Some(extend) = company_designator(last, after) {
-                return Bounds::Company { extend };
+                let start = span
+                    .rfind('\n')
+                    .map_or(0, |line_break| span[..=line_break].chars().count());
+                return Bounds::Company { start, extend };
             }
             KEEP
         }
@@ -282,10 +289,26 @@ mod tests {
     #[test]
     fn a_company_named_after_people_is_not_a_person() {
         let person = |span: &str, after: &str| typed_bounds(span, "PERSON", "en", "", after);
-        assert_eq!(person("Bertha Inc", ""), Bounds::Company { extend: 0 });
-        assert_eq!(person("Johnson", " Inc. is"), Bounds::Company { extend: 5 });
-        assert_eq!(person("Wolfram", " Research is"), Bounds::Company { extend: 9 });
-        assert_eq!(person("Thomas", " and Sons is an"), Bounds::Company { extend: 9 });
+        assert_eq!(person("Bertha Inc", ""), Bounds::Company { start: 0, extend: 0 });
+        assert_eq!(person("Johnson", " Inc. is"), Bounds::Company { start: 0, extend: 5 });
+        assert_eq!(
+            person("Wolfram", " Research is"),
+            Bounds::Company { start: 0, extend: 9 }
+        );
+        assert_eq!(
+            person("Thomas", " and Sons is an"),
+            Bounds::Company { start: 0, extend: 9 }
+        );
+        // A designator on the next line of text.
+        assert_eq!(
+            person("Rand", " Corporation\n\n213 Main St"),
+            Bounds::Company { start: 0, extend: 12 }
+        );
+        // The person on the line before the company stays a person.
+        assert_eq!(
+            person("Selina Eldarkhanov\nSmith", " Ltd.\n30102"),
+            Bounds::Company { start: 19, extend: 5 }
+        );
         assert_eq!(person("Thomas", " and Sara left"), KEEP);
         assert_eq!(person("Ann Smith", ", the CEO"), KEEP);
     }

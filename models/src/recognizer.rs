@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use obscura_engine::gazetteer::{is_listed_place, is_title_or_particle};
+use obscura_engine::gazetteer::{firm_names, is_listed_place, is_title_or_particle};
 use obscura_engine::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
 use obscura_engine::taxonomy::Taxonomy;
 use obscura_engine::text::AnalyzedText;
@@ -124,16 +124,23 @@ impl NerRecognizer {
                 }
                 Some(span)
             })
-            .filter_map(|mut span| {
-                let mut entity = self.entities.get(&span.label)?.clone();
+            .flat_map(|mut span| {
+                let Some(mut entity) = self.entities.get(&span.label).cloned() else {
+                    return Vec::new();
+                };
                 if cased && NAMED_TYPES.contains(&entity.as_str()) {
-                    let (leading, trailing) =
-                        words_to_keep(text.original_slice(span.start, span.end), &entity, language)?;
+                    let Some((leading, trailing)) =
+                        words_to_keep(text.original_slice(span.start, span.end), &entity, language)
+                    else {
+                        return Vec::new();
+                    };
                     span.start += leading;
                     span.end = span.end.saturating_sub(trailing);
                 }
                 let before = text.original_slice(span.start.saturating_sub(CONTEXT_CHARS), span.start);
                 let after = text.original_slice(span.end, (span.end + CONTEXT_CHARS).min(text.char_len()));
+                // The span, or a person before a company on the next line, then the company.
+                let mut parts = Vec::with_capacity(1);
                 match typed_bounds(
                     text.original_slice(span.start, span.end),
                     &entity,
@@ -141,35 +148,48 @@ impl NerRecognizer {
                     before,
                     after,
                 ) {
-                    Bounds::Drop => return None,
+                    Bounds::Drop => return Vec::new(),
                     Bounds::Trim { leading, trailing } => {
                         span.start += leading;
                         span.end = span.end.saturating_sub(trailing);
                     }
-                    Bounds::Company { extend } => {
+                    Bounds::Company { start, extend } => {
+                        if start > 0 {
+                            let before = text.original_slice(span.start, span.start + start);
+                            let kept = before.trim_end().chars().count();
+                            parts.push((entity.clone(), span.start, span.start + kept));
+                        }
                         entity = "ORGANIZATION".into();
+                        span.start += start;
                         span.end = (span.end + extend).min(text.char_len());
                     }
                 }
-                let threshold = entry
-                    .thresholds
-                    .get(&entity)
-                    .copied()
-                    .unwrap_or(entry.default_threshold);
-                (span.score >= threshold && span.start < span.end).then(|| Candidate {
-                    entity_type: entity,
-                    start: span.start,
-                    end: span.end,
-                    score: span.score,
-                    recognizer: self.info.name.clone(),
-                    pattern: Some(span.label),
-                    validator: None,
-                    context_words: Vec::new(),
-                    base_score: span.score,
-                })
+                parts.push((entity, span.start, span.end));
+                parts
+                    .into_iter()
+                    .filter_map(|(entity, start, end)| {
+                        let threshold = entry
+                            .thresholds
+                            .get(&entity)
+                            .copied()
+                            .unwrap_or(entry.default_threshold);
+                        (span.score >= threshold && start < end).then(|| Candidate {
+                            entity_type: entity,
+                            start,
+                            end,
+                            score: span.score,
+                            recognizer: self.info.name.clone(),
+                            pattern: Some(span.label.clone()),
+                            validator: None,
+                            context_words: Vec::new(),
+                            base_score: span.score,
+                        })
+                    })
+                    .collect()
             })
             .collect::<Vec<_>>();
         let candidates = join_institution_heads(candidates, text, language);
+        let candidates = firms_are_organizations(candidates, text, cased);
         if cased {
             repeat_names(candidates, text)
         } else {
@@ -218,6 +238,69 @@ fn join_institution_heads(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_
             out.push(candidate);
         }
     }
+    out
+}
+
+/// Surnames the model took for people inside a firm's name ("Davis, Reynolds and
+/// Williamson", see [`firm_names`]) are the firm: one ORGANIZATION over the whole name, with
+/// the best score of the people it replaces. A person's span that reaches past the firm's
+/// name keeps only what is past it ("Garcia songwriter Samantha Bašić" after "Barnett,
+/// Melton and").
+fn firms_are_organizations(candidates: Vec<Candidate>, text: &AnalyzedText<'_>, cased: bool) -> Vec<Candidate> {
+    let firms: Vec<(usize, usize)> = firm_names(text.normalized(), cased)
+        .into_iter()
+        .map(|(start, end)| (text.char_index(start), text.char_index(end)))
+        .collect();
+    if firms.is_empty() {
+        return candidates;
+    }
+    let (mut people, mut out): (Vec<Candidate>, Vec<Candidate>) = candidates.into_iter().partition(|candidate| {
+        candidate.entity_type == "PERSON"
+            && firms
+                .iter()
+                .any(|&(start, end)| start <= candidate.start && candidate.end <= end)
+    });
+    for &(start, end) in &firms {
+        for candidate in out
+            .iter_mut()
+            .filter(|candidate| candidate.entity_type == "PERSON" && candidate.start < end && start < candidate.end)
+        {
+            if candidate.end > end {
+                let mut past = text
+                    .original_slice(end, candidate.end)
+                    .trim_start_matches(|character: char| !character.is_alphanumeric());
+                // In cased text the person starts at a capital ("songwriter Samantha").
+                while cased && past.chars().next().is_some_and(char::is_lowercase) {
+                    past = past
+                        .trim_start_matches(|character: char| !character.is_whitespace())
+                        .trim_start_matches(|character: char| !character.is_alphanumeric());
+                }
+                candidate.start = candidate.end - past.chars().count();
+            } else {
+                let before = text.original_slice(candidate.start, start);
+                candidate.end = candidate.start
+                    + before
+                        .trim_end_matches(|character: char| !character.is_alphanumeric())
+                        .chars()
+                        .count();
+            }
+        }
+        let inside: Vec<Candidate> = people
+            .extract_if(.., |candidate| start <= candidate.start && candidate.end <= end)
+            .collect();
+        let best = inside
+            .into_iter()
+            .max_by(|left, right| left.score.total_cmp(&right.score));
+        if let Some(best) = best {
+            out.push(Candidate {
+                entity_type: "ORGANIZATION".into(),
+                start,
+                end,
+                ..best
+            });
+        }
+    }
+    out.retain(|candidate| candidate.start < candidate.end);
     out
 }
 
@@ -441,8 +524,8 @@ fn only_function_words(span: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        AnalyzedText, Candidate, join_institution_heads, label_words_around, only_function_words, repeat_names,
-        stray_marks_around, words_to_keep,
+        AnalyzedText, Candidate, firms_are_organizations, join_institution_heads, label_words_around,
+        only_function_words, repeat_names, stray_marks_around, words_to_keep,
     };
 
     fn organization(text: &str, value: &str) -> Candidate {
@@ -459,6 +542,50 @@ mod tests {
             context_words: Vec::new(),
             base_score: 0.9,
         }
+    }
+
+    #[test]
+    fn surnames_in_a_firm_s_name_are_the_firm() {
+        let text =
+            "Barnett, Melton and Garcia songwriter Samantha Bašić met Tânia Souza of Owens, Duran and Oneal's board.";
+        let analyzed = AnalyzedText::new(text);
+        let person = |value: &str| {
+            let mut candidate = organization(text, value);
+            candidate.entity_type = "PERSON".into();
+            candidate
+        };
+        let mut melton = person("Melton");
+        melton.score = 0.7;
+        let found = firms_are_organizations(
+            vec![
+                melton,
+                person("Garcia songwriter Samantha Bašić"),
+                person("Tânia Souza"),
+                person("Duran"),
+            ],
+            &analyzed,
+            true,
+        );
+        let mut found: Vec<(&str, &str, f32)> = found
+            .iter()
+            .map(|candidate| {
+                (
+                    candidate.entity_type.as_str(),
+                    analyzed.original_slice(candidate.start, candidate.end),
+                    candidate.score,
+                )
+            })
+            .collect();
+        found.sort_by(|left, right| left.1.cmp(right.1));
+        assert_eq!(
+            found,
+            vec![
+                ("ORGANIZATION", "Barnett, Melton and Garcia", 0.7),
+                ("ORGANIZATION", "Owens, Duran and Oneal", 0.9),
+                ("PERSON", "Samantha Bašić", 0.9),
+                ("PERSON", "Tânia Souza", 0.9),
+            ]
+        );
     }
 
     #[test]
