@@ -103,7 +103,6 @@ const PEOPLE_BEFORE_A_LIST: &[&str] = &[
     "doctors",
     "drs",
     "members",
-    "by",
 ];
 
 /// Byte ranges of firms named after their partners' surnames: "Barnett, Melton and Garcia",
@@ -171,11 +170,17 @@ fn firms_among(text: &str, words: &[Word], cased: bool) -> Vec<(usize, usize)> {
             .filter(|word| !word.is_empty())
             .take(2)
             .any(|word| PEOPLE_BEFORE_A_LIST.contains(&fold_word(word).as_str()));
-        if ends_a_name || names_people {
-            index += 1;
-            continue;
+        // "Smith, Jones and Thomas Wright": the last member starts a longer name.
+        let starts_a_name = !possessive(last)
+            && words.get(last + 1).is_some_and(|next| {
+                next.capitalized
+                    && gap(last, last + 1) == " "
+                    && (LISTS.first_names.contains(&next.folded) || LISTS.surnames.contains(&next.folded))
+            });
+        // A list that is not a firm is no firm from any of its later members either.
+        if !(ends_a_name || names_people || starts_a_name) {
+            out.push((words[index].start, end));
         }
-        out.push((words[index].start, end));
         index = last + 1;
     }
     out
@@ -276,6 +281,58 @@ const LETTERED_NOUNS: &[&str] = &[
     "puerta",
     "bloque",
     "vitamina",
+    "party",
+    "count",
+    "claim",
+    "title",
+    "factor",
+    "protein",
+    "influenza",
+    "attachment",
+    "flat",
+    "rule",
+    "paragraph",
+    "clause",
+    "subsection",
+    "tranche",
+    "lane",
+];
+
+/// Roles written before a name ("Judge J. Smith", "Officer K. Lee"): the name after them has
+/// no given name to start it.
+const ROLE_TITLES: &[&str] = &[
+    "judge",
+    "justice",
+    "defendant",
+    "plaintiff",
+    "claimant",
+    "respondent",
+    "appellant",
+    "officer",
+    "agent",
+    "inspector",
+    "detective",
+    "sergeant",
+    "captain",
+    "lieutenant",
+    "colonel",
+    "general",
+    "witness",
+    "professor",
+    "president",
+    "director",
+    "juror",
+    "nurse",
+    "patient",
+    "senator",
+    "governor",
+    "mayor",
+    "minister",
+    "father",
+    "sister",
+    "brother",
+    "saint",
+    "st",
 ];
 
 /// Words that start a sentence rather than a name ("… Smith and Jones in Group C. The
@@ -307,6 +364,7 @@ fn names_with_initials(text: &str, words: &[Word]) -> Vec<(usize, usize)> {
             && (after_initial == ". " || (after_initial == " " && !matches!(letter, "I" | "A")))
             && !HONORIFICS.contains(&first.folded.as_str())
             && !LETTERED_NOUNS.contains(&first.folded.as_str())
+            && !ROLE_TITLES.contains(&first.folded.as_str())
             && !SENTENCE_OPENERS.contains(&first.folded.as_str())
             && !SENTENCE_OPENERS.contains(&last.folded.as_str())
         {
@@ -508,8 +566,12 @@ impl Recognizer for GazetteerRecognizer {
         let words = words_of(haystack);
         let mut out = Vec::new();
         // A firm's partners are not people here ("Owens, Duran and Oneal's").
-        let cased = haystack.chars().any(char::is_uppercase);
-        let firms = firms_among(haystack, &words, cased);
+        // Lower-case words are never reported: a firm's name is read in cased text only.
+        let firms = if haystack.chars().any(char::is_uppercase) {
+            firms_among(haystack, &words, true)
+        } else {
+            Vec::new()
+        };
         for &span in &firms {
             out.push(self.candidate(text, request, "ORGANIZATION", span, FIRM_SCORE));
         }
@@ -712,6 +774,20 @@ mod tests {
         assert!(firms("We met John Barnett, Melton and Garcia.", true).is_empty());
         assert!(firms("Alice, Bob and Carol went home.", true).is_empty());
         assert!(firms("the jones, mitchell and williams of this town", true).is_empty());
+        // A list rejected at its start is not a firm from a later member.
+        assert!(
+            firms(
+                "The defendants Smith, Jones, Brown, Taylor and Wilson were convicted.",
+                true
+            )
+            .is_empty()
+        );
+        assert!(firms("We met John Barnett, Melton & Garcia.", true).is_empty());
+        assert!(firms("Present: Smith, Jones and Thomas Wright.", true).is_empty());
+        assert_eq!(
+            firms("It was acquired by Johnson & Johnson.", true),
+            ["Johnson & Johnson"]
+        );
         assert_eq!(
             firms(
                 "The Davis, Reynolds and Williamson Orchestra was founded in 1977.",
@@ -758,11 +834,14 @@ mod tests {
         );
         assert_eq!(names(">Ella H. Snider\n>Otc Markets", "en"), ["Ella H. Snider"]);
         // Labels with a letter, sentence breaks, other lines and other languages.
-        assert!(names("See Exhibit A Payment Terms and Vitamin D Deficiency.", "en").is_empty());
+        assert!(names("See Exhibit B Payment Terms and Vitamin D Deficiency.", "en").is_empty());
+        assert!(names("Party B. Party A agrees; Factor V Leiden; Judge J. Smith ruled.", "en").is_empty());
         assert!(names("It ended World War I. The peace held.", "en").is_empty());
         assert!(names("Why I Left, and How A Friend Helped", "en").is_empty());
         assert!(names("Margaret S.\nStouffer", "en").is_empty());
-        assert!(names("Vive en Bloque B Escalera Derecha.", "es").is_empty());
+        // English only: in Spanish the rule would take "Juan J. Pérez".
+        assert!(names("Vino Juan J. Pérez.", "es").is_empty());
+        assert_eq!(names("Came Juan J. Pérez.", "en"), ["Juan J. Pérez"]);
     }
 
     #[test]

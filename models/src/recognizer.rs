@@ -261,30 +261,50 @@ fn firms_are_organizations(candidates: Vec<Candidate>, text: &AnalyzedText<'_>, 
                 .any(|&(start, end)| start <= candidate.start && candidate.end <= end)
     });
     for &(start, end) in &firms {
+        let mut before_firm = Vec::new();
         for candidate in out
             .iter_mut()
             .filter(|candidate| candidate.entity_type == "PERSON" && candidate.start < end && start < candidate.end)
         {
-            if candidate.end > end {
-                let mut past = text
-                    .original_slice(end, candidate.end)
+            let mut before = text
+                .original_slice(candidate.start, start.max(candidate.start))
+                .trim_end_matches(|character: char| !character.is_alphanumeric());
+            // In cased text a person ends and starts at a capitalized word ("Tânia Souza"
+            // of "Tânia Souza of Owens", "Samantha" of "songwriter Samantha").
+            while cased
+                && before
+                    .rsplit(char::is_whitespace)
+                    .next()
+                    .and_then(|word| word.chars().next())
+                    .is_some_and(char::is_lowercase)
+            {
+                before = before
+                    .trim_end_matches(|character: char| !character.is_whitespace())
+                    .trim_end_matches(|character: char| !character.is_alphanumeric());
+            }
+            let mut past = text
+                .original_slice(end.min(candidate.end), candidate.end)
+                .trim_start_matches(|character: char| !character.is_alphanumeric());
+            while cased && past.chars().next().is_some_and(char::is_lowercase) {
+                past = past
+                    .trim_start_matches(|character: char| !character.is_whitespace())
                     .trim_start_matches(|character: char| !character.is_alphanumeric());
-                // In cased text the person starts at a capital ("songwriter Samantha").
-                while cased && past.chars().next().is_some_and(char::is_lowercase) {
-                    past = past
-                        .trim_start_matches(|character: char| !character.is_whitespace())
-                        .trim_start_matches(|character: char| !character.is_alphanumeric());
-                }
-                candidate.start = candidate.end - past.chars().count();
+            }
+            let before = before.chars().count();
+            if before > 0 && !past.is_empty() {
+                // Both sides of the firm stay people ("Ann Lee of Owens, Duran and Oneal's Bob").
+                before_firm.push(Candidate {
+                    end: candidate.start + before,
+                    ..candidate.clone()
+                });
+            }
+            if past.is_empty() {
+                candidate.end = candidate.start + before;
             } else {
-                let before = text.original_slice(candidate.start, start);
-                candidate.end = candidate.start
-                    + before
-                        .trim_end_matches(|character: char| !character.is_alphanumeric())
-                        .chars()
-                        .count();
+                candidate.start = candidate.end - past.chars().count();
             }
         }
+        out.extend(before_firm);
         let inside: Vec<Candidate> = people
             .extract_if(.., |candidate| start <= candidate.start && candidate.end <= end)
             .collect();
@@ -546,8 +566,8 @@ mod tests {
 
     #[test]
     fn surnames_in_a_firm_s_name_are_the_firm() {
-        let text =
-            "Barnett, Melton and Garcia songwriter Samantha Bašić met Tânia Souza of Owens, Duran and Oneal's board.";
+        let text = "Barnett, Melton and Garcia songwriter Samantha Bašić met Tânia Souza of Owens, Duran and Oneal's board \
+             and Ann Lee of Jones & Brown's Bob Hall.";
         let analyzed = AnalyzedText::new(text);
         let person = |value: &str| {
             let mut candidate = organization(text, value);
@@ -560,8 +580,9 @@ mod tests {
             vec![
                 melton,
                 person("Garcia songwriter Samantha Bašić"),
-                person("Tânia Souza"),
+                person("Tânia Souza of Owens"),
                 person("Duran"),
+                person("Ann Lee of Jones & Brown's Bob Hall"),
             ],
             &analyzed,
             true,
@@ -580,7 +601,9 @@ mod tests {
         assert_eq!(
             found,
             vec![
+                ("PERSON", "Ann Lee", 0.9),
                 ("ORGANIZATION", "Barnett, Melton and Garcia", 0.7),
+                ("PERSON", "Bob Hall", 0.9),
                 ("ORGANIZATION", "Owens, Duran and Oneal", 0.9),
                 ("PERSON", "Samantha Bašić", 0.9),
                 ("PERSON", "Tânia Souza", 0.9),

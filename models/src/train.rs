@@ -861,7 +861,10 @@ fn write_model_dir(
         "fine-tuned from {} with obscura models train ({} epochs at most)",
         base.entry.id, options.epochs
     );
-    entry.attribution = format!("{}; fine-tuned with Obscura", base.entry.attribution);
+    const FINE_TUNED: &str = "fine-tuned with Obscura";
+    if !base.entry.attribution.ends_with(FINE_TUNED) {
+        entry.attribution = format!("{}; {FINE_TUNED}", base.entry.attribution);
+    }
     entry.checksums.clear();
     entry.logit_bias = logit_bias(labels, class_weights);
     // The model reads windows as long as the ones it was trained on.

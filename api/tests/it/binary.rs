@@ -567,3 +567,119 @@ fn anonymize_file_processes_a_folder_with_one_alias_per_person() {
     let text = std::fs::read_to_string(directory.path().join("out2/contrato.txt")).unwrap();
     assert!(text.contains("Reunidos, de una parte, D. PERSONA-001"), "{text}");
 }
+
+/// A JSONL line of `text` with each `(value, label)` span at the value's first occurrence.
+fn labelled(text: &str, spans: &[(&str, &str)]) -> String {
+    let spans: Vec<serde_json::Value> = spans
+        .iter()
+        .map(|(value, label)| {
+            let byte = text.find(value).unwrap_or_else(|| panic!("{value} not in {text}"));
+            let start = text[..byte].chars().count();
+            serde_json::json!({"start": start, "end": start + value.chars().count(), "label": label})
+        })
+        .collect();
+    serde_json::json!({"id": text.len().to_string(), "text": text, "spans": spans}).to_string() + "\n"
+}
+
+/// `models install obscura-es-en` runs both stages of its recipe on the installed default
+/// model and leaves one model behind. The data here is a few sentences in each set's
+/// labels, so the run takes seconds; the recipe's figures come from the full sets.
+#[test]
+fn the_es_en_model_is_rebuilt_by_its_two_training_stages() {
+    let directory = tempfile::tempdir().unwrap();
+    let models = directory.path().join("models");
+    std::fs::create_dir(&models).unwrap();
+    std::os::unix::fs::symlink(
+        std::path::Path::new(&crate::support::required_env("OBSCURA_TEST_MODELS_DIR")).join("rampart"),
+        models.join("rampart"),
+    )
+    .unwrap();
+    let datasets = directory.path().join("datasets");
+    let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+    std::fs::create_dir_all(datasets.join("label-maps")).unwrap();
+    for map in ["meddocan", "echr-es", "synthetic-en"] {
+        std::fs::copy(
+            repository.join(format!("label-maps/{map}.yaml")),
+            datasets.join(format!("label-maps/{map}.yaml")),
+        )
+        .unwrap();
+    }
+    let clinical = [
+        labelled(
+            "Paciente: Ana Gómez Ruiz, de 45 años, ingresa en el Hospital Clínico de Valencia.",
+            &[
+                ("Ana Gómez Ruiz", "NOMBRE_SUJETO_ASISTENCIA"),
+                ("45 años", "EDAD_SUJETO_ASISTENCIA"),
+                ("Hospital Clínico", "HOSPITAL"),
+                ("Valencia", "TERRITORIO"),
+            ],
+        ),
+        labelled(
+            "Remitido por el Dr. Luis Pérez el 3 de marzo de 2019 desde Madrid.",
+            &[
+                ("Luis Pérez", "NOMBRE_PERSONAL_SANITARIO"),
+                ("3 de marzo de 2019", "FECHAS"),
+                ("Madrid", "TERRITORIO"),
+            ],
+        ),
+    ]
+    .concat();
+    let legal = labelled(
+        "El demandante, Juan Martín, residía en Sevilla y acudió al Tribunal Supremo.",
+        &[("Juan Martín", "PER"), ("Sevilla", "LOC"), ("Tribunal Supremo", "ORG")],
+    );
+    let english = labelled(
+        "Mary Walsh works for Barnett, Melton and Garcia in Boston.",
+        &[
+            ("Mary Walsh", "PERSON"),
+            ("Barnett, Melton and Garcia", "ORGANIZATION"),
+            ("Boston", "LOCATION"),
+        ],
+    );
+    for (path, lines) in [
+        ("meddocan/train.jsonl", &clinical),
+        ("meddocan/dev.jsonl", &clinical),
+        ("echr-es/train.jsonl", &legal),
+        ("synthetic-en/train.jsonl", &english),
+        ("synthetic-en/dev.jsonl", &english),
+    ] {
+        let path = datasets.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, lines).unwrap();
+    }
+
+    let models_dir = models.to_str().unwrap();
+    let output = bare_command(directory.path())
+        .args(["models", "install", "obscura-es-en", "--models-dir", models_dir])
+        .arg("--datasets")
+        .arg(&datasets)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("stage 1 of 2") && stderr.contains("stage 2 of 2"),
+        "{stderr}"
+    );
+    // The first stage's model is gone once the second has finished.
+    assert!(!models.join("obscura-es-en-stage1").exists());
+    assert!(models.join("obscura-es-en/model.safetensors").is_file());
+
+    let info = bare_command(directory.path())
+        .args(["models", "info", "obscura-es-en", "--models-dir", models_dir])
+        .output()
+        .unwrap();
+    assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+    let info: serde_json::Value = serde_json::from_slice(&info.stdout).unwrap();
+    let entry = &info["entry"];
+    assert_eq!(entry["id"], "obscura-es-en", "{entry}");
+    // Stage 2 reads 256-token windows; the head kept Rampart's labels and gained new ones.
+    assert_eq!(entry["window_tokens"], 256, "{entry}");
+    let labels = entry["labels"].as_object().unwrap();
+    assert!(labels.contains_key("GIVEN_NAME"), "{entry}");
+    assert!(labels.contains_key("ORGANIZATION"), "{entry}");
+    assert_eq!(
+        entry["attribution"], "National Design Studio; fine-tuned with Obscura",
+        "{entry}"
+    );
+}
