@@ -60,6 +60,9 @@ pub const COMPANY_DESIGNATORS: &[&str] = &[
     "Partners",
     "Industries",
     "Enterprises",
+    "Company",
+    "Co",
+    "Co.",
 ];
 
 /// Whether a name whose last word is `last`, followed by `after`, is a company's: the last
@@ -175,6 +178,7 @@ fn firms_among(text: &str, words: &[Word], cased: bool) -> Vec<(usize, usize)> {
             && words.get(last + 1).is_some_and(|next| {
                 next.capitalized
                     && gap(last, last + 1) == " "
+                    && !COMPANY_DESIGNATORS.contains(&&text[next.start..next.end])
                     && (LISTS.first_names.contains(&next.folded) || LISTS.surnames.contains(&next.folded))
             });
         // A list that is not a firm is no firm from any of its later members either.
@@ -270,17 +274,6 @@ const LETTERED_NOUNS: &[&str] = &[
     "project",
     "league",
     "division",
-    "grupo",
-    "tipo",
-    "fase",
-    "nivel",
-    "anexo",
-    "apartado",
-    "escalera",
-    "planta",
-    "puerta",
-    "bloque",
-    "vitamina",
     "party",
     "count",
     "claim",
@@ -784,6 +777,10 @@ mod tests {
         );
         assert!(firms("We met John Barnett, Melton & Garcia.", true).is_empty());
         assert!(firms("Present: Smith, Jones and Thomas Wright.", true).is_empty());
+        assert_eq!(
+            firms("It was bought by Barnett, Melton and Garcia Company.", true),
+            ["Barnett, Melton and Garcia"]
+        );
         assert_eq!(
             firms("It was acquired by Johnson & Johnson.", true),
             ["Johnson & Johnson"]

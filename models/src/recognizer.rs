@@ -243,9 +243,9 @@ fn join_institution_heads(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_
 
 /// Surnames the model took for people inside a firm's name ("Davis, Reynolds and
 /// Williamson", see [`firm_names`]) are the firm: one ORGANIZATION over the whole name, with
-/// the best score of the people it replaces. A person's span that reaches past the firm's
-/// name keeps only what is past it ("Garcia songwriter Samantha Bašić" after "Barnett,
-/// Melton and").
+/// the best score of the people that overlap it. A person's span that reaches past the
+/// firm's name keeps what is outside it ("Samantha Bašić" of "Garcia songwriter Samantha
+/// Bašić" after "Barnett, Melton and"), on either side.
 fn firms_are_organizations(candidates: Vec<Candidate>, text: &AnalyzedText<'_>, cased: bool) -> Vec<Candidate> {
     let firms: Vec<(usize, usize)> = firm_names(text.normalized(), cased)
         .into_iter()
@@ -254,63 +254,40 @@ fn firms_are_organizations(candidates: Vec<Candidate>, text: &AnalyzedText<'_>, 
     if firms.is_empty() {
         return candidates;
     }
-    let (mut people, mut out): (Vec<Candidate>, Vec<Candidate>) = candidates.into_iter().partition(|candidate| {
-        candidate.entity_type == "PERSON"
-            && firms
-                .iter()
-                .any(|&(start, end)| start <= candidate.start && candidate.end <= end)
-    });
-    for &(start, end) in &firms {
-        let mut before_firm = Vec::new();
-        for candidate in out
-            .iter_mut()
-            .filter(|candidate| candidate.entity_type == "PERSON" && candidate.start < end && start < candidate.end)
-        {
-            let mut before = text
-                .original_slice(candidate.start, start.max(candidate.start))
-                .trim_end_matches(|character: char| !character.is_alphanumeric());
-            // In cased text a person ends and starts at a capitalized word ("Tânia Souza"
-            // of "Tânia Souza of Owens", "Samantha" of "songwriter Samantha").
-            while cased
-                && before
-                    .rsplit(char::is_whitespace)
-                    .next()
-                    .and_then(|word| word.chars().next())
-                    .is_some_and(char::is_lowercase)
-            {
-                before = before
-                    .trim_end_matches(|character: char| !character.is_whitespace())
-                    .trim_end_matches(|character: char| !character.is_alphanumeric());
-            }
-            let mut past = text
-                .original_slice(end.min(candidate.end), candidate.end)
-                .trim_start_matches(|character: char| !character.is_alphanumeric());
-            while cased && past.chars().next().is_some_and(char::is_lowercase) {
-                past = past
-                    .trim_start_matches(|character: char| !character.is_whitespace())
-                    .trim_start_matches(|character: char| !character.is_alphanumeric());
-            }
-            let before = before.chars().count();
-            if before > 0 && !past.is_empty() {
-                // Both sides of the firm stay people ("Ann Lee of Owens, Duran and Oneal's Bob").
-                before_firm.push(Candidate {
-                    end: candidate.start + before,
-                    ..candidate.clone()
-                });
-            }
-            if past.is_empty() {
-                candidate.end = candidate.start + before;
-            } else {
-                candidate.start = candidate.end - past.chars().count();
-            }
+    let mut out = Vec::with_capacity(candidates.len());
+    let mut best: Vec<Option<Candidate>> = vec![None; firms.len()];
+    for candidate in candidates {
+        let firm = (candidate.entity_type == "PERSON")
+            .then(|| {
+                firms
+                    .iter()
+                    .position(|&(start, end)| candidate.start < end && start < candidate.end)
+            })
+            .flatten();
+        let Some(firm) = firm else {
+            out.push(candidate);
+            continue;
+        };
+        let (start, end) = firms[firm];
+        let before = person_before(text.original_slice(candidate.start, start.max(candidate.start)), cased);
+        let after = person_after(text.original_slice(end.min(candidate.end), candidate.end), cased);
+        if before > 0 {
+            out.push(Candidate {
+                end: candidate.start + before,
+                ..candidate.clone()
+            });
         }
-        out.extend(before_firm);
-        let inside: Vec<Candidate> = people
-            .extract_if(.., |candidate| start <= candidate.start && candidate.end <= end)
-            .collect();
-        let best = inside
-            .into_iter()
-            .max_by(|left, right| left.score.total_cmp(&right.score));
+        if after > 0 {
+            out.push(Candidate {
+                start: candidate.end - after,
+                ..candidate.clone()
+            });
+        }
+        if best[firm].as_ref().is_none_or(|kept| candidate.score > kept.score) {
+            best[firm] = Some(candidate);
+        }
+    }
+    for (&(start, end), best) in firms.iter().zip(best) {
         if let Some(best) = best {
             out.push(Candidate {
                 entity_type: "ORGANIZATION".into(),
@@ -320,8 +297,45 @@ fn firms_are_organizations(candidates: Vec<Candidate>, text: &AnalyzedText<'_>, 
             });
         }
     }
-    out.retain(|candidate| candidate.start < candidate.end);
     out
+}
+
+/// How many code points at the start of `text`, a person's span up to a firm's name, are
+/// the person's: without punctuation at its end and, in cased text, without the sentence's
+/// lower-case words ("Tânia Souza" of "Tânia Souza (of").
+fn person_before(text: &str, cased: bool) -> usize {
+    let not_alphanumeric = |character: char| !character.is_alphanumeric();
+    let mut kept = text.trim_end_matches(not_alphanumeric);
+    while cased
+        && kept
+            .rsplit(char::is_whitespace)
+            .next()
+            .and_then(|word| word.trim_start_matches(not_alphanumeric).chars().next())
+            .is_some_and(char::is_lowercase)
+    {
+        kept = kept
+            .trim_end_matches(|character: char| !character.is_whitespace())
+            .trim_end_matches(not_alphanumeric);
+    }
+    kept.chars().count()
+}
+
+/// How many code points at the end of `text`, a person's span after a firm's name, are the
+/// person's: without the firm's possessive "'s", punctuation and, in cased text, the
+/// sentence's lower-case words ("Samantha" of "songwriter Samantha").
+fn person_after(text: &str, cased: bool) -> usize {
+    let not_alphanumeric = |character: char| !character.is_alphanumeric();
+    let mut kept = ["'s", "’s"]
+        .iter()
+        .find_map(|possessive| text.strip_prefix(possessive))
+        .unwrap_or(text)
+        .trim_start_matches(not_alphanumeric);
+    while cased && kept.chars().next().is_some_and(char::is_lowercase) {
+        kept = kept
+            .trim_start_matches(|character: char| !character.is_whitespace())
+            .trim_start_matches(not_alphanumeric);
+    }
+    kept.chars().count()
 }
 
 /// Words a person may be named, or called, that are also the text's own words in their
@@ -545,7 +559,7 @@ fn only_function_words(span: &str) -> bool {
 mod tests {
     use super::{
         AnalyzedText, Candidate, firms_are_organizations, join_institution_heads, label_words_around,
-        only_function_words, repeat_names, stray_marks_around, words_to_keep,
+        only_function_words, person_after, person_before, repeat_names, stray_marks_around, words_to_keep,
     };
 
     fn organization(text: &str, value: &str) -> Candidate {
@@ -575,7 +589,7 @@ mod tests {
             candidate
         };
         let mut melton = person("Melton");
-        melton.score = 0.7;
+        melton.score = 0.95;
         let found = firms_are_organizations(
             vec![
                 melton,
@@ -602,13 +616,27 @@ mod tests {
             found,
             vec![
                 ("PERSON", "Ann Lee", 0.9),
-                ("ORGANIZATION", "Barnett, Melton and Garcia", 0.7),
+                ("ORGANIZATION", "Barnett, Melton and Garcia", 0.95),
                 ("PERSON", "Bob Hall", 0.9),
+                ("ORGANIZATION", "Jones & Brown", 0.9),
                 ("ORGANIZATION", "Owens, Duran and Oneal", 0.9),
                 ("PERSON", "Samantha Bašić", 0.9),
                 ("PERSON", "Tânia Souza", 0.9),
             ]
         );
+    }
+
+    #[test]
+    fn a_person_around_a_firm_keeps_its_own_words() {
+        assert_eq!(person_before("Tânia Souza (of ", true), "Tânia Souza".chars().count());
+        assert_eq!(person_before("ann lee of ", false), "ann lee of".len());
+        assert_eq!(person_after("'s Bob Hall", true), "Bob Hall".len());
+        assert_eq!(person_after("’s bob hall", false), "bob hall".len());
+        assert_eq!(
+            person_after(" songwriter Samantha Bašić", true),
+            "Samantha Bašić".chars().count()
+        );
+        assert_eq!(person_after(" songwriter", true), 0);
     }
 
     #[test]
