@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates engine/gazetteers/ (evidence for detection) and engine/surrogates/ (material
+"""Regenerates detection/gazetteers/ (evidence for detection) and anonymization/surrogates/ (material
 for fake values) from the Faker package's locale data (MIT license).
 
 Usage: pip download faker==40.54.0 --no-deps -d DIR && scripts/gazetteers.py DIR/faker-40.54.0-py3-none-any.whl
@@ -10,7 +10,8 @@ import tempfile
 import zipfile
 
 wheel = sys.argv[1]
-out = pathlib.Path(__file__).resolve().parent.parent / "engine" / "gazetteers"
+root = pathlib.Path(__file__).resolve().parent.parent
+out = root / "detection" / "gazetteers"
 with tempfile.TemporaryDirectory() as directory:
     zipfile.ZipFile(wheel).extractall(directory)
     sys.path.insert(0, directory)
@@ -33,7 +34,7 @@ with tempfile.TemporaryDirectory() as directory:
         unique = sorted(set(values))
         (out / name).write_text("\n".join(unique) + "\n", encoding="utf-8")
         print(f"{name}: {len(unique)}")
-    surrogates = out.parent / "surrogates"
+    surrogates = root / "anonymization" / "surrogates"
     surrogates.mkdir(exist_ok=True)
     surrogate_lists = {
         "es_male.txt": names(person_es.Provider.first_names_male),

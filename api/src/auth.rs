@@ -208,11 +208,11 @@ pub enum KeyStoreError {
     },
 }
 
-impl obscura_engine::ErrorClass for KeyStoreError {
-    fn kind(&self) -> obscura_engine::ErrorKind {
+impl obscura_detection::ErrorClass for KeyStoreError {
+    fn kind(&self) -> obscura_detection::ErrorKind {
         match self {
-            KeyStoreError::NotFound(_) => obscura_engine::ErrorKind::NotFound,
-            KeyStoreError::Hash(_) | KeyStoreError::KeyFile { .. } => obscura_engine::ErrorKind::Internal,
+            KeyStoreError::NotFound(_) => obscura_detection::ErrorKind::NotFound,
+            KeyStoreError::Hash(_) | KeyStoreError::KeyFile { .. } => obscura_detection::ErrorKind::Internal,
             KeyStoreError::Database(error) => error.kind(),
         }
     }

@@ -7,15 +7,15 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use obscura_engine::DetectOptions;
-use obscura_engine::anonymize::operator::Operator;
-use obscura_engine::anonymize::structured::{JsonOptions, anonymize_json};
-use obscura_engine::anonymize::vault::{MemoryVault, VaultKeys};
-use obscura_engine::anonymize::{Level, Policy, Scope, ScopeSecrets, anonymize_text};
-use obscura_engine::catalog::{Catalog, Selection};
-use obscura_engine::document;
-use obscura_engine::eval::{self, Document, LabelMap, LabelTarget, Span};
-use obscura_engine::taxonomy::Taxonomy;
+use obscura_anonymization::operator::Operator;
+use obscura_anonymization::structured::{JsonOptions, anonymize_json};
+use obscura_anonymization::vault::{MemoryVault, VaultKeys};
+use obscura_anonymization::{Level, Policy, Scope, ScopeSecrets, anonymize_text};
+use obscura_detection::DetectOptions;
+use obscura_detection::catalog::{Catalog, Selection};
+
+use obscura_detection::eval::{self, Document, LabelMap, LabelTarget, Span};
+use obscura_detection::taxonomy::Taxonomy;
 use obscura_entity::DEFAULT_TENANT_ID;
 use obscura_models::rampart::{self, WeightPrecision};
 use obscura_models::registry;
@@ -235,7 +235,7 @@ struct FileReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     output: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<document::Processed>,
+    result: Option<obscura_documents::Processed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<FileError>,
 }
@@ -276,7 +276,7 @@ fn files_under(input: &Path) -> anyhow::Result<Vec<(PathBuf, PathBuf)>> {
 
 /// `obscura anonymize-file`.
 pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::Result<()> {
-    let export = document::ExportFormat::parse(&args.format)
+    let export = obscura_documents::ExportFormat::parse(&args.format)
         .with_context(|| format!("--format {:?}: use original, txt, json, csv, docx or pdf", args.format))?;
     let policy = match &args.operator {
         Some(operator) => policy_of(Some(operator), args.template.as_deref(), None)?,
@@ -294,15 +294,15 @@ pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::
         );
     }
     let setup = Setup::load(config, &args.detector)?;
-    let limits = document::Limits {
+    let limits = obscura_documents::Limits {
         max_file_bytes: args.max_file_mib << 20,
         max_duration: std::time::Duration::from_secs(args.timeout_secs),
-        ..document::Limits::default()
+        ..obscura_documents::Limits::default()
     };
     // One vault for the whole run: the same person has the same alias in every file.
     let mut vault = MemoryVault::for_request();
     let mut scope = setup.scope(&mut vault);
-    let request = document::Request {
+    let request = obscura_documents::Request {
         detector: &setup.selection.detector,
         detect_options: &setup.options,
         policy: &policy,
@@ -333,7 +333,7 @@ pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::
                 let name = path.file_name().map(|name| name.to_string_lossy().into_owned());
                 // A parser's panic is one file's failure, never the run's.
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    document::process(&bytes, name.as_deref(), &request, &mut scope)
+                    obscura_documents::process(&bytes, name.as_deref(), &request, &mut scope)
                 }))
                 .map_err(|_| FileError {
                     code: "parser_failed",
@@ -457,7 +457,7 @@ pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
 }
 
 /// The engine families a command line names, if it names any.
-fn engines_of(names: Option<&[EngineName]>) -> Option<Vec<obscura_engine::profile::Engine>> {
+fn engines_of(names: Option<&[EngineName]>) -> Option<Vec<obscura_detection::profile::Engine>> {
     names.map(|names| names.iter().map(|name| name.engine()).collect())
 }
 

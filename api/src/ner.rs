@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use obscura_engine::recognizer::Recognizer;
+use obscura_detection::recognizer::Recognizer;
 use obscura_models::registry::find_model;
 use obscura_models::{NerModel, NerRecognizer};
 use obscura_platform::config::Config;

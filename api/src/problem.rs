@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use obscura_engine::{ErrorClass, ErrorKind};
+use obscura_detection::{ErrorClass, ErrorKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -166,7 +166,7 @@ from_classified!(
     obscura_platform::storage::StorageError,
     obscura_platform::jobs::JobError,
     crate::auth::KeyStoreError,
-    obscura_engine::DetectError,
+    obscura_detection::DetectError,
 );
 
 impl IntoResponse for ApiError {

@@ -16,7 +16,7 @@ pub struct AppState {
     pub database: Database,
     pub blobs: BlobStore,
     /// Pattern packs, profiles and their detectors.
-    pub catalog: Arc<obscura_engine::catalog::Catalog>,
+    pub catalog: Arc<obscura_detection::catalog::Catalog>,
     /// The configured NER model, or why it is not loaded.
     pub ner: Arc<crate::ner::NerState>,
     /// The master secret and the keys derived from it.

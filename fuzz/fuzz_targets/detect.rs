@@ -5,8 +5,8 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use obscura_engine::stream::DetectionStream;
-use obscura_engine::{DetectOptions, Detector};
+use obscura_detection::stream::DetectionStream;
+use obscura_detection::{DetectOptions, Detector};
 
 fn detector() -> &'static Detector {
     static DETECTOR: OnceLock<Detector> = OnceLock::new();

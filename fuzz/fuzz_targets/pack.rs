@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = obscura_engine::pack::parse_pack(text, "fuzz.yaml");
-        let _ = obscura_engine::pack::parse_pack(text, "fuzz.json");
+        let _ = obscura_detection::pack::parse_pack(text, "fuzz.yaml");
+        let _ = obscura_detection::pack::parse_pack(text, "fuzz.json");
     }
 });

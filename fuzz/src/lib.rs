@@ -3,11 +3,11 @@
 
 use std::sync::LazyLock;
 
-use obscura_engine::DetectOptions;
-use obscura_engine::anonymize::vault::{MemoryVault, VaultKeys};
-use obscura_engine::anonymize::{Level, Policy, Scope, ScopeSecrets};
-use obscura_engine::catalog::{Catalog, Selection};
-use obscura_engine::document::{ExportFormat, Limits, Request, process};
+use obscura_detection::DetectOptions;
+use obscura_anonymization::vault::{MemoryVault, VaultKeys};
+use obscura_anonymization::{Level, Policy, Scope, ScopeSecrets};
+use obscura_detection::catalog::{Catalog, Selection};
+use obscura_documents::{ExportFormat, Limits, Request, process};
 
 static SELECTION: LazyLock<Selection> = LazyLock::new(|| {
     let catalog = Catalog::load(None, Vec::new()).expect("the built-in packs load");

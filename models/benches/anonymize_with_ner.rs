@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use obscura_engine::DetectOptions;
-use obscura_engine::catalog::Catalog;
+use obscura_detection::DetectOptions;
+use obscura_detection::catalog::Catalog;
 use obscura_models::NerModel;
 use obscura_models::recognizer::NerRecognizer;
 
-#[path = "../../engine/benches/support/corpus.rs"]
+#[path = "../../anonymization/benches/support/corpus.rs"]
 mod corpus;
 
 #[global_allocator]

@@ -2,7 +2,7 @@
 //! address looks like in writing: rules the uncased, word-piece model cannot learn from its
 //! tokens alone.
 
-use obscura_engine::gazetteer::company_designator;
+use obscura_detection::gazetteer::company_designator;
 
 /// What to do with a span: keep it, taking code points off its ends, or drop it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

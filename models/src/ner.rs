@@ -12,7 +12,7 @@ use candle_nn::{Module, VarBuilder};
 use candle_transformers::models::bert::Config as BertConfig;
 use candle_transformers::models::debertav2::{Config as DebertaV2Config, DebertaV2Model};
 use candle_transformers::models::xlm_roberta::{Config as XlmRobertaConfig, XLMRobertaModel};
-use obscura_engine::error_kind::{ErrorClass, ErrorKind};
+use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 use tokenizers::Tokenizer;
 
 use crate::bert::BertEncoder;

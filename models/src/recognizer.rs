@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use obscura_engine::gazetteer::{firm_names, is_listed_place, is_title_or_particle};
-use obscura_engine::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
-use obscura_engine::taxonomy::Taxonomy;
-use obscura_engine::text::AnalyzedText;
-use obscura_engine::validate::dates::month_number;
+use obscura_detection::gazetteer::{firm_names, is_listed_place, is_title_or_particle};
+use obscura_detection::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
+use obscura_detection::taxonomy::Taxonomy;
+use obscura_detection::text::AnalyzedText;
+use obscura_detection::validate::dates::month_number;
 
 use crate::bounds::{Bounds, before_form_field, is_institution_head, typed_bounds};
 use crate::ner::NerModel;

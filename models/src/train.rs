@@ -16,9 +16,9 @@ use std::time::Instant;
 use candle_core::{D, DType, Device, Tensor, Var};
 use candle_nn::{Module, VarBuilder, VarMap};
 use candle_transformers::models::bert::Config as BertConfig;
-use obscura_engine::eval::{Document, LabelMap};
-use obscura_engine::recognizer::{RecognitionRequest, Recognizer};
-use obscura_engine::text::AnalyzedText;
+use obscura_detection::eval::{Document, LabelMap};
+use obscura_detection::recognizer::{RecognitionRequest, Recognizer};
+use obscura_detection::text::AnalyzedText;
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
@@ -466,7 +466,7 @@ fn merged_label_map(paths: &[PathBuf]) -> Result<LabelMap, TrainError> {
     };
     for path in paths {
         let text = std::fs::read_to_string(path).map_err(io_error(path))?;
-        let map = obscura_engine::eval::parse_label_map(&text).map_err(|error| TrainError::Data {
+        let map = obscura_detection::eval::parse_label_map(&text).map_err(|error| TrainError::Data {
             path: path.clone(),
             message: error.to_string(),
         })?;
@@ -495,7 +495,7 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, TrainErro
 
 fn read_documents(path: &Path) -> Result<Vec<Document>, TrainError> {
     let text = std::fs::read_to_string(path).map_err(io_error(path))?;
-    obscura_engine::eval::read_documents(&text).map_err(|error| TrainError::Data {
+    obscura_detection::eval::read_documents(&text).map_err(|error| TrainError::Data {
         path: path.to_owned(),
         message: error.to_string(),
     })
@@ -989,7 +989,7 @@ mod tests {
         let base = dir.path().join("tiny");
         crate::ner::tests::tiny_model(&base, |_, _, _| {});
         let tokenizer = Tokenizer::from_file(base.join("tokenizer.json")).unwrap();
-        let map = obscura_engine::eval::parse_label_map("labels:\n  NOMBRE: PERSON\n  CIUDAD: LOCATION\n").unwrap();
+        let map = obscura_detection::eval::parse_label_map("labels:\n  NOMBRE: PERSON\n  CIUDAD: LOCATION\n").unwrap();
         let document: Document = serde_json::from_str(
             r#"{"id": "a", "text": "Ana lives in Madrids.", "spans": [{"start": 0, "end": 9, "label": "NOMBRE"}, {"start": 13, "end": 20, "label": "CIUDAD"}]}"#,
         )

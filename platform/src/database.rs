@@ -11,7 +11,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use obscura_engine::{ErrorClass, ErrorKind};
+use obscura_detection::{ErrorClass, ErrorKind};
 use sea_orm::{DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector};
 use sea_orm_migration::MigratorTrait;
 use secrecy::ExposeSecret;

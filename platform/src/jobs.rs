@@ -10,7 +10,7 @@ use std::fmt::Debug;
 use apalis_core::task::builder::TaskBuilder;
 use apalis_core::task::task_id::TaskId;
 use chrono::Utc;
-use obscura_engine::{ErrorClass, ErrorKind};
+use obscura_detection::{ErrorClass, ErrorKind};
 use obscura_entity::job_records;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde::de::DeserializeOwned;

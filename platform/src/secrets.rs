@@ -16,9 +16,9 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use obscura_engine::anonymize::ScopeSecrets;
-use obscura_engine::anonymize::keyed::{ValueCipher, hmac_sha256};
-use obscura_engine::anonymize::vault::VaultKeys;
+use obscura_anonymization::ScopeSecrets;
+use obscura_anonymization::keyed::{ValueCipher, hmac_sha256};
+use obscura_anonymization::vault::VaultKeys;
 use rand::RngCore;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
@@ -140,7 +140,7 @@ impl MasterKeys {
     pub fn vault_keys(&self, tenant_id: Uuid) -> VaultKeys {
         let seal = |key: &[u8; 32]| Self::derive(key, "seal", Some(tenant_id));
         let lookup = Self::derive(self.identity(), "lookup", Some(tenant_id));
-        let build = || -> Result<VaultKeys, obscura_engine::anonymize::vault::VaultError> {
+        let build = || -> Result<VaultKeys, obscura_anonymization::vault::VaultError> {
             let mut keys = VaultKeys::new(&self.current.1, &seal(&self.current.0))?;
             for (key, id) in &self.previous {
                 keys = keys.with_previous(id, &seal(key))?;

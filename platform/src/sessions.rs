@@ -6,9 +6,9 @@
 //! reruns its work on the fresh state; no placeholder is ever lost to a race.
 
 use chrono::{DateTime, Duration, Utc};
-use obscura_engine::anonymize::sanitize::MaskMap;
-use obscura_engine::anonymize::vault::{SealedValue, VaultEntry, VaultError, VaultKeys};
-use obscura_engine::{ErrorClass, ErrorKind};
+use obscura_anonymization::sanitize::MaskMap;
+use obscura_anonymization::vault::{SealedValue, VaultEntry, VaultError, VaultKeys};
+use obscura_detection::{ErrorClass, ErrorKind};
 use obscura_entity::anonymization_sessions;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};

@@ -9,7 +9,7 @@ mod s3;
 use std::time::Duration;
 
 use bytes::Bytes;
-use obscura_engine::{ErrorClass, ErrorKind};
+use obscura_detection::{ErrorClass, ErrorKind};
 
 pub use local::LocalBlobStore;
 pub use s3::S3BlobStore;

@@ -4,11 +4,11 @@
 use std::time::Instant;
 
 use axum::extract::State;
-use obscura_engine::catalog::Catalog;
-use obscura_engine::pack::PackError;
-use obscura_engine::profile::Engine;
-use obscura_engine::taxonomy::Taxonomy;
-use obscura_engine::{DenyEntry, DetectOptions, Detection, Explanation};
+use obscura_detection::catalog::Catalog;
+use obscura_detection::pack::PackError;
+use obscura_detection::profile::Engine;
+use obscura_detection::taxonomy::Taxonomy;
+use obscura_detection::{DenyEntry, DetectOptions, Detection, Explanation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -163,7 +163,7 @@ pub(crate) struct DetectFields {
 pub(crate) fn prepare(
     state: &AppState,
     fields: DetectFields,
-) -> Result<(obscura_engine::catalog::Selection, DetectOptions), ApiError> {
+) -> Result<(obscura_detection::catalog::Selection, DetectOptions), ApiError> {
     let engines: Option<Vec<Engine>> = fields
         .engines
         .as_ref()

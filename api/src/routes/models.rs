@@ -1,7 +1,7 @@
 //! `GET /api/v1/models`: the installed NER models.
 
 use axum::extract::State;
-use obscura_engine::taxonomy::Taxonomy;
+use obscura_detection::taxonomy::Taxonomy;
 use obscura_models::registry::{self, InstalledModel};
 use serde::Serialize;
 use utoipa::ToSchema;

@@ -5,10 +5,10 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use obscura_engine::Detection;
-use obscura_engine::anonymize::sanitize::{
+use obscura_anonymization::sanitize::{
     ContentFormat, MaskMap, Sanitizer, rehydrate_json, rehydrate_text, sanitize_html, sanitize_json,
 };
+use obscura_detection::Detection;
 use obscura_platform::sessions::{self, SessionState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -75,12 +75,12 @@ fn strict(detections: Vec<Detection>) -> Vec<Detection> {
 fn sanitize_content(
     content: &serde_json::Value,
     format: ContentFormat,
-    detector: &obscura_engine::Detector,
-    options: &obscura_engine::DetectOptions,
+    detector: &obscura_detection::Detector,
+    options: &obscura_detection::DetectOptions,
     strict_validation: bool,
     sanitizer: &mut Sanitizer<'_>,
 ) -> Result<(serde_json::Value, usize), ApiError> {
-    let detect = |text: &str| -> Result<Vec<Detection>, obscura_engine::DetectError> {
+    let detect = |text: &str| -> Result<Vec<Detection>, obscura_detection::DetectError> {
         let detections = detector.detect(text, options)?;
         Ok(if strict_validation {
             strict(detections)
@@ -106,10 +106,10 @@ fn sanitize_content(
         }
         (ContentFormat::Json, value) => {
             let mut count = 0;
-            let content = obscura_engine::anonymize::sanitize::map_json_strings(value, &mut |text| {
+            let content = obscura_anonymization::sanitize::map_json_strings(value, &mut |text| {
                 let detections = detect(text)?;
                 count += detections.len();
-                Ok::<_, obscura_engine::DetectError>(sanitizer.text(text, &detections))
+                Ok::<_, obscura_detection::DetectError>(sanitizer.text(text, &detections))
             })?;
             (content, count)
         }

@@ -510,7 +510,7 @@ fn anonymize_file_processes_a_folder_with_one_alias_per_person() {
     std::fs::create_dir_all(input.join("cartas")).unwrap();
     std::fs::write(
         input.join("contrato.docx"),
-        include_bytes!("../../../engine/tests/fixtures/documents/contract.docx"),
+        include_bytes!("../../../documents/tests/fixtures/documents/contract.docx"),
     )
     .unwrap();
     std::fs::write(

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use obscura_engine::{ErrorClass, ErrorKind};
+use obscura_detection::{ErrorClass, ErrorKind};
 use obscura_platform::config::{Config, EnvSource, Overrides};
 use obscura_platform::storage::BlobStore;
 use uuid::Uuid;

@@ -1,7 +1,7 @@
 //! The converted default model against onnxruntime on the original file, and its spans.
 
-use obscura_engine::recognizer::{RecognitionRequest, Recognizer};
-use obscura_engine::text::AnalyzedText;
+use obscura_detection::recognizer::{RecognitionRequest, Recognizer};
+use obscura_detection::text::AnalyzedText;
 use obscura_models::NerRecognizer;
 use serde::Deserialize;
 
@@ -162,7 +162,7 @@ fn texts_batched_together_give_each_text_its_own_spans() {
     let references: Vec<&AnalyzedText<'_>> = analyzed.iter().collect();
     let batched = recognizer.recognize_many(&references, &request);
     assert_eq!(batched.len(), texts.len());
-    let spans = |candidates: &[obscura_engine::Candidate]| -> Vec<(String, usize, usize)> {
+    let spans = |candidates: &[obscura_detection::Candidate]| -> Vec<(String, usize, usize)> {
         candidates
             .iter()
             .map(|candidate| (candidate.entity_type.clone(), candidate.start, candidate.end))

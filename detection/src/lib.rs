@@ -1,0 +1,26 @@
+//! Obscura's detection: the entity taxonomy, the recognizers (patterns, phones, entropy,
+//! word lists, and the trait NER models implement), pattern packs, profiles and evaluation.
+//!
+//! Bytes go in and values come out. This crate has no async runtime, web framework,
+//! database or queue dependency, and CI checks that with `cargo tree`.
+
+pub mod catalog;
+pub mod context;
+pub mod detect;
+pub mod error_kind;
+pub mod eval;
+pub mod gazetteer;
+pub mod pack;
+pub mod pattern;
+pub mod phone;
+pub mod profile;
+pub mod recognizer;
+pub mod secrets;
+pub mod stream;
+pub mod taxonomy;
+pub mod text;
+pub mod validate;
+
+pub use detect::{DenyEntry, DetectError, DetectOptions, Detection, Detector, Explanation};
+pub use error_kind::{ErrorClass, ErrorKind};
+pub use recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};

@@ -1,0 +1,212 @@
+//! Propagation: a value detected anywhere in a document is replaced everywhere in it.
+//!
+//! Detection reads each paragraph or page on its own, and a name found where a title or a
+//! context word points to it ("Dr. Luis Gómez") can be missed where it stands alone ("Gómez
+//! firmó"). After the first pass over a document, every detected value of at least
+//! [`MIN_PROPAGATED_CHARS`] characters is looked for in every unit, as a whole word and
+//! without regard to case or accents, and each occurrence that no detection covers becomes
+//! one, of the same type; a detection that covers only part of an occurrence keeps just
+//! what lies outside it. The leak check then finds what this misses.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use unicode_normalization::UnicodeNormalization;
+
+use obscura_detection::detect::Detection;
+
+/// Shortest value propagated: shorter ones ("Ana", "45") would match unrelated words.
+pub const MIN_PROPAGATED_CHARS: usize = 4;
+
+/// The recognizer named in propagated detections.
+pub const RECOGNIZER: &str = "document_propagation";
+
+/// One character as compared: lowercase, without accents.
+fn fold(character: char) -> char {
+    if character.is_whitespace() {
+        // A line break inside a value ("de\nla") is the space it stands for.
+        return ' ';
+    }
+    let lower = character.to_lowercase().next().unwrap_or(character);
+    std::iter::once(lower).nfkd().next().unwrap_or(lower)
+}
+
+/// The values of a document, ready to be found in its units.
+pub struct Propagation {
+    automaton: AhoCorasick,
+    types: Vec<String>,
+}
+
+impl Propagation {
+    /// From (entity type, value) pairs; `None` when no value is long enough.
+    pub fn new<'a>(values: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Propagation> {
+        let mut needles: Vec<String> = Vec::new();
+        let mut types = Vec::new();
+        for (entity_type, value) in values {
+            let value = value.trim();
+            if value.chars().count() < MIN_PROPAGATED_CHARS {
+                continue;
+            }
+            let needle: String = value
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .chars()
+                .map(fold)
+                .collect();
+            if !needles.contains(&needle) {
+                needles.push(needle);
+                types.push(entity_type.to_owned());
+            }
+        }
+        if needles.is_empty() {
+            return None;
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&needles)
+            .ok()?;
+        Some(Propagation { automaton, types })
+    }
+
+    /// Adds a detection for every whole-word occurrence in `text` that no detection in
+    /// `detections` overlaps; keeps them sorted by start.
+    pub fn apply(&self, text: &str, detections: &mut Vec<Detection>) {
+        let folded: String = text.chars().map(fold).collect();
+        // Folding keeps one character for one, so character indices agree; bytes do not.
+        let folded_starts: Vec<usize> = folded.char_indices().map(|(byte, _)| byte).collect();
+        let char_of = |byte: usize| folded_starts.partition_point(|&start| start < byte);
+        let original_bytes: Vec<usize> = text
+            .char_indices()
+            .map(|(byte, _)| byte)
+            .chain(std::iter::once(text.len()))
+            .collect();
+        let characters: Vec<char> = folded.chars().collect();
+        let mut added = Vec::new();
+        // Every occurrence, overlapping ones too (a value may start inside another one's
+        // occurrence), longest first where two start together.
+        let mut occurrences: Vec<(usize, usize, usize)> = self
+            .automaton
+            .find_overlapping_iter(&folded)
+            .map(|found| (char_of(found.start()), char_of(found.end()), found.pattern().as_usize()))
+            .collect();
+        occurrences.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+        for (start, end, pattern) in occurrences {
+            let before = start.checked_sub(1).map(|index| characters[index]);
+            let after = characters.get(end).copied();
+            if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
+                continue;
+            }
+            let covered = detections
+                .iter()
+                .any(|detection| detection.start <= start && detection.end >= end);
+            if covered
+                || added
+                    .iter()
+                    .any(|other: &Detection| other.start < end && other.end > start)
+            {
+                continue;
+            }
+            // A detection inside the value gives way to it; one that covers only part of it
+            // gives that part up and keeps what lies outside ("IBAN\nAlejandro" before
+            // "Alejandro Martínez Soto").
+            let span_text = |from: usize, to: usize| &text[original_bytes[from]..original_bytes[to]];
+            detections.retain_mut(|detection| {
+                if detection.start >= end || detection.end <= start {
+                    return true;
+                }
+                if detection.start < start {
+                    detection.end = detection.start + span_text(detection.start, start).trim_end().chars().count();
+                } else if detection.end > end {
+                    detection.start = detection.end - span_text(end, detection.end).trim_start().chars().count();
+                } else {
+                    return false;
+                }
+                detection.byte_start = original_bytes[detection.start];
+                detection.byte_end = original_bytes[detection.end];
+                text[detection.byte_start..detection.byte_end]
+                    .chars()
+                    .any(char::is_alphanumeric)
+            });
+            added.push(Detection {
+                entity_type: self.types[pattern].clone(),
+                start,
+                end,
+                byte_start: original_bytes[start],
+                byte_end: original_bytes[end],
+                score: 1.0,
+                recognizer: RECOGNIZER.to_owned(),
+                explanation: None,
+            });
+        }
+        if !added.is_empty() {
+            detections.extend(added);
+            detections.sort_by_key(|detection| (detection.start, detection.end));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detection(text: &str, value: &str, entity_type: &str) -> Detection {
+        let byte_start = text.find(value).unwrap();
+        let start = text[..byte_start].chars().count();
+        Detection {
+            entity_type: entity_type.into(),
+            start,
+            end: start + value.chars().count(),
+            byte_start,
+            byte_end: byte_start + value.len(),
+            score: 0.9,
+            recognizer: "test".into(),
+            explanation: None,
+        }
+    }
+
+    #[test]
+    fn detected_values_are_found_again_as_whole_words_whatever_their_case() {
+        let first = "Atendido por el Dr. Luis Gómez en Málaga.";
+        let propagation =
+            Propagation::new([("PERSON", "Luis Gómez"), ("LOCATION", "Málaga"), ("PERSON", "Ana")]).unwrap();
+        let text = "Firma: LUIS\nGOMEZ. Luis Gómezano no. Vuelve a Malaga; Ana no se propaga.";
+        let mut detections = vec![detection(text, "Firma", "ORGANIZATION")];
+        propagation.apply(text, &mut detections);
+        let found: Vec<(&str, &str)> = detections
+            .iter()
+            .map(|detection| {
+                (
+                    detection.entity_type.as_str(),
+                    &text[detection.byte_start..detection.byte_end],
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("ORGANIZATION", "Firma"),
+                ("PERSON", "LUIS\nGOMEZ"),
+                ("LOCATION", "Malaga")
+            ]
+        );
+        // A covered occurrence is not added twice.
+        let mut covered = vec![detection(first, "Luis Gómez", "PERSON")];
+        propagation.apply(first, &mut covered);
+        assert_eq!(covered.len(), 2, "only Málaga is added");
+        assert!(Propagation::new([("AGE", "45")]).is_none());
+
+        // A detection that holds part of the value, and more before it, keeps only what is
+        // before; one inside it gives way.
+        let text = "Titular IBAN\nLuis Gómez ES91";
+        let mut partial = vec![
+            detection(text, "IBAN\nLuis", "PERSON"),
+            detection(text, "Gómez", "PERSON"),
+        ];
+        propagation.apply(text, &mut partial);
+        let found: Vec<&str> = partial
+            .iter()
+            .map(|detection| &text[detection.byte_start..detection.byte_end])
+            .collect();
+        assert_eq!(found, ["IBAN", "Luis Gómez"]);
+        assert_eq!((partial[0].start, partial[0].end), (8, 12));
+    }
+}
