@@ -24,7 +24,7 @@ fn anonymization(criterion: &mut Criterion) {
         ..DetectOptions::default()
     };
     selection.apply_defaults(&mut options);
-    let detections = selection.detector.detect(&text, &options).unwrap();
+    let detections = selection.detector.detect(&text, &options).unwrap().detections;
     eprintln!(
         "{} bytes, {} detections (one per {} bytes)",
         text.len(),

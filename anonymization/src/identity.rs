@@ -100,13 +100,15 @@ impl PersonName {
             .first()
             .is_some_and(|first| HONORIFICS.contains(&fold_word(first.trim_end_matches('.')).as_str()));
         let words = name_words(mention);
+        let alone = words.len() == 1;
         let mut given = Vec::new();
         let mut surnames = Vec::new();
         for (index, word) in words.into_iter().enumerate() {
             let initial = word.chars().count() == 1;
             // After a title ("Sr. Pérez García", "Dra. Ana López") only listed first names
-            // are given names; otherwise the first word is one whatever it is.
-            let first_word = index == 0 && !honorific;
+            // are given names; otherwise the first word is one whatever it is, but for a
+            // word alone that no list knows as a given name ("García").
+            let first_word = index == 0 && !honorific && (!alone || is_first_name(&word));
             if surnames.is_empty() && (first_word || initial || is_first_name(&word)) {
                 given.push(word);
             } else {

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use identity::{PersonName, match_person, normalized};
 use keyed::{HashOptions, KeyError, ValueCipher, keyed_hash};
-use obscura_detection::detect::Detection;
+use obscura_detection::detect::{Detection, SkippedRecognizer};
 use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 use operator::{MaskOptions, Operator, Template, generalize, mask};
 use vault::{Vault, VaultEntry, VaultError, VaultKeys};
@@ -188,6 +188,9 @@ impl std::fmt::Debug for Original {
 pub struct Anonymized {
     pub text: String,
     pub replacements: Vec<Replacement>,
+    /// Recognizers the detection behind it went without (only when its options allowed
+    /// skipping); empty when the detections were given.
+    pub skipped: Vec<SkippedRecognizer>,
 }
 
 /// Why anonymization failed.
@@ -457,6 +460,7 @@ pub fn anonymize_text(
     Ok(Anonymized {
         text: out,
         replacements,
+        skipped: Vec::new(),
     })
 }
 

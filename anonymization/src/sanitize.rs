@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use super::html::{Edit, apply_edits, escape, scannable};
 use super::keyed::hmac_sha256;
-use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector};
+use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector, SkippedRecognizer, merge_skipped};
 
 /// Placeholders and the originals they stand for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +42,8 @@ pub enum ContentFormat {
 pub struct Sanitized<T> {
     pub content: T,
     pub detection_count: usize,
+    /// Recognizers detection went without (only when the options allow skipping).
+    pub skipped: Vec<SkippedRecognizer>,
 }
 
 /// What rehydration found.
@@ -128,10 +130,11 @@ pub fn sanitize_text(
     options: &DetectOptions,
     sanitizer: &mut Sanitizer<'_>,
 ) -> Result<Sanitized<String>, DetectError> {
-    let detections = detector.detect(text, options)?;
+    let findings = detector.detect(text, options)?;
     Ok(Sanitized {
-        content: sanitizer.text(text, &detections),
-        detection_count: detections.len(),
+        content: sanitizer.text(text, &findings.detections),
+        detection_count: findings.detections.len(),
+        skipped: findings.skipped,
     })
 }
 
@@ -143,14 +146,17 @@ pub fn sanitize_json(
     sanitizer: &mut Sanitizer<'_>,
 ) -> Result<Sanitized<Value>, DetectError> {
     let mut count = 0;
+    let mut skipped = Vec::new();
     let content = map_json_strings(value, &mut |text| {
-        let detections = detector.detect(text, options)?;
-        count += detections.len();
-        Ok(sanitizer.text(text, &detections))
+        let findings = detector.detect(text, options)?;
+        count += findings.detections.len();
+        merge_skipped(&mut skipped, findings.skipped);
+        Ok(sanitizer.text(text, &findings.detections))
     })?;
     Ok(Sanitized {
         content,
         detection_count: count,
+        skipped,
     })
 }
 
@@ -165,10 +171,12 @@ pub fn sanitize_html(
 ) -> Result<Sanitized<String>, DetectError> {
     let mut edits = Vec::new();
     let mut count = 0;
+    let mut skipped = Vec::new();
     for piece in scannable(html) {
-        let detections = detector.detect(&piece.text, options)?;
-        count += detections.len();
-        for detection in detections {
+        let findings = detector.detect(&piece.text, options)?;
+        count += findings.detections.len();
+        merge_skipped(&mut skipped, findings.skipped);
+        for detection in findings.detections {
             let range = piece.offsets[detection.start]..piece.offsets[detection.end];
             let placeholder = sanitizer.placeholder(&detection.entity_type, &html[range.clone()]);
             edits.push(Edit {
@@ -180,6 +188,7 @@ pub fn sanitize_html(
     Ok(Sanitized {
         content: apply_edits(html, edits),
         detection_count: count,
+        skipped,
     })
 }
 

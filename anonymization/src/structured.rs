@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::html::{Edit, apply_edits, escape, scannable};
 use super::{AnonymizeError, Anonymized, Policy, Replacement, Scope, anonymize_text};
 use obscura_detection::context::fold_word;
-use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector};
+use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector, SkippedRecognizer, merge_skipped};
 use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 use obscura_detection::validate::Validator;
 
@@ -70,6 +70,15 @@ pub struct JsonReplacement {
     pub original: Original,
 }
 
+/// A JSON value or a CSV document, anonymized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructuredOutput<T> {
+    pub content: T,
+    pub replacements: Vec<JsonReplacement>,
+    /// Recognizers detection went without (only when the options allow skipping).
+    pub skipped: Vec<SkippedRecognizer>,
+}
+
 /// Why a JSON value could not be anonymized.
 #[derive(Debug, thiserror::Error)]
 pub enum StructuredError {
@@ -105,6 +114,17 @@ impl ErrorClass for StructuredError {
             StructuredError::Csv(_) => "invalid_csv",
             StructuredError::Detect(error) => error.code(),
             StructuredError::Anonymize(error) => error.code(),
+        }
+    }
+
+    fn public_detail(&self) -> Option<String> {
+        match self {
+            StructuredError::Detect(error) => error.public_detail(),
+            StructuredError::Anonymize(error) => error.public_detail(),
+            StructuredError::TooDeep { .. }
+            | StructuredError::TooManyStrings { .. }
+            | StructuredError::InvalidPath { .. }
+            | StructuredError::Csv(_) => None,
         }
     }
 }
@@ -247,7 +267,7 @@ pub fn anonymize_json(
     policy: &Policy,
     scope: &mut Scope<'_>,
     options: &JsonOptions,
-) -> Result<(Value, Vec<JsonReplacement>), StructuredError> {
+) -> Result<StructuredOutput<Value>, StructuredError> {
     let include = options
         .include_paths
         .iter()
@@ -268,10 +288,15 @@ pub fn anonymize_json(
         exclude,
         strings: 0,
         replacements: Vec::new(),
+        skipped: Vec::new(),
     };
     let mut path = Vec::new();
-    let output = walker.walk(value, &mut path, None)?;
-    Ok((output, walker.replacements))
+    let content = walker.walk(value, &mut path, None)?;
+    Ok(StructuredOutput {
+        content,
+        replacements: walker.replacements,
+        skipped: walker.skipped,
+    })
 }
 
 struct Walker<'a, 'b> {
@@ -284,6 +309,7 @@ struct Walker<'a, 'b> {
     exclude: Vec<PathPattern>,
     strings: usize,
     replacements: Vec<JsonReplacement>,
+    skipped: Vec<SkippedRecognizer>,
 }
 
 fn render_path(path: &[String]) -> String {
@@ -349,7 +375,9 @@ impl Walker<'_, '_> {
             });
         }
         let language = self.detect_options.language.clone().unwrap_or_else(|| "en".into());
-        let mut detections = self.detector.detect(text, self.detect_options)?;
+        let findings = self.detector.detect(text, self.detect_options)?;
+        merge_skipped(&mut self.skipped, findings.skipped);
+        let mut detections = findings.detections;
         if self.options.key_hints
             && let Some(hint) = key.and_then(key_hint)
             && self.wanted(hint)
@@ -412,12 +440,14 @@ pub fn anonymize_html(
 ) -> Result<Anonymized, StructuredError> {
     let mut edits = Vec::new();
     let mut replacements = Vec::new();
+    let mut skipped = Vec::new();
     for piece in scannable(html) {
-        let detections = detector.detect(&piece.text, detect_options)?;
-        if detections.is_empty() {
+        let findings = detector.detect(&piece.text, detect_options)?;
+        merge_skipped(&mut skipped, findings.skipped);
+        if findings.detections.is_empty() {
             continue;
         }
-        let result = anonymize_text(&piece.text, &detections, policy, scope)?;
+        let result = anonymize_text(&piece.text, &findings.detections, policy, scope)?;
         let output: Vec<char> = result.text.chars().collect();
         for replacement in result.replacements {
             let written: String = output[replacement.output_start..replacement.output_end]
@@ -448,6 +478,7 @@ pub fn anonymize_html(
     Ok(Anonymized {
         text: apply_edits(html, edits),
         replacements,
+        skipped,
     })
 }
 
@@ -488,7 +519,7 @@ pub fn anonymize_csv(
     policy: &Policy,
     scope: &mut Scope<'_>,
     options: &CsvOptions,
-) -> Result<(String, Vec<JsonReplacement>), StructuredError> {
+) -> Result<StructuredOutput<String>, StructuredError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(options.delimiter)
         .has_headers(false)
@@ -509,6 +540,7 @@ pub fn anonymize_csv(
         exclude: Vec::new(),
         strings: 0,
         replacements: Vec::new(),
+        skipped: Vec::new(),
     };
     let mut headers: Vec<String> = Vec::new();
     for (index, record) in reader.records().enumerate() {
@@ -556,7 +588,11 @@ pub fn anonymize_csv(
     if !text.ends_with('\n') && output.ends_with('\n') {
         output.pop();
     }
-    Ok((output, walker.replacements))
+    Ok(StructuredOutput {
+        content: output,
+        replacements: walker.replacements,
+        skipped: walker.skipped,
+    })
 }
 
 fn csv_write_error(row: usize, error: &csv::Error) -> StructuredError {
@@ -599,6 +635,7 @@ mod tests {
     fn run(value: &Value, options: &JsonOptions) -> Result<(Value, Vec<JsonReplacement>), StructuredError> {
         in_scope(|detector, detect_options, policy, scope| {
             anonymize_json(value, detector, detect_options, policy, scope, options)
+                .map(|output| (output.content, output.replacements))
         })
     }
 
@@ -712,7 +749,8 @@ mod tests {
         let text = "nombre,email,nota,importe\nRosa,rosa@example.com,\"llamar, luego, a rosa@example.com\",12.5\nLuis,,sin datos,3\n";
         let csv = |options: &CsvOptions| {
             in_scope(|detector, detect_options, policy, scope| {
-                anonymize_csv(text, detector, detect_options, policy, scope, options).unwrap()
+                let output = anonymize_csv(text, detector, detect_options, policy, scope, options).unwrap();
+                (output.content, output.replacements)
             })
         };
         let (output, replacements) = csv(&CsvOptions::default());

@@ -69,6 +69,8 @@ struct Lists {
     en_street_suffixes: Vec<&'static str>,
     es_countries: Vec<&'static str>,
     en_countries: Vec<&'static str>,
+    /// Spanish provinces' postal-code prefixes and their capitals.
+    es_capitals: Vec<(u32, &'static str)>,
 }
 
 fn lines(text: &'static str) -> Vec<&'static str> {
@@ -88,7 +90,22 @@ static LISTS: LazyLock<Lists> = LazyLock::new(|| Lists {
     en_street_suffixes: lines(include_str!("../surrogates/en_street_suffixes.txt")),
     es_countries: lines(include_str!("../surrogates/es_countries.txt")),
     en_countries: lines(include_str!("../surrogates/en_countries.txt")),
+    es_capitals: lines(include_str!("../surrogates/es_capitals.tsv"))
+        .into_iter()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (code, capital) = line.split_once('\t')?;
+            Some((code.parse().ok()?, capital))
+        })
+        .collect(),
 });
+
+/// A real Spanish town (a province's capital) and a postal code valid there.
+fn spanish_town(random: &mut Random) -> (String, &'static str) {
+    let capitals = &LISTS.es_capitals;
+    let (province, capital) = capitals[random.below(capitals.len() as u64) as usize];
+    (format!("{province:02}{:03}", 1 + random.below(2)), capital)
+}
 
 const PUBLIC_MAIL_DOMAINS: &[&str] = &[
     "gmail.com",
@@ -218,9 +235,7 @@ fn generate(entity_type: &str, value: &str, language: &str, secrets: &ScopeSecre
         "LOCATION" => location(value, language, random),
         "ADDRESS" => address(value, language, random),
         "ORGANIZATION" => organization(value, language, random),
-        "POSTAL_CODE" if language == "es" && value.trim().len() == 5 => {
-            format!("{:02}{:03}", 1 + random.below(52), random.below(1000))
-        }
+        "POSTAL_CODE" if language == "es" && value.trim().len() == 5 => spanish_town(random).0,
         "MAC_ADDRESS" | "IP_ADDRESS" if value.contains(':') => same_shape(value, random, true),
         "IP_ADDRESS" => (0..4)
             .map(|index| {
@@ -340,7 +355,10 @@ fn person(value: &str, language: &str, random: &mut Random) -> String {
         .given
         .iter()
         .map(|original| {
+            // One word for one word: the lists' compound names ("Francisco Javier") give
+            // their first.
             let fake = first_name(gender, language, random);
+            let fake = fake.split_whitespace().next().unwrap_or(fake);
             if original.chars().count() == 1 {
                 format!("{}.", fake.chars().next().unwrap_or('A'))
             } else {
@@ -761,7 +779,7 @@ fn address(value: &str, language: &str, random: &mut Random) -> String {
             ""
         };
         let separator = if street.trim_end().ends_with(',') { "," } else { "" };
-        let rest = same_shape(rest, random, false);
+        let rest = spanish_address_rest(rest, random);
         return cased_like(&format!("{prefix} {name}{separator}{trailing_space}{rest}"), street)
             .trim_end()
             .to_owned();
@@ -770,6 +788,51 @@ fn address(value: &str, language: &str, random: &mut Random) -> String {
     let number = 1 + random.below(9899);
     let suffix = pick(&lists.en_street_suffixes, random);
     cased_like(&format!("{number} {} {suffix}", surname("en", random)), value)
+}
+
+/// What follows a Spanish street's name ("12, 3º B, 28013 Madrid"): numbers and letters of
+/// the same shape, and a place named after a postal code, or after the last comma, becomes
+/// a real town with a postal code of its province.
+fn spanish_address_rest(rest: &str, random: &mut Random) -> String {
+    let code_at = rest.char_indices().find(|(index, _)| {
+        let tail = &rest[*index..];
+        let digits = tail.chars().take_while(char::is_ascii_digit).count();
+        digits == 5
+            && rest[..*index]
+                .chars()
+                .next_back()
+                .is_none_or(|before| !before.is_ascii_digit())
+            && tail[5..].chars().next().is_none_or(char::is_whitespace)
+    });
+    if let Some((at, _)) = code_at {
+        let (town_code, town) = spanish_town(random);
+        let after = &rest[at + 5..];
+        let place_length = after
+            .trim_start()
+            .chars()
+            .take_while(|character| *character != ',')
+            .count();
+        let town_text = if place_length > 0 {
+            format!(" {town}")
+        } else {
+            String::new()
+        };
+        let kept: String = after.trim_start().chars().skip(place_length).collect();
+        return format!(
+            "{}{town_code}{town_text}{}",
+            same_shape(&rest[..at], random, false),
+            same_shape(&kept, random, false)
+        );
+    }
+    if let Some((before, place)) = rest.rsplit_once(',')
+        && !place.trim().is_empty()
+        && place
+            .chars()
+            .all(|character| character.is_alphabetic() || character.is_whitespace() || character == '-')
+    {
+        return format!("{}, {}", same_shape(before, random, false), spanish_town(random).1);
+    }
+    same_shape(rest, random, false)
 }
 
 fn organization(value: &str, language: &str, random: &mut Random) -> String {
@@ -1107,8 +1170,45 @@ mod tests {
         assert!(hospital.starts_with("Hospital Universitario La "), "{hospital}");
         let street = surrogate("ADDRESS", "Calle Carmen Romero, 23, 1D", 1, "es", &secrets);
         assert!(street.starts_with("Calle ") && street.contains(", "), "{street}");
+        // A town after a postal code, or after the last comma, is a real town, and the
+        // postal code one of its province.
+        let capitals = &LISTS.es_capitals;
+        for number in 1..20 {
+            let street = surrogate("ADDRESS", "Calle Mayor 12, 28013 Madrid", number, "es", &secrets);
+            let (_, place) = street.rsplit_once(", ").unwrap();
+            let (code, town) = place.split_once(' ').unwrap();
+            let province: u32 = code[..2].parse().unwrap();
+            assert!(
+                code.len() == 5
+                    && capitals
+                        .iter()
+                        .any(|(known, capital)| *known == province && *capital == town),
+                "{street}"
+            );
+            let without_code = surrogate("ADDRESS", "Calle Mayor 12, Madrid", number, "es", &secrets);
+            let (_, town) = without_code.rsplit_once(", ").unwrap();
+            assert!(capitals.iter().any(|(_, capital)| *capital == town), "{without_code}");
+            let code = surrogate("POSTAL_CODE", "28013", number, "es", &secrets);
+            let province: u32 = code[..2].parse().unwrap();
+            assert!((1..=52).contains(&province) && code.len() == 5, "{code}");
+        }
         let age = surrogate("AGE", "53 años", 1, "es", &secrets);
         assert!(age.ends_with(" años") && age != "53 años", "{age}");
+    }
+
+    #[test]
+    fn a_surname_alone_stands_for_a_surname_and_parts_keep_their_kinds() {
+        let secrets = secrets();
+        let lists = &*LISTS;
+        for number in 1..20 {
+            let fake = surrogate("PERSON", "García", number, "es", &secrets);
+            assert!(lists.es_surnames.contains(&fake.as_str()), "{fake}");
+            let fake = surrogate("PERSON", "Juan Pérez García", number, "es", &secrets);
+            let words: Vec<&str> = fake.split(' ').collect();
+            assert_eq!(words.len(), 3, "{fake}");
+            assert!(lists.es_male.contains(&words[0]), "{fake}");
+            assert!(words[1..].iter().all(|word| lists.es_surnames.contains(word)), "{fake}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use obscura_platform::config::Overrides;
 use uuid::Uuid;
 
 use crate::auth::Role;
-use crate::routes::detection::EngineName;
+use crate::routes::detection::{EngineName, RecognizerErrorMode};
 
 /// Finds personal data and secrets in documents, text and JSON, and anonymizes them.
 #[derive(Debug, Parser)]
@@ -282,6 +282,14 @@ pub struct DetectorArgs {
     /// gazetteer, ner.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub engines: Option<Vec<EngineName>>,
+    /// What a recognizer's failure (a model's inference fault) does: fail (exit 1, the
+    /// default) or skip it, naming it on standard error and in the report.
+    #[arg(long, value_enum, value_name = "fail|skip")]
+    pub on_recognizer_error: Option<RecognizerErrorMode>,
+    /// The data directory (OBSCURA__SERVER__DATA_DIR): installed models, and the master
+    /// secret that keys hashes, encryption and surrogates.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -303,6 +311,10 @@ pub struct EvalArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Run the evaluation again once per span refinement step with that step off, and
+    /// print what each step adds to micro F1.
+    #[arg(long)]
+    pub ablate: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -360,11 +372,16 @@ impl Command {
             Command::Models(command) => {
                 overrides.set("models.dir", command.models_dir().models_dir.clone());
             }
-            Command::Openapi
-            | Command::Detect(_)
-            | Command::Eval(_)
-            | Command::Anonymize(_)
-            | Command::AnonymizeFile(_) => {}
+            Command::Detect(args) => {
+                overrides.set("server.data_dir", args.detector.data_dir.clone());
+            }
+            Command::Anonymize(args) => {
+                overrides.set("server.data_dir", args.detector.data_dir.clone());
+            }
+            Command::AnonymizeFile(args) => {
+                overrides.set("server.data_dir", args.detector.data_dir.clone());
+            }
+            Command::Openapi | Command::Eval(_) => {}
         }
         overrides
     }

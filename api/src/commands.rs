@@ -11,8 +11,8 @@ use obscura_anonymization::operator::Operator;
 use obscura_anonymization::structured::{JsonOptions, anonymize_json};
 use obscura_anonymization::vault::{MemoryVault, VaultKeys};
 use obscura_anonymization::{Level, Policy, Scope, ScopeSecrets, anonymize_text};
-use obscura_detection::DetectOptions;
 use obscura_detection::catalog::{Catalog, Selection};
+use obscura_detection::{DetectOptions, ErrorClass, SkippedRecognizer};
 
 use obscura_detection::eval::{self, Document, LabelMap, LabelTarget, Span};
 use obscura_detection::taxonomy::Taxonomy;
@@ -43,6 +43,16 @@ fn warn_without_ner(ner: &NerState) {
     }
 }
 
+/// Says on standard error which recognizers an answer was made without.
+fn warn_skipped(skipped: &[SkippedRecognizer]) {
+    for item in skipped {
+        eprintln!(
+            "obscura: recognizer {} failed and was skipped (--on-recognizer-error skip): {}",
+            item.recognizer, item.reason
+        );
+    }
+}
+
 /// `obscura detect`.
 pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
     let (catalog, ner) = load_catalog(config)?;
@@ -55,6 +65,9 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
         ..DetectOptions::default()
     };
     selection.apply_defaults(&mut options);
+    if let Some(mode) = args.detector.on_recognizer_error {
+        options.on_recognizer_error = mode.domain();
+    }
 
     if let Some(path) = &args.jsonl {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -82,10 +95,9 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
             }
             let batch = &documents[start..end];
             let texts: Vec<&str> = batch.iter().map(|document| document.text.as_str()).collect();
-            for (document, detections) in batch
-                .iter()
-                .zip(selection.detector.detect_many(&texts, &batch_options)?)
-            {
+            let found = selection.detector.detect_many(&texts, &batch_options)?;
+            warn_skipped(&found.skipped);
+            for (document, detections) in batch.iter().zip(found.detections) {
                 let spans: Vec<Span> = detections
                     .into_iter()
                     .map(|detection| Span {
@@ -116,8 +128,9 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
                 .context("reading standard input as UTF-8 text")?;
         }
     }
-    let detections = selection.detector.detect(&text, &options)?;
-    println!("{}", serde_json::to_string_pretty(&detections)?);
+    let findings = selection.detector.detect(&text, &options)?;
+    warn_skipped(&findings.skipped);
+    println!("{}", serde_json::to_string_pretty(&findings.detections)?);
     Ok(())
 }
 
@@ -145,14 +158,15 @@ pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()
             max_depth: config.security.json_max_depth,
             ..JsonOptions::default()
         };
-        let (output, replacements) =
-            anonymize_json(&value, &selection.detector, options, &policy, &mut scope, &json_options)?;
-        let mut text = serde_json::to_string_pretty(&output)?;
+        let anonymized = anonymize_json(&value, &selection.detector, options, &policy, &mut scope, &json_options)?;
+        warn_skipped(&anonymized.skipped);
+        let mut text = serde_json::to_string_pretty(&anonymized.content)?;
         text.push('\n');
-        (text, serde_json::to_value(replacements)?)
+        (text, serde_json::to_value(anonymized.replacements)?)
     } else {
-        let detections = selection.detector.detect(&input, options)?;
-        let result = anonymize_text(&input, &detections, &policy, &mut scope)?;
+        let findings = selection.detector.detect(&input, options)?;
+        warn_skipped(&findings.skipped);
+        let result = anonymize_text(&input, &findings.detections, &policy, &mut scope)?;
         (result.text, serde_json::to_value(result.replacements)?)
     };
     match &args.out {
@@ -186,8 +200,22 @@ impl Setup {
             ..DetectOptions::default()
         };
         selection.apply_defaults(&mut options);
+        if let Some(mode) = detector.on_recognizer_error {
+            options.on_recognizer_error = mode.domain();
+        }
+        let generated = config.security.secret_key.is_none()
+            && !config.uses_postgres()
+            && !config.security.secret_key_file.exists();
         let master_keys =
             MasterKeys::load(config).context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
+        if generated {
+            eprintln!(
+                "obscura: wrote a new master secret to {}: keyed hashes, encryption and surrogates are \
+                 derived from it, so later runs and `obscura serve` with this data directory give the \
+                 same values; set OBSCURA__SECURITY__SECRET_KEY or --data-dir to use another",
+                config.security.secret_key_file.display()
+            );
+        }
         Ok(Setup {
             selection,
             options,
@@ -351,6 +379,16 @@ pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::
                 report.error = Some(error);
             }
             Ok(processed) => {
+                bar.suspend(|| {
+                    for item in &processed.skipped_recognizers {
+                        eprintln!(
+                            "{}: recognizer {} failed and was skipped (--on-recognizer-error skip): {}",
+                            path.display(),
+                            item.recognizer,
+                            item.reason
+                        );
+                    }
+                });
                 let target = if folder {
                     args.out.join(relative).with_extension(processed.output_extension)
                 } else {
@@ -441,9 +479,24 @@ pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
     selection.apply_defaults(&mut options);
     let bar = indicatif::ProgressBar::new(documents.len() as u64);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} documents {elapsed}")
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} documents {elapsed} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    if args.ablate {
+        let (baseline, effects) = eval::ablate(&selection.detector, &documents, &map, &options, |step, done| {
+            bar.set_message(step.to_owned());
+            bar.set_position(done as u64);
+        })?;
+        bar.finish_and_clear();
+        if args.json {
+            let json = serde_json::json!({ "report": baseline, "steps": effects });
+            println!("{}", serde_json::to_string_pretty(&json)?);
+        } else {
+            print!("{}", eval::render_table(&baseline));
+            print!("{}", eval::render_ablation(&baseline, &effects));
+        }
+        return Ok(());
+    }
     let report = eval::evaluate(&selection.detector, &documents, &map, &options, |done| {
         bar.set_position(done as u64)
     })?;

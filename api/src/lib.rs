@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod commands;
+pub mod error_codes;
 pub mod metrics;
 pub mod ner;
 pub mod openapi;

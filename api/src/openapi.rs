@@ -34,7 +34,7 @@ use crate::state::AppState;
         description = "Finds personal data and secrets in documents, text and JSON, and anonymizes them.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
-    modifiers(&BearerSecurity),
+    modifiers(&BearerSecurity, &ProblemCodes),
     tags(
         (name = "service", description = "Health, metrics and this document"),
         (name = "detection", description = "Finding personal data and secrets in text"),
@@ -62,6 +62,28 @@ impl Modify for BearerSecurity {
                         .build(),
                 ),
             );
+    }
+}
+
+/// `Problem.code` takes the codes of the one table (`error_codes::ERROR_CODES`).
+struct ProblemCodes;
+
+impl Modify for ProblemCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(problem))) = components.schemas.get_mut("Problem")
+            && let Some(RefOr::T(Schema::Object(code))) = problem.properties.get_mut("code")
+        {
+            code.enum_values = Some(
+                crate::error_codes::ERROR_CODES
+                    .iter()
+                    .map(|entry| serde_json::Value::from(entry.code))
+                    .collect(),
+            );
+        }
     }
 }
 

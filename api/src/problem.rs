@@ -60,6 +60,9 @@ pub struct ApiError {
     headers: Vec<(axum::http::HeaderName, &'static str)>,
     /// The internal cause, logged and never sent.
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    /// For a 5xx: whether `detail` may be told (`ErrorClass::public_detail`) instead of the
+    /// generic sentence.
+    detail_is_public: bool,
 }
 
 impl ApiError {
@@ -72,6 +75,7 @@ impl ApiError {
             errors: Vec::new(),
             headers: Vec::new(),
             source: None,
+            detail_is_public: false,
         }
     }
 
@@ -81,10 +85,12 @@ impl ApiError {
         E: ErrorClass + Send + Sync + 'static,
     {
         let status = status_for(error.kind());
+        let public = error.public_detail().filter(|_| status.is_server_error());
         ApiError {
             status,
             code: error.code(),
-            detail: error.to_string(),
+            detail_is_public: public.is_some(),
+            detail: public.unwrap_or_else(|| error.to_string()),
             errors: Vec::new(),
             headers: Vec::new(),
             source: Some(Box::new(error)),
@@ -100,6 +106,7 @@ impl ApiError {
             errors: Vec::new(),
             headers: Vec::new(),
             source: Some(source.into()),
+            detail_is_public: false,
         }
     }
 
@@ -186,7 +193,11 @@ impl IntoResponse for ApiError {
             // The cause may name internal hosts or hold data; it stays in the logs.
             format!(
                 "{} Quote request id {instance} when reporting it.",
-                generic_detail(self.status)
+                if self.detail_is_public {
+                    self.detail.as_str()
+                } else {
+                    generic_detail(self.status)
+                }
             )
         } else if self.detail.is_empty() {
             generic_detail(self.status).to_owned()
@@ -195,7 +206,11 @@ impl IntoResponse for ApiError {
         };
         let problem = Problem {
             problem_type: format!("{ERRORS_DOC_PATH}#{}", self.code),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: crate::error_codes::lookup(self.code)
+                .map(|entry| entry.title)
+                .or_else(|| self.status.canonical_reason())
+                .unwrap_or("Error")
+                .to_owned(),
             status: self.status.as_u16(),
             detail,
             instance,
@@ -358,59 +373,6 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-/// Every problem code the API can answer with, and what it means; served at `/docs/errors`.
-pub const ERROR_CODES: &[(&str, &str)] = &[
-    ("bad_request", "The request is malformed."),
-    ("invalid_json", "The body is not valid JSON."),
-    (
-        "invalid_body",
-        "The body is JSON but does not match the operation's schema.",
-    ),
-    ("unreadable_body", "The body could not be read."),
-    ("invalid_query", "A query parameter is missing or malformed."),
-    (
-        "invalid_path",
-        "A path parameter is malformed, such as an id that is not a UUID.",
-    ),
-    (
-        "unsupported_media_type",
-        "The Content-Type is not accepted by this operation.",
-    ),
-    (
-        "unprocessable_entity",
-        "The request is well-formed but cannot be processed.",
-    ),
-    ("unauthenticated", "No API key was sent, or it is wrong or revoked."),
-    ("forbidden", "The API key's role may not perform this operation."),
-    ("route_not_found", "No route matches the path."),
-    ("method_not_allowed", "The path exists but not with this method."),
-    (
-        "request_timeout",
-        "The request took longer than server.request_timeout_secs.",
-    ),
-    ("payload_too_large", "The body is larger than the configured limit."),
-    ("job_not_found", "No job with this id exists for the caller's tenant."),
-    (
-        "api_key_not_found",
-        "No active API key has this id: it does not exist or is already revoked.",
-    ),
-    ("blob_not_found", "The stored object does not exist."),
-    ("invalid_blob_key", "A storage key is not valid."),
-    (
-        "storage_operation_unsupported",
-        "The configured blob store cannot do this.",
-    ),
-    ("storage_unavailable", "The blob store could not be reached."),
-    ("storage_misconfigured", "The blob store configuration is invalid."),
-    ("database_unavailable", "The database could not be reached."),
-    ("service_unavailable", "A dependency of the request is unavailable."),
-    (
-        "internal_error",
-        "A fault of the server; quote the request id when reporting it.",
-    ),
-    ("http_error", "An HTTP error without a more specific code."),
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,10 +389,7 @@ mod tests {
     fn every_code_for_a_status_is_documented() {
         for status in [400, 401, 403, 404, 405, 408, 413, 415, 422, 500, 503, 418] {
             let code = code_for_status(StatusCode::from_u16(status).unwrap());
-            assert!(
-                ERROR_CODES.iter().any(|(known, _)| *known == code),
-                "{code} is not documented"
-            );
+            assert!(crate::error_codes::lookup(code).is_some(), "{code} is not documented");
         }
     }
 }

@@ -34,6 +34,7 @@ fn detection(criterion: &mut Criterion) {
                     .detector
                     .detect(std::hint::black_box(&text), &options)
                     .unwrap()
+                    .detections
             })
         });
     }

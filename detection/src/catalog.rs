@@ -131,6 +131,12 @@ impl Selection {
         for (entity, threshold) in &self.profile.thresholds {
             options.thresholds.entry(entity.clone()).or_insert(*threshold);
         }
+        options.on_recognizer_error = self.profile.on_recognizer_error;
+        for name in &self.profile.refinements_off {
+            if !options.refinements_off.contains(name) {
+                options.refinements_off.push(name.clone());
+            }
+        }
     }
 }
 
@@ -175,7 +181,8 @@ mod tests {
         let hits = selection
             .detector
             .detect("badge EMP-123456", &DetectOptions::default())
-            .unwrap();
+            .unwrap()
+            .detections;
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].entity_type, "EMPLOYEE_ID");
     }

@@ -27,14 +27,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasickBuilder, MatchKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::context::fold_word;
 use crate::error_kind::{ErrorClass, ErrorKind};
 use crate::pack::{LoadedPack, PackError};
 use crate::pattern::PatternSet;
 use crate::phone::PhoneRecognizer;
-use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo, ValidatorOutcome};
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, ValidatorOutcome};
+use crate::refine::refine;
 use crate::secrets::EntropyRecognizer;
 use crate::taxonomy::Taxonomy;
 use crate::text::AnalyzedText;
@@ -101,6 +102,57 @@ pub struct DetectOptions {
     pub context_window: Option<usize>,
     /// Attach explanations.
     pub explain: bool,
+    /// What a recognizer's failure does to the detection: fail it (the default) or leave
+    /// that recognizer out and say so in [`Findings::skipped`].
+    pub on_recognizer_error: OnRecognizerError,
+    /// Span refinement steps not to run, by name (see [`crate::refine::REFINE_STEPS`]).
+    pub refinements_off: Vec<String>,
+}
+
+/// What a recognizer's failure does to a detection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRecognizerError {
+    /// The detection fails with [`DetectError::RecognizerFailed`]: a partial answer is
+    /// never presented as a whole one.
+    #[default]
+    Fail,
+    /// The detection goes on without that recognizer, and names it in its answer.
+    Skip,
+}
+
+/// A recognizer a detection went on without, because it failed and the caller allowed
+/// that.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SkippedRecognizer {
+    pub recognizer: String,
+    /// What failed, without the text.
+    pub reason: String,
+}
+
+/// What one detection found, and which recognizers it went without.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Findings {
+    pub detections: Vec<Detection>,
+    /// Empty unless [`OnRecognizerError::Skip`] was asked for and a recognizer failed.
+    pub skipped: Vec<SkippedRecognizer>,
+}
+
+/// [`Findings`] of several texts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchFindings {
+    /// One list per text, in order.
+    pub detections: Vec<Vec<Detection>>,
+    pub skipped: Vec<SkippedRecognizer>,
+}
+
+/// Adds `more` to `skipped`, once per recognizer.
+pub fn merge_skipped(skipped: &mut Vec<SkippedRecognizer>, more: impl IntoIterator<Item = SkippedRecognizer>) {
+    for item in more {
+        if !skipped.iter().any(|known| known.recognizer == item.recognizer) {
+            skipped.push(item);
+        }
+    }
 }
 
 /// A request the engine refuses.
@@ -120,15 +172,27 @@ pub enum DetectError {
     },
     #[error("the language must be an ISO 639-1 code such as \"en\" or \"es\", not {0:?}")]
     InvalidLanguage(String),
+    #[error("{0:?} is not a span refinement step (the steps are {steps})", steps = crate::refine::REFINE_STEPS.iter().map(|step| step.name).collect::<Vec<_>>().join(", "))]
+    UnknownRefinement(String),
+    #[error(
+        "recognizer {recognizer} failed ({source}); nothing is reported, since the answer would miss what it finds (on_recognizer_error: skip accepts an answer without it)"
+    )]
+    RecognizerFailed {
+        recognizer: String,
+        #[source]
+        source: RecognizerError,
+    },
 }
 
 impl ErrorClass for DetectError {
     fn kind(&self) -> ErrorKind {
         match self {
             DetectError::TooLarge { .. } | DetectError::ListTooLong { .. } => ErrorKind::TooLarge,
-            DetectError::UnknownEntity(_) | DetectError::ScoreOutOfRange { .. } | DetectError::InvalidLanguage(_) => {
-                ErrorKind::Invalid
-            }
+            DetectError::UnknownEntity(_)
+            | DetectError::ScoreOutOfRange { .. }
+            | DetectError::InvalidLanguage(_)
+            | DetectError::UnknownRefinement(_) => ErrorKind::Invalid,
+            DetectError::RecognizerFailed { .. } => ErrorKind::Unavailable,
         }
     }
 
@@ -139,6 +203,22 @@ impl ErrorClass for DetectError {
             DetectError::UnknownEntity(_) => "unknown_entity",
             DetectError::ScoreOutOfRange { .. } => "score_out_of_range",
             DetectError::InvalidLanguage(_) => "invalid_language",
+            DetectError::UnknownRefinement(_) => "unknown_refinement",
+            DetectError::RecognizerFailed { .. } => "recognizer_failed",
+        }
+    }
+
+    fn public_detail(&self) -> Option<String> {
+        match self {
+            DetectError::RecognizerFailed { recognizer, .. } => Some(format!(
+                "recognizer {recognizer} failed, so nothing is reported: the answer would miss what it finds (on_recognizer_error: skip accepts an answer without it)."
+            )),
+            DetectError::TooLarge { .. }
+            | DetectError::UnknownEntity(_)
+            | DetectError::ScoreOutOfRange { .. }
+            | DetectError::ListTooLong { .. }
+            | DetectError::InvalidLanguage(_)
+            | DetectError::UnknownRefinement(_) => None,
         }
     }
 }
@@ -230,6 +310,13 @@ impl Detector {
         for name in options.thresholds.keys() {
             self.entity_name(name)?;
         }
+        if let Some(name) = options
+            .refinements_off
+            .iter()
+            .find(|name| !crate::refine::is_step(name))
+        {
+            return Err(DetectError::UnknownRefinement(name.clone()));
+        }
         for entry in &options.deny_list {
             self.entity_name(&entry.entity_type)?;
         }
@@ -276,14 +363,18 @@ impl Detector {
     }
 
     /// Finds the personal data and secrets in `text`.
-    pub fn detect(&self, text: &str, options: &DetectOptions) -> Result<Vec<Detection>, DetectError> {
-        Ok(self.detect_many(&[text], options)?.pop().unwrap_or_default())
+    pub fn detect(&self, text: &str, options: &DetectOptions) -> Result<Findings, DetectError> {
+        let mut batch = self.detect_many(&[text], options)?;
+        Ok(Findings {
+            detections: batch.detections.pop().unwrap_or_default(),
+            skipped: batch.skipped,
+        })
     }
 
     /// [`detect`](Self::detect) on several texts with the same options, giving the same
     /// results; recognizers that batch (NER models) see all the texts at once, which is
     /// much faster for many short texts.
-    pub fn detect_many(&self, texts: &[&str], options: &DetectOptions) -> Result<Vec<Vec<Detection>>, DetectError> {
+    pub fn detect_many(&self, texts: &[&str], options: &DetectOptions) -> Result<BatchFindings, DetectError> {
         if let Some(text) = texts.iter().find(|text| text.len() > MAX_TEXT_BYTES) {
             return Err(DetectError::TooLarge {
                 size: text.len(),
@@ -308,16 +399,31 @@ impl Detector {
             .map(|text| self.patterns.recognize(text, &request, &is_wanted))
             .collect();
         let references: Vec<&AnalyzedText<'_>> = analyzed.iter().collect();
+        let mut skipped = Vec::new();
         for recognizer in &self.recognizers {
             let info = recognizer.info();
             if !info.supports_language(language) || !info.entities.iter().any(|entity| is_wanted(entity)) {
                 continue;
             }
-            for (found, text_candidates) in recognizer
-                .recognize_many(&references, &request)
-                .into_iter()
-                .zip(candidates.iter_mut())
-            {
+            let found = match recognizer.recognize_many(&references, &request) {
+                Ok(found) => found,
+                Err(source) => match options.on_recognizer_error {
+                    OnRecognizerError::Fail => {
+                        return Err(DetectError::RecognizerFailed {
+                            recognizer: info.name.clone(),
+                            source,
+                        });
+                    }
+                    OnRecognizerError::Skip => {
+                        skipped.push(SkippedRecognizer {
+                            recognizer: info.name.clone(),
+                            reason: source.to_string(),
+                        });
+                        continue;
+                    }
+                },
+            };
+            for (found, text_candidates) in found.into_iter().zip(candidates.iter_mut()) {
                 text_candidates.extend(found.into_iter().filter(|candidate| is_wanted(&candidate.entity_type)));
             }
         }
@@ -335,7 +441,7 @@ impl Detector {
             base.max(options.min_score.unwrap_or(0.0))
         };
         let allowed: BTreeSet<String> = options.allow_list.iter().map(|value| fold_value(value)).collect();
-        Ok(analyzed
+        let detections = analyzed
             .iter()
             .zip(candidates)
             .map(|(analyzed, candidates)| {
@@ -368,7 +474,7 @@ impl Detector {
                     &self.model_recognizers,
                     &self.word_list_recognizers,
                 );
-                resolve_overlaps(ranked)
+                refine(analyzed, resolve_overlaps(ranked), &options.refinements_off)
                     .into_iter()
                     .map(|candidate| {
                         let threshold = threshold_of(&candidate.entity_type);
@@ -376,7 +482,8 @@ impl Detector {
                     })
                     .collect()
             })
-            .collect())
+            .collect();
+        Ok(BatchFindings { detections, skipped })
     }
 }
 
@@ -676,6 +783,7 @@ mod tests {
         detector()
             .detect(text, &options)
             .unwrap()
+            .detections
             .into_iter()
             .map(|detection| {
                 (
@@ -711,22 +819,28 @@ mod tests {
             &self.0
         }
 
-        fn recognize(&self, text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
-            let characters: Vec<char> = text.normalized().chars().collect();
-            (0..characters.len().saturating_sub(6))
-                .filter(|&start| characters[start..start + 7].iter().all(char::is_ascii_digit))
-                .map(|start| Candidate {
-                    entity_type: "NATIONAL_ID".into(),
-                    start,
-                    end: start + 7,
-                    score: 0.99,
-                    recognizer: "ner/guesser".into(),
-                    pattern: None,
-                    validator: None,
-                    context_words: Vec::new(),
-                    base_score: 0.99,
-                })
-                .collect()
+        fn recognize(
+            &self,
+            text: &AnalyzedText<'_>,
+            _request: &RecognitionRequest<'_>,
+        ) -> Result<Vec<Candidate>, RecognizerError> {
+            Ok({
+                let characters: Vec<char> = text.normalized().chars().collect();
+                (0..characters.len().saturating_sub(6))
+                    .filter(|&start| characters[start..start + 7].iter().all(char::is_ascii_digit))
+                    .map(|start| Candidate {
+                        entity_type: "NATIONAL_ID".into(),
+                        start,
+                        end: start + 7,
+                        score: 0.99,
+                        recognizer: "ner/guesser".into(),
+                        pattern: None,
+                        validator: None,
+                        context_words: Vec::new(),
+                        base_score: 0.99,
+                    })
+                    .collect()
+            })
         }
     }
 
@@ -739,27 +853,85 @@ mod tests {
             &self.0
         }
 
-        fn recognize(&self, text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
-            let characters: Vec<char> = text.normalized().chars().collect();
-            let Some(at) = characters.iter().position(|character| *character == '@') else {
-                return Vec::new();
-            };
-            let start = characters[..at]
-                .iter()
-                .rposition(|character| *character == ' ')
-                .map_or(0, |space| space + 1);
-            vec![Candidate {
-                entity_type: "EMAIL_ADDRESS".into(),
-                start,
-                end: characters.len(),
-                score: 0.999,
-                recognizer: "ner/sloppy".into(),
-                pattern: None,
-                validator: None,
-                context_words: Vec::new(),
-                base_score: 0.999,
-            }]
+        fn recognize(
+            &self,
+            text: &AnalyzedText<'_>,
+            _request: &RecognitionRequest<'_>,
+        ) -> Result<Vec<Candidate>, RecognizerError> {
+            Ok({
+                let characters: Vec<char> = text.normalized().chars().collect();
+                let Some(at) = characters.iter().position(|character| *character == '@') else {
+                    return Ok(Vec::new());
+                };
+                let start = characters[..at]
+                    .iter()
+                    .rposition(|character| *character == ' ')
+                    .map_or(0, |space| space + 1);
+                vec![Candidate {
+                    entity_type: "EMAIL_ADDRESS".into(),
+                    start,
+                    end: characters.len(),
+                    score: 0.999,
+                    recognizer: "ner/sloppy".into(),
+                    pattern: None,
+                    validator: None,
+                    context_words: Vec::new(),
+                    base_score: 0.999,
+                }]
+            })
         }
+    }
+
+    /// A model whose inference always fails.
+    #[derive(Debug)]
+    struct Broken(RecognizerInfo);
+
+    impl Recognizer for Broken {
+        fn info(&self) -> &RecognizerInfo {
+            &self.0
+        }
+
+        fn recognize(
+            &self,
+            _text: &AnalyzedText<'_>,
+            _request: &RecognitionRequest<'_>,
+        ) -> Result<Vec<Candidate>, RecognizerError> {
+            Err(RecognizerError::new("inference failed: shape mismatch"))
+        }
+    }
+
+    #[test]
+    fn a_failing_recognizer_fails_the_detection_unless_skipping_is_asked_for() {
+        let detector = Detector::new(
+            &crate::pack::builtin_packs().unwrap(),
+            vec![Arc::new(Broken(model_info("ner/broken", "PERSON")))],
+        )
+        .unwrap();
+        let text = "Ana Pérez, ana@example.com";
+        let error = detector.detect(text, &DetectOptions::default()).unwrap_err();
+        assert_eq!(
+            (error.code(), error.kind()),
+            ("recognizer_failed", ErrorKind::Unavailable)
+        );
+        assert!(error.to_string().contains("ner/broken"), "{error}");
+        assert!(!error.to_string().contains("Ana"), "{error}");
+
+        let options = DetectOptions {
+            on_recognizer_error: OnRecognizerError::Skip,
+            ..DetectOptions::default()
+        };
+        let findings = detector.detect(text, &options).unwrap();
+        assert_eq!(findings.detections.len(), 1, "{findings:?}");
+        assert_eq!(findings.detections[0].entity_type, "EMAIL_ADDRESS");
+        assert_eq!(findings.skipped.len(), 1);
+        assert_eq!(findings.skipped[0].recognizer, "ner/broken");
+
+        // A recognizer that does not apply is not run, so it cannot fail the detection.
+        let only_emails = DetectOptions {
+            entities: Some(vec!["EMAIL_ADDRESS".into()]),
+            ..DetectOptions::default()
+        };
+        assert_eq!(detector.detect(text, &only_emails).unwrap().detections.len(), 1);
     }
 
     #[test]
@@ -767,7 +939,7 @@ mod tests {
         let sloppy = SloppyEmails(model_info("ner/sloppy", "EMAIL_ADDRESS"));
         let detector = Detector::new(&crate::pack::builtin_packs().unwrap(), vec![Arc::new(sloppy)]).unwrap();
         let text = "Write to ana@example.com.";
-        let found = detector.detect(text, &DetectOptions::default()).unwrap();
+        let found = detector.detect(text, &DetectOptions::default()).unwrap().detections;
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(&text[found[0].byte_start..found[0].byte_end], "ana@example.com");
         assert_eq!(found[0].recognizer, "default/email");
@@ -782,18 +954,24 @@ mod tests {
             &self.0
         }
 
-        fn recognize(&self, _text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
-            vec![Candidate {
-                entity_type: self.1.into(),
-                start: self.2,
-                end: self.3,
-                score: 0.99,
-                recognizer: self.0.name.clone(),
-                pattern: None,
-                validator: None,
-                context_words: Vec::new(),
-                base_score: 0.99,
-            }]
+        fn recognize(
+            &self,
+            _text: &AnalyzedText<'_>,
+            _request: &RecognitionRequest<'_>,
+        ) -> Result<Vec<Candidate>, RecognizerError> {
+            Ok({
+                vec![Candidate {
+                    entity_type: self.1.into(),
+                    start: self.2,
+                    end: self.3,
+                    score: 0.99,
+                    recognizer: self.0.name.clone(),
+                    pattern: None,
+                    validator: None,
+                    context_words: Vec::new(),
+                    base_score: 0.99,
+                }]
+            })
         }
     }
 
@@ -808,7 +986,7 @@ mod tests {
             language: Some("es".into()),
             ..DetectOptions::default()
         };
-        let found = detector.detect(text, &options).unwrap();
+        let found = detector.detect(text, &options).unwrap().detections;
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(
             &text[found[0].byte_start..found[0].byte_end],
@@ -826,18 +1004,24 @@ mod tests {
             &self.0
         }
 
-        fn recognize(&self, _text: &AnalyzedText<'_>, _request: &RecognitionRequest<'_>) -> Vec<Candidate> {
-            vec![Candidate {
-                entity_type: "PERSON".into(),
-                start: self.1,
-                end: self.2,
-                score: self.3,
-                recognizer: self.0.name.clone(),
-                pattern: None,
-                validator: None,
-                context_words: Vec::new(),
-                base_score: self.3,
-            }]
+        fn recognize(
+            &self,
+            _text: &AnalyzedText<'_>,
+            _request: &RecognitionRequest<'_>,
+        ) -> Result<Vec<Candidate>, RecognizerError> {
+            Ok({
+                vec![Candidate {
+                    entity_type: "PERSON".into(),
+                    start: self.1,
+                    end: self.2,
+                    score: self.3,
+                    recognizer: self.0.name.clone(),
+                    pattern: None,
+                    validator: None,
+                    context_words: Vec::new(),
+                    base_score: self.3,
+                }]
+            })
         }
     }
 
@@ -850,7 +1034,10 @@ mod tests {
             Arc::new(FixedPerson(model_info("ner/names", "PERSON"), 0, 8, 0.8)),
         ])
         .unwrap();
-        let found = detector.detect("Ana Ruiz llegó.", &DetectOptions::default()).unwrap();
+        let found = detector
+            .detect("Ana Ruiz llegó.", &DetectOptions::default())
+            .unwrap()
+            .detections;
         assert_eq!((found.len(), found[0].start, found[0].end), (1, 0, 8), "{found:?}");
 
         // A longer word-list span that contains the model's gives way to it too.
@@ -863,7 +1050,8 @@ mod tests {
         .unwrap();
         let found = detector
             .detect("Ana Ruiz NºCol: 28", &DetectOptions::default())
-            .unwrap();
+            .unwrap()
+            .detections;
         assert_eq!((found.len(), found[0].start, found[0].end), (1, 0, 8), "{found:?}");
 
         // A model's span of another type displaces a word-list span it overlaps.
@@ -876,7 +1064,8 @@ mod tests {
         .unwrap();
         let found = detector
             .detect("03900 Benito Juárez, México", &DetectOptions::default())
-            .unwrap();
+            .unwrap()
+            .detections;
         assert_eq!(
             (found.len(), found[0].entity_type.as_str(), found[0].start, found[0].end),
             (1, "LOCATION", 0, 19),
@@ -895,6 +1084,7 @@ mod tests {
             detector
                 .detect(text, &DetectOptions::default())
                 .unwrap()
+                .detections
                 .into_iter()
                 .map(|found| (found.entity_type, text[found.byte_start..found.byte_end].to_owned()))
                 .collect::<Vec<_>>()
@@ -926,6 +1116,7 @@ mod tests {
         let found: Vec<(String, String)> = detector
             .detect(text, &options)
             .unwrap()
+            .detections
             .into_iter()
             .map(|detection| {
                 (
@@ -1101,7 +1292,7 @@ mod tests {
             ..DetectOptions::default()
         };
         let text = "jane@example.com works on project falcon with bob@example.com";
-        let hits = detector.detect(text, &options).unwrap();
+        let hits = detector.detect(text, &options).unwrap().detections;
         let kinds: Vec<(&str, &str)> = hits
             .iter()
             .map(|hit| (hit.entity_type.as_str(), &text[hit.byte_start..hit.byte_end]))
@@ -1121,7 +1312,7 @@ mod tests {
             explain: true,
             ..DetectOptions::default()
         };
-        let hits = detector.detect(text, &only_email).unwrap();
+        let hits = detector.detect(text, &only_email).unwrap().detections;
         assert_eq!(hits.len(), 1);
         let explanation = hits[0].explanation.as_ref().unwrap();
         assert_eq!(explanation.pattern.as_deref(), Some("email"));
@@ -1129,7 +1320,7 @@ mod tests {
             min_score: Some(0.99),
             ..DetectOptions::default()
         };
-        assert!(detector.detect(text, &strict).unwrap().is_empty());
+        assert!(detector.detect(text, &strict).unwrap().detections.is_empty());
     }
 
     #[test]

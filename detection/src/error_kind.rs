@@ -56,6 +56,12 @@ pub trait ErrorClass: std::error::Error {
     fn kind(&self) -> ErrorKind;
     /// A stable snake_case identifier clients may match on; it never changes once published.
     fn code(&self) -> &'static str;
+    /// What may be told to the caller of a failure that is not theirs (a 5xx), when more
+    /// than a generic sentence helps them: which recognizer failed, say. It names no host,
+    /// path or text. `None` keeps the generic sentence.
+    fn public_detail(&self) -> Option<String> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -241,7 +241,7 @@ pub fn evaluate(
                 source,
             })?;
         elapsed += started.elapsed();
-        for (document, detections) in batch.iter().zip(results) {
+        for (document, detections) in batch.iter().zip(results.detections) {
             score_document(
                 document,
                 &detections,
@@ -269,6 +269,79 @@ pub fn evaluate(
         rows,
         micro,
     })
+}
+
+/// What one span refinement step adds: micro F1 with every step, less micro F1 with that
+/// step off.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepEffect {
+    pub step: &'static str,
+    pub does: &'static str,
+    /// Micro F1 with the step off.
+    pub exact_f1_without: f64,
+    pub overlap_f1_without: f64,
+    /// What the step adds (negative when it costs).
+    pub exact_f1_added: f64,
+    pub overlap_f1_added: f64,
+}
+
+/// The evaluation with every step, and once per span refinement step with that step off
+/// (steps the options already switch off are left off throughout).
+pub fn ablate(
+    detector: &Detector,
+    documents: &[Document],
+    map: &LabelMap,
+    options: &DetectOptions,
+    mut progress: impl FnMut(&str, usize),
+) -> Result<(Report, Vec<StepEffect>), EvalError> {
+    let baseline = evaluate(detector, documents, map, options, |done| progress("all steps", done))?;
+    let mut effects = Vec::new();
+    for step in crate::refine::REFINE_STEPS {
+        if options.refinements_off.iter().any(|name| name == step.name) {
+            continue;
+        }
+        let mut without = options.clone();
+        without.refinements_off.push(step.name.to_owned());
+        let report = evaluate(detector, documents, map, &without, |done| progress(step.name, done))?;
+        effects.push(StepEffect {
+            step: step.name,
+            does: step.does,
+            exact_f1_without: report.micro.exact.f1(),
+            overlap_f1_without: report.micro.overlap.f1(),
+            exact_f1_added: baseline.micro.exact.f1() - report.micro.exact.f1(),
+            overlap_f1_added: baseline.micro.overlap.f1() - report.micro.overlap.f1(),
+        });
+    }
+    Ok((baseline, effects))
+}
+
+/// The ablation as a table: per step, micro F1 without it and what it adds.
+pub fn render_ablation(baseline: &Report, effects: &[StepEffect]) -> String {
+    let mut out = format!(
+        "{:<34} {:>9} {:>9} {:>9} {:>9}\n{:<34} {:>9.4} {:>9} {:>9.4} {:>9}\n",
+        "step",
+        "F1",
+        "added",
+        "F1~",
+        "added~",
+        "all steps",
+        baseline.micro.exact.f1(),
+        "",
+        baseline.micro.overlap.f1(),
+        ""
+    );
+    for effect in effects {
+        out.push_str(&format!(
+            "{:<34} {:>9.4} {:>+9.4} {:>9.4} {:>+9.4}\n",
+            effect.step,
+            effect.exact_f1_without,
+            effect.exact_f1_added,
+            effect.overlap_f1_without,
+            effect.overlap_f1_added
+        ));
+    }
+    out.push_str("F1 without the step, and what the step adds to micro F1 (~ = any overlap)\n");
+    out
 }
 
 /// The report as a fixed-width table.
@@ -400,6 +473,69 @@ mod tests {
         assert_eq!(row.overlap.true_positive_predictions, 2);
         assert!((row.overlap.f1() - 1.0).abs() < 1e-9);
         assert!(render_table(&report).contains("EMAIL_ADDRESS"));
+    }
+
+    /// A model that tags a given name and a surname apart.
+    #[derive(Debug)]
+    struct Pieces(crate::recognizer::RecognizerInfo);
+
+    impl crate::recognizer::Recognizer for Pieces {
+        fn info(&self) -> &crate::recognizer::RecognizerInfo {
+            &self.0
+        }
+
+        fn recognize(
+            &self,
+            _text: &crate::text::AnalyzedText<'_>,
+            _request: &crate::recognizer::RecognitionRequest<'_>,
+        ) -> Result<Vec<crate::recognizer::Candidate>, crate::recognizer::RecognizerError> {
+            Ok([(6, 10), (11, 16)]
+                .into_iter()
+                .map(|(start, end)| crate::recognizer::Candidate {
+                    entity_type: "PERSON".into(),
+                    start,
+                    end,
+                    score: 0.9,
+                    recognizer: "ner/pieces".into(),
+                    pattern: None,
+                    validator: None,
+                    context_words: Vec::new(),
+                    base_score: 0.9,
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn ablation_measures_what_each_step_adds() {
+        let info = crate::recognizer::RecognizerInfo {
+            name: "ner/pieces".into(),
+            kind: "ner",
+            entities: vec!["PERSON".into()],
+            languages: vec!["any".into()],
+            description: String::new(),
+            settings: BTreeMap::new(),
+        };
+        let detector = Detector::without_patterns(vec![std::sync::Arc::new(Pieces(info))]).unwrap();
+        let documents = read_documents(
+            "{\"id\":\"1\",\"lang\":\"es\",\"text\":\"Firma Juan Pérez.\",\"spans\":[{\"start\":6,\"end\":16,\"label\":\"PERSON\"}]}\n",
+        )
+        .unwrap();
+        let map = parse_label_map("labels:\n  PERSON: PERSON\n").unwrap();
+        let (baseline, effects) = ablate(&detector, &documents, &map, &DetectOptions::default(), |_, _| {}).unwrap();
+        assert!((baseline.micro.exact.f1() - 1.0).abs() < 1e-9);
+        assert_eq!(effects.len(), crate::refine::REFINE_STEPS.len());
+        let join = effects
+            .iter()
+            .find(|effect| effect.step == "join_person_parts")
+            .unwrap();
+        assert!((join.exact_f1_added - 1.0).abs() < 1e-9, "{join:?}");
+        let function_words = effects
+            .iter()
+            .find(|effect| effect.step == "function_words_are_not_entities")
+            .unwrap();
+        assert!(function_words.exact_f1_added.abs() < 1e-9);
+        assert!(render_ablation(&baseline, &effects).contains("join_person_parts"));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
 use crate::context::{ContextWords, apply, fold_word};
-use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo};
 use crate::text::AnalyzedText;
 
 /// Score of a known first name followed by a known surname.
@@ -433,6 +433,11 @@ pub fn is_first_name(folded: &str) -> bool {
     LISTS.first_names.contains(folded)
 }
 
+/// Whether a folded word is a listed surname.
+pub fn is_surname(folded: &str) -> bool {
+    LISTS.surnames.contains(folded)
+}
+
 /// Finds names and places listed in the gazetteers.
 #[derive(Debug)]
 pub struct GazetteerRecognizer {
@@ -551,7 +556,18 @@ impl Recognizer for GazetteerRecognizer {
         &self.info
     }
 
-    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+    fn recognize(
+        &self,
+        text: &AnalyzedText<'_>,
+        request: &RecognitionRequest<'_>,
+    ) -> Result<Vec<Candidate>, RecognizerError> {
+        Ok(self.candidates(text, request))
+    }
+}
+
+impl GazetteerRecognizer {
+    /// Every candidate in `text`; finding nothing is the only way this fails.
+    fn candidates(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
         let lists = &*LISTS;
         let haystack = text.normalized();
         let words = words_of(haystack);
@@ -683,6 +699,7 @@ mod tests {
         };
         GazetteerRecognizer::default()
             .recognize(&analyzed, &request)
+            .unwrap()
             .into_iter()
             .map(|candidate| {
                 (
@@ -814,6 +831,7 @@ mod tests {
             };
             GazetteerRecognizer::default()
                 .recognize(&analyzed, &request)
+                .unwrap()
                 .into_iter()
                 .filter(|candidate| candidate.entity_type == "PERSON" && candidate.score >= 0.5)
                 .map(|candidate| analyzed.original_slice(candidate.start, candidate.end).to_owned())

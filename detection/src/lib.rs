@@ -15,12 +15,17 @@ pub mod pattern;
 pub mod phone;
 pub mod profile;
 pub mod recognizer;
+pub mod refine;
 pub mod secrets;
 pub mod stream;
 pub mod taxonomy;
 pub mod text;
 pub mod validate;
+pub mod wordlists;
 
-pub use detect::{DenyEntry, DetectError, DetectOptions, Detection, Detector, Explanation};
+pub use detect::{
+    BatchFindings, DenyEntry, DetectError, DetectOptions, Detection, Detector, Explanation, Findings,
+    OnRecognizerError, SkippedRecognizer,
+};
 pub use error_kind::{ErrorClass, ErrorKind};
-pub use recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
+pub use recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo};

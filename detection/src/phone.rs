@@ -11,7 +11,7 @@ use phonenumber::country::Id;
 use regex::Regex;
 
 use crate::context::{ContextWords, apply};
-use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo, ValidatorOutcome};
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, ValidatorOutcome};
 use crate::text::AnalyzedText;
 
 #[allow(clippy::expect_used)]
@@ -334,7 +334,18 @@ impl Recognizer for PhoneRecognizer {
         &self.info
     }
 
-    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
+    fn recognize(
+        &self,
+        text: &AnalyzedText<'_>,
+        request: &RecognitionRequest<'_>,
+    ) -> Result<Vec<Candidate>, RecognizerError> {
+        Ok(self.candidates(text, request))
+    }
+}
+
+impl PhoneRecognizer {
+    /// Every candidate in `text`; finding nothing is the only way this fails.
+    fn candidates(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
         let haystack = text.normalized();
         let mut out = Vec::new();
         for found in CANDIDATE.find_iter(haystack) {
@@ -393,6 +404,7 @@ mod tests {
         };
         PhoneRecognizer::default()
             .recognize(&analyzed, &request)
+            .unwrap()
             .into_iter()
             .map(|candidate| {
                 (

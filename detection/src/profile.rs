@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::OnRecognizerError;
 use crate::pack::PackError;
 
 /// Which recognizer families a profile runs.
@@ -33,6 +34,13 @@ pub struct Profile {
     pub min_score: Option<f32>,
     #[serde(default)]
     pub thresholds: BTreeMap<String, f32>,
+    /// What a recognizer's failure does to a detection with this profile (`fail` when
+    /// absent); a request may say otherwise.
+    #[serde(default)]
+    pub on_recognizer_error: OnRecognizerError,
+    /// Span refinement steps this profile does not run, by name.
+    #[serde(default)]
+    pub refinements_off: Vec<String>,
 }
 
 /// The profile used when a request names none.
@@ -72,6 +80,9 @@ mod tests {
         let profiles = builtin_profiles().unwrap();
         assert_eq!(profiles.len(), BUILTIN_PROFILES.len());
         for profile in &profiles {
+            for step in &profile.refinements_off {
+                assert!(crate::refine::is_step(step), "{}: {step}", profile.name);
+            }
             for pack in &profile.packs {
                 assert!(
                     packs.contains(&pack.as_str()),

@@ -87,20 +87,47 @@ impl Candidate {
     }
 }
 
+/// Why a recognizer could not look at a text (a model's inference fault, say).
+///
+/// The message names what failed, never the text.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct RecognizerError {
+    message: String,
+}
+
+impl RecognizerError {
+    pub fn new(message: impl Into<String>) -> RecognizerError {
+        RecognizerError {
+            message: message.into(),
+        }
+    }
+}
+
 /// Finds candidates of one or more entity types in a text.
 ///
 /// Implementations are pure: no I/O, and the same input always gives the same output. Long
-/// work (NER inference) is the caller's to schedule off async threads.
+/// work (NER inference) is the caller's to schedule off async threads. A recognizer that
+/// cannot finish says so with an error: an empty answer means the text holds nothing it
+/// looks for.
 pub trait Recognizer: Send + Sync + std::fmt::Debug {
     fn info(&self) -> &RecognizerInfo;
 
     /// Every candidate in `text`, with code-point offsets.
-    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate>;
+    fn recognize(
+        &self,
+        text: &AnalyzedText<'_>,
+        request: &RecognitionRequest<'_>,
+    ) -> Result<Vec<Candidate>, RecognizerError>;
 
     /// The candidates of several texts, in order. Recognizers that work faster on many
     /// texts at once (a model batching its windows) override it; the results must be those
     /// of `recognize` on each text (up to the rounding of a model's padded batches).
-    fn recognize_many(&self, texts: &[&AnalyzedText<'_>], request: &RecognitionRequest<'_>) -> Vec<Vec<Candidate>> {
+    fn recognize_many(
+        &self,
+        texts: &[&AnalyzedText<'_>],
+        request: &RecognitionRequest<'_>,
+    ) -> Result<Vec<Vec<Candidate>>, RecognizerError> {
         texts.iter().map(|text| self.recognize(text, request)).collect()
     }
 }

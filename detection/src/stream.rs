@@ -6,7 +6,7 @@
 //! offsets in the whole text. For entities and context shorter than the overlap, the result
 //! equals detection over the whole text.
 
-use crate::detect::{DetectError, DetectOptions, Detection, Detector};
+use crate::detect::{DetectError, DetectOptions, Detector, Findings, merge_skipped};
 
 /// Code points kept from one round to the next.
 pub const OVERLAP_CHARS: usize = 2048;
@@ -24,7 +24,7 @@ pub struct DetectionStream<'d> {
     offset_bytes: usize,
     /// Detections starting before this code point (of the whole text) were reported.
     reported_until: usize,
-    found: Vec<Detection>,
+    found: Findings,
     round_bytes: usize,
     overlap_chars: usize,
 }
@@ -38,7 +38,7 @@ impl<'d> DetectionStream<'d> {
             offset_chars: 0,
             offset_bytes: 0,
             reported_until: 0,
-            found: Vec::new(),
+            found: Findings::default(),
             round_bytes: ROUND_BYTES,
             overlap_chars: OVERLAP_CHARS,
         }
@@ -61,8 +61,9 @@ impl<'d> DetectionStream<'d> {
         Ok(())
     }
 
-    /// Ends the text and returns every detection, in order.
-    pub fn finish(mut self) -> Result<Vec<Detection>, DetectError> {
+    /// Ends the text and returns every detection, in order, and the recognizers any round
+    /// went without.
+    pub fn finish(mut self) -> Result<Findings, DetectError> {
         self.round(true)?;
         Ok(self.found)
     }
@@ -75,7 +76,9 @@ impl<'d> DetectionStream<'d> {
         } else {
             buffer_chars.saturating_sub(self.overlap_chars)
         };
-        for mut detection in self.detector.detect(&self.buffer, &self.options)? {
+        let findings = self.detector.detect(&self.buffer, &self.options)?;
+        merge_skipped(&mut self.found.skipped, findings.skipped);
+        for mut detection in findings.detections {
             let start = detection.start + self.offset_chars;
             if detection.start >= settle || start < self.reported_until {
                 continue;
@@ -84,7 +87,7 @@ impl<'d> DetectionStream<'d> {
             detection.end += self.offset_chars;
             detection.byte_start += self.offset_bytes;
             detection.byte_end += self.offset_bytes;
-            self.found.push(detection);
+            self.found.detections.push(detection);
         }
         self.reported_until = self.offset_chars + settle;
         if last {
@@ -114,12 +117,12 @@ mod tests {
         let detector = Detector::with_builtin_packs().unwrap();
         let filler = "lorem ipsum dolor sit amet ".repeat(20_000);
         let text = format!("{filler}write to jane.doe@example.com today {filler}");
-        let whole = detector.detect(&text, &DetectOptions::default()).unwrap();
+        let whole = detector.detect(&text, &DetectOptions::default()).unwrap().detections;
         let split_at = text.find("doe@").unwrap();
         let mut stream = DetectionStream::new(&detector, DetectOptions::default());
         stream.push(&text[..split_at]).unwrap();
         stream.push(&text[split_at..]).unwrap();
-        let streamed = stream.finish().unwrap();
+        let streamed = stream.finish().unwrap().detections;
         assert_eq!(streamed, whole);
         assert_eq!(streamed.len(), 1);
         assert_eq!(

@@ -43,7 +43,7 @@ proptest! {
     #[test]
     fn detections_fall_on_char_boundaries_and_agree_with_code_points(text in text(), language in prop_oneof![Just("en"), Just("es")]) {
         let options = DetectOptions { language: Some(language.to_owned()), explain: true, ..DetectOptions::default() };
-        let detections = detector().detect(&text, &options).expect("valid options");
+        let detections = detector().detect(&text, &options).expect("valid options").detections;
         let length = text.chars().count();
         let mut previous_end = 0;
         for detection in &detections {
@@ -101,10 +101,10 @@ proptest! {
     fn detecting_many_texts_equals_detecting_each(texts in prop::collection::vec(text(), 0..5)) {
         let options = DetectOptions { language: Some("es".to_owned()), ..DetectOptions::default() };
         let references: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let many = detector().detect_many(&references, &options).unwrap();
+        let many = detector().detect_many(&references, &options).unwrap().detections;
         prop_assert_eq!(many.len(), texts.len());
         for (text, found) in texts.iter().zip(many) {
-            prop_assert_eq!(found, detector().detect(text, &options).unwrap());
+            prop_assert_eq!(found, detector().detect(text, &options).unwrap().detections);
         }
     }
 }

@@ -709,6 +709,7 @@ const FILLED_SPREAD: u8 = 64;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use obscura_detection::ErrorClass;
 
     #[test]
     fn words_and_lines_come_from_tesseract_tsv() {

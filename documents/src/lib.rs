@@ -34,7 +34,8 @@ use obscura_anonymization::structured::{
     CsvOptions, JsonOptions, JsonReplacement, StructuredError, anonymize_csv, anonymize_html, anonymize_json,
 };
 use obscura_anonymization::{AnonymizeError, Anonymized, Policy, Scope, anonymize_text};
-use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector};
+use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector, SkippedRecognizer, merge_skipped};
+use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 
 /// What a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -199,20 +200,14 @@ pub enum DocumentError {
     #[error(transparent)]
     Detect(#[from] DetectError),
     #[error("anonymization failed: {0}")]
-    Anonymize(String),
-}
-
-impl From<AnonymizeError> for DocumentError {
-    fn from(error: AnonymizeError) -> DocumentError {
-        DocumentError::Anonymize(error.to_string())
-    }
+    Anonymize(#[from] AnonymizeError),
 }
 
 impl From<StructuredError> for DocumentError {
     fn from(error: StructuredError) -> DocumentError {
         match error {
             StructuredError::Detect(error) => DocumentError::Detect(error),
-            StructuredError::Anonymize(error) => DocumentError::Anonymize(error.to_string()),
+            StructuredError::Anonymize(error) => DocumentError::Anonymize(error),
             other @ (StructuredError::TooDeep { .. }
             | StructuredError::TooManyStrings { .. }
             | StructuredError::InvalidPath { .. }
@@ -221,9 +216,27 @@ impl From<StructuredError> for DocumentError {
     }
 }
 
-impl DocumentError {
-    /// A stable code for the error state.
-    pub fn code(&self) -> &'static str {
+impl ErrorClass for DocumentError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DocumentError::TooLarge { .. }
+            | DocumentError::TooManyPixels { .. }
+            | DocumentError::TooManyPages { .. }
+            | DocumentError::ZipBomb(_) => ErrorKind::TooLarge,
+            DocumentError::Encrypted
+            | DocumentError::Corrupt(_)
+            | DocumentError::Mislabeled { .. }
+            | DocumentError::NotText(_) => ErrorKind::Invalid,
+            DocumentError::Unsupported(_) => ErrorKind::Unsupported,
+            DocumentError::TimedOut { .. } => ErrorKind::Unavailable,
+            DocumentError::Detect(error) => error.kind(),
+            DocumentError::Anonymize(error) => error.kind(),
+        }
+    }
+
+    /// A stable code for the error state; a detection or anonymization failure keeps the
+    /// code of its cause (`recognizer_failed`, `unknown_entity`, ...).
+    fn code(&self) -> &'static str {
         match self {
             DocumentError::TooLarge { .. } => "too_large",
             DocumentError::Encrypted => "encrypted",
@@ -235,8 +248,25 @@ impl DocumentError {
             DocumentError::Unsupported(_) => "unsupported",
             DocumentError::TimedOut { .. } => "timed_out",
             DocumentError::NotText(_) => "not_text",
-            DocumentError::Detect(_) => "detection_failed",
-            DocumentError::Anonymize(_) => "anonymization_failed",
+            DocumentError::Detect(error) => error.code(),
+            DocumentError::Anonymize(error) => error.code(),
+        }
+    }
+
+    fn public_detail(&self) -> Option<String> {
+        match self {
+            DocumentError::Detect(error) => error.public_detail(),
+            DocumentError::Anonymize(error) => error.public_detail(),
+            DocumentError::TooLarge { .. }
+            | DocumentError::Encrypted
+            | DocumentError::Corrupt(_)
+            | DocumentError::Mislabeled { .. }
+            | DocumentError::TooManyPixels { .. }
+            | DocumentError::TooManyPages { .. }
+            | DocumentError::ZipBomb(_)
+            | DocumentError::Unsupported(_)
+            | DocumentError::TimedOut { .. }
+            | DocumentError::NotText(_) => None,
         }
     }
 }
@@ -325,6 +355,9 @@ pub struct Processed {
     pub output_extension: &'static str,
     pub entities: Vec<Entity>,
     pub leak_check: LeakCheck,
+    /// Recognizers detection went without, which the request allowed
+    /// (`on_recognizer_error: skip`); what they would have found may be in the output.
+    pub skipped_recognizers: Vec<SkippedRecognizer>,
 }
 
 /// A deadline checked between units of work.
@@ -361,6 +394,7 @@ struct Outcome {
     text: String,
     entities: Vec<Entity>,
     leak_check: LeakCheck,
+    skipped: Vec<SkippedRecognizer>,
 }
 
 /// Reads, detects, anonymizes and verifies one document.
@@ -418,6 +452,7 @@ fn export(outcome: Outcome, format: ExportFormat) -> Result<Processed, DocumentE
         output_extension,
         entities: outcome.entities,
         leak_check: outcome.leak_check,
+        skipped_recognizers: outcome.skipped,
     })
 }
 
@@ -470,6 +505,8 @@ fn slice_chars(characters: &[char], start: usize, end: usize) -> String {
 struct Findings {
     entities: Vec<Entity>,
     replaced: Vec<Replaced>,
+    /// Recognizers detection went without (only when the options allow skipping).
+    skipped: Vec<SkippedRecognizer>,
 }
 
 /// One replaced value: its type, where it was, and what it became.
@@ -543,8 +580,15 @@ impl Findings {
                     .iter()
                     .map(|entity| entity.alias.as_str())
                     .collect::<Vec<_>>(),
+                &self
+                    .entities
+                    .iter()
+                    .filter(|entity| entity.entity_type == "PERSON")
+                    .map(|entity| entity.alias.as_str())
+                    .collect::<Vec<_>>(),
             ),
             entities: self.entities,
+            skipped: self.skipped,
         }
     }
 
@@ -600,13 +644,16 @@ fn detect_units(
     texts: &[String],
     request: &Request<'_>,
     deadline: &Deadline,
+    skipped: &mut Vec<SkippedRecognizer>,
 ) -> Result<Vec<Vec<Detection>>, DocumentError> {
     const BATCH: usize = 32;
     let mut detected = Vec::with_capacity(texts.len());
     for chunk in texts.chunks(BATCH) {
         deadline.check()?;
         let batch: Vec<&str> = chunk.iter().map(String::as_str).collect();
-        detected.extend(request.detector.detect_many(&batch, request.detect_options)?);
+        let found = request.detector.detect_many(&batch, request.detect_options)?;
+        merge_skipped(skipped, found.skipped);
+        detected.extend(found.detections);
     }
     let values = texts.iter().zip(&detected).flat_map(|(text, detections)| {
         detections.iter().map(move |detection| {
@@ -645,7 +692,7 @@ fn text_document(
                 },
                 ..CsvOptions::default()
             };
-            let (output, replacements) = anonymize_csv(
+            let anonymized = anonymize_csv(
                 text,
                 request.detector,
                 request.detect_options,
@@ -653,13 +700,14 @@ fn text_document(
                 scope,
                 &options,
             )?;
-            findings.add_structured(&replacements);
-            output
+            findings.add_structured(&anonymized.replacements);
+            merge_skipped(&mut findings.skipped, anonymized.skipped);
+            anonymized.content
         }
         Format::Json => {
             let value: serde_json::Value =
                 serde_json::from_str(text).map_err(|error| DocumentError::Corrupt(format!("JSON: {error}")))?;
-            let (output, replacements) = anonymize_json(
+            let anonymized = anonymize_json(
                 &value,
                 request.detector,
                 request.detect_options,
@@ -667,11 +715,14 @@ fn text_document(
                 scope,
                 &JsonOptions::default(),
             )?;
-            findings.add_structured(&replacements);
-            serde_json::to_string_pretty(&output).map_err(|error| DocumentError::Corrupt(error.to_string()))?
+            findings.add_structured(&anonymized.replacements);
+            merge_skipped(&mut findings.skipped, anonymized.skipped);
+            serde_json::to_string_pretty(&anonymized.content)
+                .map_err(|error| DocumentError::Corrupt(error.to_string()))?
         }
         Format::Html => {
             let result = anonymize_html(text, request.detector, request.detect_options, request.policy, scope)?;
+            merge_skipped(&mut findings.skipped, result.skipped.iter().cloned());
             for replacement in &result.replacements {
                 // Offsets are bytes of the document; the value is its text with entities decoded.
                 let raw = &text[replacement.start..replacement.end];
@@ -692,7 +743,7 @@ fn text_document(
             result.text
         }
         Format::Text | Format::Markdown | Format::Docx | Format::Pdf | Format::Png | Format::Jpeg | Format::Tiff => {
-            let detections = detect_units(&[text.to_owned()], request, deadline)?
+            let detections = detect_units(&[text.to_owned()], request, deadline, &mut findings.skipped)?
                 .pop()
                 .unwrap_or_default();
             let result = anonymize_text(text, &detections, request.policy, scope)?;
@@ -776,7 +827,7 @@ fn pdf_document(
     // replaced in all.
     let mut texts: Vec<String> = document.pages.iter().map(|page| page.text.clone()).collect();
     texts.extend(readings.iter().map(|read| read.text.clone()));
-    let mut detected = detect_units(&texts, request, deadline)?;
+    let mut detected = detect_units(&texts, request, deadline, &mut findings.skipped)?;
     let scan_detections = detected.split_off(document.pages.len());
     // The anonymized text of each page's text layer and scans, for the text exports.
     let mut anonymized: Vec<((u32, usize), String)> = Vec::new();
@@ -862,9 +913,14 @@ fn image_document(
     let mut pixels = image::decode(bytes, format, request.limits)?;
     let read = image::ocr(&pixels, &language)?;
     let mut findings = Findings::default();
-    let detections = detect_units(std::slice::from_ref(&read.text), request, deadline)?
-        .pop()
-        .unwrap_or_default();
+    let detections = detect_units(
+        std::slice::from_ref(&read.text),
+        request,
+        deadline,
+        &mut findings.skipped,
+    )?
+    .pop()
+    .unwrap_or_default();
     let (burnt, text) = burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
     findings.locate_read(0, &read, |[left, top, width, height]| {
         [left, top, left + width, top + height].map(|value| value as f32)
@@ -894,7 +950,7 @@ fn docx_document(
     let units = document.units();
     let mut findings = Findings::default();
     let texts: Vec<String> = units.iter().map(|(_, text)| text.clone()).collect();
-    let detected = detect_units(&texts, request, deadline)?;
+    let detected = detect_units(&texts, request, deadline, &mut findings.skipped)?;
     for ((unit, text), detections) in units.iter().zip(detected) {
         deadline.check()?;
         if detections.is_empty() {

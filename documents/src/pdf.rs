@@ -1785,6 +1785,7 @@ fn literal(text: &str) -> Object {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use obscura_detection::ErrorClass;
 
     /// A one-page PDF in Helvetica (with widths) whose content is `operations`.
     fn pdf_with(operations: Vec<Operation>) -> Vec<u8> {

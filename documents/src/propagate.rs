@@ -11,7 +11,9 @@
 use aho_corasick::{AhoCorasick, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
+use obscura_detection::context::fold_word;
 use obscura_detection::detect::Detection;
+use obscura_detection::gazetteer::is_first_name;
 
 /// Shortest value propagated: shorter ones ("Ana", "45") would match unrelated words.
 pub const MIN_PROPAGATED_CHARS: usize = 4;
@@ -29,6 +31,36 @@ fn fold(character: char) -> char {
     std::iter::once(lower).nfkd().next().unwrap_or(lower)
 }
 
+/// A value as compared: folded, with runs of whitespace as one space.
+fn folded_value(value: &str) -> String {
+    value
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .map(fold)
+        .collect()
+}
+
+/// The one type of a value that detection typed differently in different units: a person
+/// when one unit saw a person and the value starts with a listed given name ("Maximino
+/// Barral Solano", a place where it followed "abonará a"), else the type given most often,
+/// the first of those tied.
+fn agreed_type(folded: &str, votes: &[(String, usize)]) -> String {
+    let starts_with_given_name = folded
+        .split(' ')
+        .next()
+        .is_some_and(|word| folded.contains(' ') && is_first_name(&fold_word(word)));
+    if starts_with_given_name && votes.iter().any(|(entity_type, _)| entity_type == "PERSON") {
+        return "PERSON".to_owned();
+    }
+    let most = votes.iter().map(|(_, count)| *count).max().unwrap_or(0);
+    votes
+        .iter()
+        .find(|(_, count)| *count == most)
+        .map_or_else(String::new, |(entity_type, _)| entity_type.clone())
+}
+
 /// The values of a document, ready to be found in its units.
 pub struct Propagation {
     automaton: AhoCorasick,
@@ -39,24 +71,29 @@ impl Propagation {
     /// From (entity type, value) pairs; `None` when no value is long enough.
     pub fn new<'a>(values: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<Propagation> {
         let mut needles: Vec<String> = Vec::new();
-        let mut types = Vec::new();
+        // Per value, how often each type was given to it.
+        let mut votes: Vec<Vec<(String, usize)>> = Vec::new();
         for (entity_type, value) in values {
             let value = value.trim();
             if value.chars().count() < MIN_PROPAGATED_CHARS {
                 continue;
             }
-            let needle: String = value
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .chars()
-                .map(fold)
-                .collect();
-            if !needles.contains(&needle) {
+            let needle = folded_value(value);
+            let index = needles.iter().position(|known| *known == needle).unwrap_or_else(|| {
                 needles.push(needle);
-                types.push(entity_type.to_owned());
+                votes.push(Vec::new());
+                needles.len() - 1
+            });
+            match votes[index].iter_mut().find(|(known, _)| known == entity_type) {
+                Some((_, count)) => *count += 1,
+                None => votes[index].push((entity_type.to_owned(), 1)),
             }
         }
+        let types: Vec<String> = needles
+            .iter()
+            .zip(&votes)
+            .map(|(needle, votes)| agreed_type(needle, votes))
+            .collect();
         if needles.is_empty() {
             return None;
         }
@@ -94,6 +131,12 @@ impl Propagation {
             let after = characters.get(end).copied();
             if before.is_some_and(char::is_alphanumeric) || after.is_some_and(char::is_alphanumeric) {
                 continue;
+            }
+            // A detection of exactly the value takes the value's one type.
+            for detection in detections.iter_mut() {
+                if detection.start == start && detection.end == end && detection.entity_type != self.types[pattern] {
+                    detection.entity_type = self.types[pattern].clone();
+                }
             }
             let covered = detections
                 .iter()
@@ -161,6 +204,30 @@ mod tests {
             recognizer: "test".into(),
             explanation: None,
         }
+    }
+
+    #[test]
+    fn a_value_typed_two_ways_gets_one_type() {
+        let propagation = Propagation::new([
+            ("LOCATION", "Maximino Barral Solano"),
+            ("PERSON", "Maximino Barral Solano"),
+            ("LOCATION", "Solano Park"),
+            ("ORGANIZATION", "Banco Central"),
+            ("LOCATION", "Banco Central"),
+            ("LOCATION", "banco central"),
+        ])
+        .unwrap();
+        let text = "La renta se abonará a Maximino Barral Solano y al Banco Central.";
+        let mut detections = vec![
+            detection(text, "Maximino Barral Solano", "LOCATION"),
+            detection(text, "Banco Central", "ORGANIZATION"),
+        ];
+        propagation.apply(text, &mut detections);
+        let types: Vec<&str> = detections
+            .iter()
+            .map(|detection| detection.entity_type.as_str())
+            .collect();
+        assert_eq!(types, ["PERSON", "LOCATION"]);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::io::{Cursor, Read, Write};
 
 use obscura_anonymization::vault::{MemoryVault, VaultKeys};
 use obscura_anonymization::{Level, Policy, Scope, ScopeSecrets};
-use obscura_detection::DetectOptions;
 use obscura_detection::catalog::Catalog;
+use obscura_detection::{DetectOptions, ErrorClass};
 use obscura_documents::{DocumentError, ExportFormat, Format, Limits, Processed, Request, process};
 
 const CONTRACT: &[u8] = include_bytes!("fixtures/documents/contract.docx");

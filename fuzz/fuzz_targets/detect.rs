@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     for language in ["en", "es"] {
         let options = DetectOptions { language: Some(language.into()), explain: true, ..DetectOptions::default() };
         let whole = detector().detect(text, &options).expect("valid options");
-        for detection in &whole {
+        for detection in &whole.detections {
             assert!(text.is_char_boundary(detection.byte_start) && text.is_char_boundary(detection.byte_end));
         }
         let mut stream = DetectionStream::new(detector(), options).with_sizes(64, 512);

@@ -4,10 +4,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use obscura_detection::gazetteer::{firm_names, is_listed_place, is_title_or_particle};
-use obscura_detection::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerInfo};
+use obscura_detection::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo};
 use obscura_detection::taxonomy::Taxonomy;
 use obscura_detection::text::AnalyzedText;
 use obscura_detection::validate::dates::month_number;
+use obscura_detection::wordlists::only_function_words;
 
 use crate::bounds::{Bounds, before_form_field, is_institution_head, typed_bounds};
 use crate::ner::NerModel;
@@ -65,27 +66,32 @@ impl Recognizer for NerRecognizer {
         &self.info
     }
 
-    fn recognize(&self, text: &AnalyzedText<'_>, request: &RecognitionRequest<'_>) -> Vec<Candidate> {
-        self.recognize_many(&[text], request).pop().unwrap_or_default()
+    fn recognize(
+        &self,
+        text: &AnalyzedText<'_>,
+        request: &RecognitionRequest<'_>,
+    ) -> Result<Vec<Candidate>, RecognizerError> {
+        Ok(self.recognize_many(&[text], request)?.pop().unwrap_or_default())
     }
 
     /// All the texts' windows go through the model together, batched by token budget.
-    fn recognize_many(&self, texts: &[&AnalyzedText<'_>], request: &RecognitionRequest<'_>) -> Vec<Vec<Candidate>> {
+    /// Inference fails only on faults of the model (a tokenizer that gives ids its weights
+    /// do not have, a shape it cannot take); the detection then fails with it.
+    fn recognize_many(
+        &self,
+        texts: &[&AnalyzedText<'_>],
+        request: &RecognitionRequest<'_>,
+    ) -> Result<Vec<Vec<Candidate>>, RecognizerError> {
         let inputs: Vec<&str> = texts.iter().map(|text| text.normalized()).collect();
-        let predicted = match self.model.predict(&inputs) {
-            Ok(predicted) => predicted,
-            Err(error) => {
-                // Inference fails only on internal faults (a shape the model cannot take);
-                // the other recognizers' findings still stand, and the fault is logged.
-                tracing::error!(recognizer = %self.info.name, error = %error, "NER inference failed");
-                return vec![Vec::new(); texts.len()];
-            }
-        };
-        predicted
+        let predicted = self
+            .model
+            .predict(&inputs)
+            .map_err(|error| RecognizerError::new(error.to_string()))?;
+        Ok(predicted
             .into_iter()
             .zip(texts)
             .map(|(spans, text)| self.candidates(spans, text, request.language))
-            .collect()
+            .collect())
     }
 }
 
@@ -430,14 +436,6 @@ fn repeat_names(mut candidates: Vec<Candidate>, text: &AnalyzedText<'_>) -> Vec<
     candidates
 }
 
-/// Words that are never an entity on their own, in the model's languages that Obscura
-/// serves first.
-const FUNCTION_WORDS: &[&str] = &[
-    "a", "al", "con", "de", "del", "e", "el", "en", "la", "las", "le", "les", "lo", "los", "me", "mi", "mis", "nos",
-    "o", "os", "para", "por", "que", "se", "su", "sus", "te", "tu", "tus", "u", "un", "una", "y", "an", "and", "at",
-    "by", "for", "from", "in", "of", "on", "or", "the", "to", "with",
-];
-
 /// Field labels that a form puts before a value ("IBAN", "DNI", "Tel."), which the model
 /// sometimes takes into the value's span ("IBAN\nAlejandro" as a name).
 const LABEL_WORDS: &[&str] = &[
@@ -544,15 +542,6 @@ fn words_at(span: &str, separates: impl Fn(char) -> bool) -> Vec<(usize, &str)> 
         })
         .filter(|(_, word)| !word.is_empty())
         .collect()
-}
-
-/// Whether `span` holds words and every one is a function word.
-fn only_function_words(span: &str) -> bool {
-    let mut words = span
-        .split(|character: char| !character.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .peekable();
-    words.peek().is_some() && words.all(|word| FUNCTION_WORDS.contains(&word.to_lowercase().as_str()))
 }
 
 #[cfg(test)]

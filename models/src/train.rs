@@ -174,6 +174,8 @@ pub enum TrainError {
     Candle(#[from] candle_core::Error),
     #[error("{0}")]
     Invalid(String),
+    #[error("dev scoring: {0}")]
+    Scoring(#[from] obscura_detection::recognizer::RecognizerError),
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
@@ -907,7 +909,7 @@ fn dev_scores(dir: &Path, documents: &[Document], map: &LabelMap) -> Result<(f64
             context_window: 5,
         };
         let predicted: BTreeSet<(usize, usize, String)> = recognizer
-            .recognize(&analyzed, &request)
+            .recognize(&analyzed, &request)?
             .into_iter()
             .map(|candidate| (candidate.start, candidate.end, candidate.entity_type))
             .collect();

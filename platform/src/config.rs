@@ -264,6 +264,9 @@ impl Config {
         if self.auth.key_file.as_os_str().is_empty() {
             self.auth.key_file = data_dir.join("admin-key");
         }
+        if self.models.dir.as_os_str().is_empty() {
+            self.models.dir = data_dir.join("models");
+        }
         if self.security.secret_key_file.as_os_str().is_empty() {
             self.security.secret_key_file = data_dir.join("secret-key");
         }
@@ -507,6 +510,7 @@ mod tests {
         assert_eq!(config.storage.backend, StorageBackendKind::Local);
         assert_eq!(config.storage.path, PathBuf::from("./data/blobs"));
         assert_eq!(config.auth.key_file, PathBuf::from("./data/admin-key"));
+        assert_eq!(config.models.dir, PathBuf::from("./data/models"));
         assert_eq!(config.server.workers, 1);
     }
 

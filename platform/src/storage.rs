@@ -153,11 +153,20 @@ impl BlobStore {
 }
 
 /// Creates `path` and its parents, readable only by this user: they hold documents with
-/// personal data.
+/// personal data. A `path` that exists already (made by `obscura models install`, say) is
+/// made private too.
 pub async fn create_private_dir(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let mut builder = tokio::fs::DirBuilder::new();
     builder.recursive(true).mode(0o700);
-    builder.create(path).await
+    builder.create(path).await?;
+    let mode = tokio::fs::metadata(path).await?.permissions().mode() & 0o777;
+    if mode != 0o700
+        && let Err(error) = tokio::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).await
+    {
+        tracing::warn!(path = %path.display(), mode = format!("{mode:o}"), %error, "cannot make the directory private");
+    }
+    Ok(())
 }
 
 /// Rejects keys that could escape the store's root or that S3 would mangle.

@@ -24,7 +24,7 @@ pub fn bench_operators(
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.sample_size(samples);
     group.bench_function("detect_only", |bencher| {
-        bencher.iter(|| detector.detect(std::hint::black_box(text), options).unwrap())
+        bencher.iter(|| detector.detect(std::hint::black_box(text), options).unwrap().detections)
     });
     for (name, operator) in [
         (
@@ -39,7 +39,7 @@ pub fn bench_operators(
         let policy = Policy::uniform(operator);
         group.bench_function(format!("detect_and_{name}"), |bencher| {
             bencher.iter(|| {
-                let detections = detector.detect(std::hint::black_box(text), options).unwrap();
+                let detections = detector.detect(std::hint::black_box(text), options).unwrap().detections;
                 let mut vault = MemoryVault::for_request();
                 let mut scope = Scope {
                     vault: &mut vault,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use obscura_anonymization::check::{Pair, validate, validate_batch};
 use obscura_anonymization::keyed::{HashAlgorithm, HashOptions};
 use obscura_anonymization::operator::{DateGranularity, GeneralizeOptions, MaskOptions, Operator, Template};
@@ -20,7 +20,9 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiJson, Problem};
-use crate::routes::detection::{DenyListItem, DetectFields, EngineName, prepare};
+use crate::routes::detection::{
+    DenyListItem, DetectFields, EngineName, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views,
+};
 use crate::routes::sanitization::{SessionTarget, update_session};
 use crate::state::AppState;
 
@@ -155,6 +157,8 @@ pub struct RedactRequest {
     pub pattern_packs: Option<Vec<String>>,
     pub profile: Option<String>,
     pub engines: Option<Vec<EngineName>>,
+    /// `fail` (default) or `skip`: what a recognizer's failure does; the profile's when absent.
+    pub on_recognizer_error: Option<RecognizerErrorMode>,
 }
 
 /// One entity type's operator.
@@ -183,6 +187,8 @@ pub struct RedactResponse {
     pub redacted_text: String,
     pub redactions_applied: usize,
     pub items: Vec<RedactionItem>,
+    /// Recognizers that failed and were left out; empty unless `on_recognizer_error` is `skip`.
+    pub skipped_recognizers: Vec<SkippedRecognizerView>,
 }
 
 /// Runs `work` with a scope: the session's vault when a session is given (written back
@@ -274,6 +280,7 @@ fn check_entities(names: &[String], field: &str) -> Result<Vec<String>, ApiError
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The session does not exist", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A recognizer failed (`recognizer_failed`) and the request did not allow skipping it", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -311,14 +318,18 @@ pub async fn create_redaction(
             profile: request.profile,
             engines: request.engines,
             explain: false,
+            on_recognizer_error: request.on_recognizer_error,
         },
     )?;
     let language = options.language.clone().unwrap_or_else(|| "en".into());
     let text = std::sync::Arc::new(request.text);
     let selection = std::sync::Arc::new(selection);
     let result = with_scope(&state, &principal, request.session_id, language, move |scope| {
-        let detections = selection.detector.detect(&text, &options)?;
-        anonymize_text(&text, &detections, &policy, scope).map_err(ApiError::from_class)
+        let findings = selection.detector.detect(&text, &options)?;
+        let mut anonymized =
+            anonymize_text(&text, &findings.detections, &policy, scope).map_err(ApiError::from_class)?;
+        anonymized.skipped = findings.skipped;
+        Ok(anonymized)
     })
     .await?;
     tracing::debug!(redactions = result.replacements.len(), "text redacted");
@@ -338,6 +349,7 @@ pub async fn create_redaction(
         redacted_text: result.text,
         redactions_applied: items.len(),
         items,
+        skipped_recognizers: skipped_views(result.skipped),
     }))
 }
 
@@ -358,7 +370,13 @@ pub struct AnonymizeQuery {
     pub exclude: Option<String>,
     /// Keeps replacements consistent across requests through a session's vault.
     pub session_id: Option<Uuid>,
+    /// `fail` (default) or `skip`: what a recognizer's failure does; the profile's when
+    /// absent. Skipped recognizers are named in the `Obscura-Skipped-Recognizers` header.
+    pub on_recognizer_error: Option<RecognizerErrorMode>,
 }
+
+/// The header that names the recognizers a `/anonymize` answer was made without.
+pub const SKIPPED_RECOGNIZERS_HEADER: &str = "obscura-skipped-recognizers";
 
 fn comma_list(value: Option<&str>) -> Vec<String> {
     value
@@ -379,10 +397,12 @@ fn comma_list(value: Option<&str>) -> Vec<String> {
     params(AnonymizeQuery),
     request_body(content = serde_json::Value, content_type = "application/json", description = "Any JSON value"),
     responses(
-        (status = 200, description = "The value with its strings anonymized", body = serde_json::Value),
+        (status = 200, description = "The value with its strings anonymized", body = serde_json::Value,
+            headers(("obscura-skipped-recognizers" = String, description = "The recognizers that failed and were left out (only with `on_recognizer_error=skip`), comma-separated"))),
         (status = 400, description = "Invalid JSON, not UTF-8, or an unknown entity or strategy", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit, or nests too deep", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A recognizer failed (`recognizer_failed`) and the request did not allow skipping it", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -391,7 +411,7 @@ pub async fn create_anonymization(
     Extension(principal): Extension<Principal>,
     Query(query): Query<AnonymizeQuery>,
     body: Bytes,
-) -> Result<ApiJson<serde_json::Value>, ApiError> {
+) -> Result<(HeaderMap, ApiJson<serde_json::Value>), ApiError> {
     let strategy = query.strategy.as_deref().unwrap_or("replace");
     let operator_name = OperatorName::parse(strategy).ok_or_else(|| {
         ApiError::invalid_field(
@@ -427,6 +447,7 @@ pub async fn create_anonymization(
             language: query.language,
             entities,
             profile: query.profile,
+            on_recognizer_error: query.on_recognizer_error,
             ..DetectFields::default()
         },
     )?;
@@ -439,13 +460,23 @@ pub async fn create_anonymization(
     let language = options.language.clone().unwrap_or_else(|| "en".into());
     let value = std::sync::Arc::new(value);
     let selection = std::sync::Arc::new(selection);
-    let (output, replacements) = with_scope(&state, &principal, query.session_id, language, move |scope| {
+    let anonymized = with_scope(&state, &principal, query.session_id, language, move |scope| {
         anonymize_json(&value, &selection.detector, &options, &policy, scope, &json_options)
             .map_err(ApiError::from_class)
     })
     .await?;
-    tracing::debug!(replacements = replacements.len(), "JSON anonymized");
-    Ok(ApiJson(output))
+    tracing::debug!(
+        replacements = anonymized.replacements.len(),
+        skipped_recognizers = anonymized.skipped.len(),
+        "JSON anonymized"
+    );
+    let skipped: Vec<String> = anonymized.skipped.into_iter().map(|item| item.recognizer).collect();
+    let mut headers = HeaderMap::new();
+    if !skipped.is_empty() {
+        let value = HeaderValue::from_str(&skipped.join(", ")).map_err(ApiError::internal)?;
+        headers.insert(SKIPPED_RECOGNIZERS_HEADER, value);
+    }
+    Ok((headers, ApiJson(anonymized.content)))
 }
 
 /// A masked value to check, or a batch of them.

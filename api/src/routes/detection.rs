@@ -8,7 +8,7 @@ use obscura_detection::catalog::Catalog;
 use obscura_detection::pack::PackError;
 use obscura_detection::profile::Engine;
 use obscura_detection::taxonomy::Taxonomy;
-use obscura_detection::{DenyEntry, DetectOptions, Detection, Explanation};
+use obscura_detection::{DenyEntry, DetectOptions, Detection, Explanation, OnRecognizerError, SkippedRecognizer};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -44,6 +44,45 @@ impl EngineName {
     }
 }
 
+/// What a recognizer's failure (a model's inference fault) does to a request: `fail` (the
+/// default) answers 503 `recognizer_failed`; `skip` answers without that recognizer and
+/// names it in `skipped_recognizers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum RecognizerErrorMode {
+    Fail,
+    Skip,
+}
+
+impl RecognizerErrorMode {
+    pub fn domain(self) -> OnRecognizerError {
+        match self {
+            RecognizerErrorMode::Fail => OnRecognizerError::Fail,
+            RecognizerErrorMode::Skip => OnRecognizerError::Skip,
+        }
+    }
+}
+
+/// A recognizer an answer was made without, because it failed and the request (or its
+/// profile) allowed that: what it finds may be left in the text.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SkippedRecognizerView {
+    pub recognizer: String,
+    /// What failed.
+    pub reason: String,
+}
+
+/// The skipped recognizers of an answer.
+pub(crate) fn skipped_views(skipped: Vec<SkippedRecognizer>) -> Vec<SkippedRecognizerView> {
+    skipped
+        .into_iter()
+        .map(|item| SkippedRecognizerView {
+            recognizer: item.recognizer,
+            reason: item.reason,
+        })
+        .collect()
+}
+
 /// A detection request.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +115,8 @@ pub struct DetectRequest {
     pub source_id: Option<String>,
     /// Whether to log the detections (without the matched text); accepted for the log.
     pub log: Option<bool>,
+    /// `fail` (default) or `skip`: what a recognizer's failure does; the profile's when absent.
+    pub on_recognizer_error: Option<RecognizerErrorMode>,
 }
 
 /// Why an entity was reported.
@@ -109,6 +150,8 @@ pub struct DetectResponse {
     pub entities: Vec<DetectedEntity>,
     pub detection_count: usize,
     pub processing_time_ms: f64,
+    /// Recognizers that failed and were left out; empty unless `on_recognizer_error` is `skip`.
+    pub skipped_recognizers: Vec<SkippedRecognizerView>,
 }
 
 fn explanation_view(explanation: Explanation) -> ExplanationView {
@@ -157,6 +200,7 @@ pub(crate) struct DetectFields {
     pub profile: Option<String>,
     pub engines: Option<Vec<EngineName>>,
     pub explain: bool,
+    pub on_recognizer_error: Option<RecognizerErrorMode>,
 }
 
 /// The detector and options a request asks for.
@@ -201,6 +245,9 @@ pub(crate) fn prepare(
         ..DetectOptions::default()
     };
     selection.apply_defaults(&mut options);
+    if let Some(mode) = fields.on_recognizer_error {
+        options.on_recognizer_error = mode.domain();
+    }
     Ok((selection, options))
 }
 
@@ -215,6 +262,7 @@ pub(crate) fn prepare(
         (status = 400, description = "An unknown entity, pack or profile, or a score outside 0..1", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A recognizer failed (`recognizer_failed`) and the request did not allow skipping it", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -234,22 +282,28 @@ pub async fn create_detection(
             profile: request.profile,
             engines: request.engines,
             explain: request.explain,
+            on_recognizer_error: request.on_recognizer_error,
         },
     )?;
     let text = request.text;
     let span = tracing::Span::current();
     let started = Instant::now();
     // Matching is CPU work; it runs off the async threads, in the request's span.
-    let detections = tokio::task::spawn_blocking(move || span.in_scope(|| selection.detector.detect(&text, &options)))
+    let findings = tokio::task::spawn_blocking(move || span.in_scope(|| selection.detector.detect(&text, &options)))
         .await
         .map_err(ApiError::internal)??;
     let processing_time_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::debug!(detection_count = detections.len(), "text scanned");
-    let entities: Vec<DetectedEntity> = detections.into_iter().map(entity_view).collect();
+    tracing::debug!(
+        detection_count = findings.detections.len(),
+        skipped_recognizers = findings.skipped.len(),
+        "text scanned"
+    );
+    let entities: Vec<DetectedEntity> = findings.detections.into_iter().map(entity_view).collect();
     Ok(ApiJson(DetectResponse {
         detection_count: entities.len(),
         entities,
         processing_time_ms,
+        skipped_recognizers: skipped_views(findings.skipped),
     }))
 }
 
@@ -388,6 +442,10 @@ pub struct ProfileView {
     pub language: Option<String>,
     pub min_score: Option<f32>,
     pub thresholds: std::collections::BTreeMap<String, f32>,
+    /// What a recognizer's failure does to a request with this profile.
+    pub on_recognizer_error: RecognizerErrorMode,
+    /// Span refinement steps this profile does not run.
+    pub refinements_off: Vec<String>,
 }
 
 /// Lists the profiles.
@@ -420,6 +478,11 @@ pub async fn list_profiles(State(state): State<AppState>) -> ApiJson<Vec<Profile
                 language: profile.language.clone(),
                 min_score: profile.min_score,
                 thresholds: profile.thresholds.clone(),
+                on_recognizer_error: match profile.on_recognizer_error {
+                    OnRecognizerError::Fail => RecognizerErrorMode::Fail,
+                    OnRecognizerError::Skip => RecognizerErrorMode::Skip,
+                },
+                refinements_off: profile.refinements_off.clone(),
             })
             .collect(),
     )

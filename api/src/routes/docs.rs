@@ -3,7 +3,7 @@
 
 use axum::response::Html;
 
-use crate::problem::ERROR_CODES;
+use crate::error_codes::ERROR_CODES;
 
 /// The start page, from `frontend/index.html`.
 pub async fn get_start_page() -> Html<&'static str> {
@@ -17,8 +17,14 @@ pub async fn get_error_codes() -> Html<String> {
          <body><h1>Obscura error codes</h1><p>Every error answer is <code>application/problem+json</code>; \
          its <code>code</code> is one of these.</p><dl>",
     );
-    for (code, meaning) in ERROR_CODES {
-        page.push_str(&format!("<dt id=\"{code}\"><code>{code}</code></dt><dd>{meaning}</dd>"));
+    for entry in ERROR_CODES {
+        page.push_str(&format!(
+            "<dt id=\"{code}\"><code>{code}</code> ({status}) {title}</dt><dd>{doc}</dd>",
+            code = entry.code,
+            status = entry.status,
+            title = entry.title,
+            doc = entry.doc
+        ));
     }
     page.push_str("</dl></body></html>");
     Html(page)

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use obscura_anonymization::sanitize::{
     ContentFormat, MaskMap, Sanitizer, rehydrate_json, rehydrate_text, sanitize_html, sanitize_json,
 };
-use obscura_detection::Detection;
+use obscura_detection::detect::merge_skipped;
+use obscura_detection::{Detection, SkippedRecognizer};
 use obscura_platform::sessions::{self, SessionState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,7 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiJson, Problem};
-use crate::routes::detection::{DetectFields, prepare};
+use crate::routes::detection::{DetectFields, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views};
 use crate::state::AppState;
 
 /// Content to sanitize.
@@ -43,6 +44,8 @@ pub struct SanitizeRequest {
     pub language: Option<String>,
     pub entities: Option<Vec<String>>,
     pub profile: Option<String>,
+    /// `fail` (default) or `skip`: what a recognizer's failure does; the profile's when absent.
+    pub on_recognizer_error: Option<RecognizerErrorMode>,
 }
 
 /// Sanitized content.
@@ -56,6 +59,15 @@ pub struct SanitizeResponse {
     pub detection_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<Uuid>,
+    /// Recognizers that failed and were left out; empty unless `on_recognizer_error` is `skip`.
+    pub skipped_recognizers: Vec<SkippedRecognizerView>,
+}
+
+/// What sanitizing one content gave.
+struct SanitizedContent {
+    content: serde_json::Value,
+    detection_count: usize,
+    skipped: Vec<SkippedRecognizer>,
 }
 
 /// Keeps only validated findings, or very sure ones.
@@ -79,16 +91,18 @@ fn sanitize_content(
     options: &obscura_detection::DetectOptions,
     strict_validation: bool,
     sanitizer: &mut Sanitizer<'_>,
-) -> Result<(serde_json::Value, usize), ApiError> {
-    let detect = |text: &str| -> Result<Vec<Detection>, obscura_detection::DetectError> {
-        let detections = detector.detect(text, options)?;
+) -> Result<SanitizedContent, ApiError> {
+    let mut skipped = Vec::new();
+    let mut detect = |text: &str| -> Result<Vec<Detection>, obscura_detection::DetectError> {
+        let findings = detector.detect(text, options)?;
+        merge_skipped(&mut skipped, findings.skipped);
         Ok(if strict_validation {
-            strict(detections)
+            strict(findings.detections)
         } else {
-            detections
+            findings.detections
         })
     };
-    Ok(match (format, content) {
+    let (content, detection_count) = match (format, content) {
         (ContentFormat::Text, serde_json::Value::String(text)) => {
             let detections = detect(text)?;
             (
@@ -98,10 +112,12 @@ fn sanitize_content(
         }
         (ContentFormat::Html, serde_json::Value::String(html)) => {
             let sanitized = sanitize_html(html, detector, options, sanitizer)?;
+            merge_skipped(&mut skipped, sanitized.skipped);
             (serde_json::Value::String(sanitized.content), sanitized.detection_count)
         }
         (ContentFormat::Json, value) if !strict_validation => {
             let sanitized = sanitize_json(value, detector, options, sanitizer)?;
+            merge_skipped(&mut skipped, sanitized.skipped);
             (sanitized.content, sanitized.detection_count)
         }
         (ContentFormat::Json, value) => {
@@ -120,6 +136,11 @@ fn sanitize_content(
                 "must be a string when format is text or html",
             ));
         }
+    };
+    Ok(SanitizedContent {
+        content,
+        detection_count,
+        skipped,
     })
 }
 
@@ -184,6 +205,7 @@ where
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "The session does not exist or has expired", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "A recognizer failed (`recognizer_failed`) and the request did not allow skipping it", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
@@ -207,6 +229,7 @@ pub async fn create_sanitization(
             pattern_packs: request.pattern_packs,
             profile: request.profile,
             explain: request.strict_validation,
+            on_recognizer_error: request.on_recognizer_error,
             ..DetectFields::default()
         },
     )?;
@@ -228,7 +251,7 @@ pub async fn create_sanitization(
             span.in_scope(|| {
                 let secret = state.placeholder_key();
                 let mut sanitizer = Sanitizer::new(&mut state.mask_map, &secret);
-                let (sanitized, count) = sanitize_content(
+                let sanitized = sanitize_content(
                     &content,
                     format,
                     &selection.detector,
@@ -236,35 +259,33 @@ pub async fn create_sanitization(
                     strict_validation,
                     &mut sanitizer,
                 )?;
-                Ok::<_, ApiError>((sanitized, count, state))
+                Ok::<_, ApiError>((sanitized, state))
             })
         })
     };
 
     let Some(target) = target else {
-        let (sanitized_content, detection_count, session) =
-            run(SessionState::new()).await.map_err(ApiError::internal)??;
+        let (sanitized, session) = run(SessionState::new()).await.map_err(ApiError::internal)??;
         return Ok(ApiJson(SanitizeResponse {
-            sanitized_content,
+            sanitized_content: sanitized.content,
             mask_map: Some(session.mask_map),
-            detection_count,
+            detection_count: sanitized.detection_count,
             session_id: None,
+            skipped_recognizers: skipped_views(sanitized.skipped),
         }));
     };
-    let ((sanitized_content, detection_count), session_id) = update_session(&state, &principal, target, |session| {
+    let (sanitized, session_id) = update_session(&state, &principal, target, |session| {
         let run = run.clone();
-        async move {
-            let (sanitized, count, updated) = run(session).await.map_err(ApiError::internal)??;
-            Ok(((sanitized, count), updated))
-        }
+        async move { run(session).await.map_err(ApiError::internal)? }
     })
     .await?;
-    tracing::debug!(detections = detection_count, "content sanitized in a session");
+    tracing::debug!(detections = sanitized.detection_count, "content sanitized in a session");
     Ok(ApiJson(SanitizeResponse {
-        sanitized_content,
+        sanitized_content: sanitized.content,
         mask_map: None,
-        detection_count,
+        detection_count: sanitized.detection_count,
         session_id: Some(session_id),
+        skipped_recognizers: skipped_views(sanitized.skipped),
     }))
 }
 

@@ -28,7 +28,7 @@ impl Drop for KillOnDrop {
     }
 }
 
-fn bare_command(directory: &std::path::Path) -> Command {
+pub(crate) fn bare_command(directory: &std::path::Path) -> Command {
     let mut command = Command::new(obscura_binary());
     command
         .current_dir(directory)
@@ -40,10 +40,11 @@ fn bare_command(directory: &std::path::Path) -> Command {
 #[tokio::test]
 async fn serve_starts_with_no_configuration_in_an_empty_directory() {
     let directory = tempfile::tempdir().unwrap();
-    // The default model where `scripts/run` installs it: ./models.
+    // The default model where `scripts/run` installs it: ./data/models.
+    std::fs::create_dir_all(directory.path().join("data")).unwrap();
     std::os::unix::fs::symlink(
         crate::support::required_env("OBSCURA_TEST_MODELS_DIR"),
-        directory.path().join("models"),
+        directory.path().join("data/models"),
     )
     .unwrap();
     let port = free_port();

@@ -11,6 +11,8 @@ mod detection;
 mod jobs;
 mod ner;
 mod outages;
+mod people;
+mod recognizer_failure;
 mod service;
 mod storage;
 mod support;

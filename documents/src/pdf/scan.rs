@@ -699,6 +699,7 @@ mod tests {
     use lopdf::{Document, dictionary};
 
     use super::*;
+    use obscura_detection::ErrorClass;
 
     fn stream(dictionary: Dictionary, content: Vec<u8>) -> Stream {
         Stream::new(dictionary, content)

@@ -72,6 +72,7 @@ fn found(text: &str, language: &str) -> Vec<(String, String)> {
     };
     recognizer
         .recognize(&analyzed, &request)
+        .unwrap()
         .into_iter()
         .map(|candidate| {
             (
@@ -160,7 +161,7 @@ fn texts_batched_together_give_each_text_its_own_spans() {
     ];
     let analyzed: Vec<AnalyzedText<'_>> = texts.iter().map(|text| AnalyzedText::new(text)).collect();
     let references: Vec<&AnalyzedText<'_>> = analyzed.iter().collect();
-    let batched = recognizer.recognize_many(&references, &request);
+    let batched = recognizer.recognize_many(&references, &request).unwrap();
     assert_eq!(batched.len(), texts.len());
     let spans = |candidates: &[obscura_detection::Candidate]| -> Vec<(String, usize, usize)> {
         candidates
@@ -169,7 +170,7 @@ fn texts_batched_together_give_each_text_its_own_spans() {
             .collect()
     };
     for (text, found) in analyzed.iter().zip(&batched) {
-        assert_eq!(spans(found), spans(&recognizer.recognize(text, &request)));
+        assert_eq!(spans(found), spans(&recognizer.recognize(text, &request).unwrap()));
     }
     assert!(spans(&batched[0]).iter().any(|(kind, _, _)| kind == "PERSON"));
     assert!(batched[3].is_empty());
