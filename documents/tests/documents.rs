@@ -414,6 +414,10 @@ fn bad_files_get_clear_error_states() {
 /// the body, tables, headers, footers or comments. Needs `OBSCURA_TEST_PYTHON`: a Python
 /// with python-docx, which `scripts/test` provides.
 #[test]
+#[cfg_attr(
+    not(feature = "full-tests"),
+    ignore = "needs the tools and fixtures that scripts/test prepares"
+)]
 fn python_docx_opens_the_output_and_finds_nothing() {
     let python = std::env::var("OBSCURA_TEST_PYTHON")
         .expect("OBSCURA_TEST_PYTHON: a Python with python-docx (scripts/test sets it up)");
@@ -494,6 +498,10 @@ fn a_pdf_is_redacted_in_its_content_stream_and_reads_clean() {
 /// poppler's `pdftotext` opens the redacted PDF without complaint and finds none of the
 /// personal data. Needs poppler-utils, which `scripts/test` installs.
 #[test]
+#[cfg_attr(
+    not(feature = "full-tests"),
+    ignore = "needs the tools and fixtures that scripts/test prepares"
+)]
 fn pdftotext_reads_the_redacted_pdf_and_finds_nothing() {
     let processed = run(REPORT, "report.pdf", Level::Advanced, ExportFormat::Original).unwrap();
     let directory = tempfile::tempdir().unwrap();
@@ -557,6 +565,10 @@ fn images_are_read_with_ocr_and_their_values_burnt_into_the_pixels() {
 /// A scan fed sideways or upside down reads as noise the way it is given; it is read turned
 /// upright, its values are burnt where they are, and it is written back as it came.
 #[test]
+#[cfg_attr(
+    not(feature = "full-tests"),
+    ignore = "needs the tools and fixtures that scripts/test prepares"
+)]
 fn a_scan_fed_sideways_or_upside_down_is_read_turned_and_written_as_it_came() {
     let upright = image::load_from_memory(SCAN_PNG).unwrap();
     for (turns, given) in [
@@ -624,6 +636,10 @@ const SCANNED: &[u8] = include_bytes!("fixtures/documents/scanned.pdf");
 /// images, and poppler's tools then find none of them: `pdftotext` in the text layer, and
 /// `pdfimages` with the `tesseract` command in the images.
 #[test]
+#[cfg_attr(
+    not(feature = "full-tests"),
+    ignore = "needs the tools and fixtures that scripts/test prepares"
+)]
 fn scanned_pages_are_read_with_ocr_and_burnt_in_every_image_encoding() {
     let processed = run(SCANNED, "scanned.pdf", Level::Intermediate, ExportFormat::Original).unwrap();
     assert!(processed.leak_check.passed(), "{:?}", processed.leak_check);
@@ -736,6 +752,10 @@ fn tool(program: &str, arguments: &[&std::ffi::OsStr]) -> String {
 /// poppler, python-docx and the `tesseract` command then find none of its personal data.
 /// A password-protected PDF is refused as `encrypted`.
 #[test]
+#[cfg_attr(
+    not(feature = "full-tests"),
+    ignore = "needs the tools and fixtures that scripts/test prepares"
+)]
 fn files_made_by_other_tools_are_anonymized_and_read_clean() {
     let directory = std::path::PathBuf::from(std::env::var("OBSCURA_TEST_GENERATED_FIXTURES").expect(
         "OBSCURA_TEST_GENERATED_FIXTURES: the folder fixtures/documents/generate wrote (scripts/test sets it up)",
