@@ -25,7 +25,7 @@ use obscura_platform::secrets::MasterKeys;
 
 use crate::cli::{AnonymizeArgs, AnonymizeFileArgs, DetectArgs, DetectorArgs, EvalArgs, ModelsCommand};
 use crate::ner::{NerState, load_ner};
-use crate::routes::detection::EngineName;
+use crate::services::detection::EngineName;
 
 /// The catalog of built-in packs plus the configured pack directory, with the configured
 /// NER model as its `ner` engine.

@@ -12,5 +12,6 @@ pub mod problem;
 pub mod request_id;
 pub mod routes;
 pub mod server;
+pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -139,7 +139,10 @@ pub fn openapi_json() -> &'static str {
 
 /// The whole HTTP application.
 pub fn build_router(state: AppState) -> Router {
-    let auth_state = state.clone();
+    let auth_state = auth::AuthState {
+        database: state.database.clone(),
+        key_cache: state.key_cache.clone(),
+    };
     let (router, _) = documented_routes(move |router| {
         router.route_layer(middleware::from_fn_with_state(auth_state, auth::require_api_key))
     })
@@ -158,7 +161,7 @@ pub fn build_router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(middleware::from_fn(request_id::assign_request_id))
                 .layer(middleware::from_fn_with_state(
-                    state.clone(),
+                    state.metrics.clone(),
                     crate::metrics::track_requests,
                 ))
                 .layer(middleware::from_fn(problem_for_bare_errors))

@@ -172,7 +172,7 @@ from_classified!(
     obscura_platform::database::DatabaseError,
     obscura_platform::storage::StorageError,
     obscura_platform::jobs::JobError,
-    crate::auth::KeyStoreError,
+    obscura_platform::key_store::KeyStoreError,
     obscura_detection::DetectError,
 );
 

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod config;
 pub mod database;
 pub mod jobs;
+pub mod key_store;
 pub mod secrets;
 pub mod sessions;
 pub mod storage;

@@ -11,8 +11,7 @@ use obscura_anonymization::check::{Pair, validate, validate_batch};
 use obscura_anonymization::keyed::{HashAlgorithm, HashOptions};
 use obscura_anonymization::operator::{DateGranularity, GeneralizeOptions, MaskOptions, Operator, Template};
 use obscura_anonymization::structured::{JsonOptions, anonymize_json};
-use obscura_anonymization::vault::{MemoryVault, Vault};
-use obscura_anonymization::{Level, Policy, Scope, anonymize_text, decrypt_value};
+use obscura_anonymization::{Level, Policy, anonymize_text, decrypt_value};
 use obscura_detection::taxonomy::Taxonomy;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -20,10 +19,10 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiJson, Problem};
-use crate::routes::detection::{
+use crate::services::detection::{
     DenyListItem, DetectFields, EngineName, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views,
 };
-use crate::routes::sanitization::{SessionTarget, update_session};
+use crate::services::scope::with_scope;
 use crate::state::AppState;
 
 /// Operators by name.
@@ -189,68 +188,6 @@ pub struct RedactResponse {
     pub items: Vec<RedactionItem>,
     /// Recognizers that failed and were left out; empty unless `on_recognizer_error` is `skip`.
     pub skipped_recognizers: Vec<SkippedRecognizerView>,
-}
-
-/// Runs `work` with a scope: the session's vault when a session is given (written back
-/// afterwards, retried when another request changed it meanwhile), else a vault for this
-/// request alone.
-async fn with_scope<T, F>(
-    state: &AppState,
-    principal: &Principal,
-    session_id: Option<Uuid>,
-    language: String,
-    work: F,
-) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: Fn(&mut Scope<'_>) -> Result<T, ApiError> + Send + Sync + Clone + 'static,
-{
-    let keys = state.master_keys.vault_keys(principal.tenant_id);
-    let secrets = state.master_keys.scope_secrets(principal.tenant_id);
-    let Some(session_id) = session_id else {
-        let span = tracing::Span::current();
-        return tokio::task::spawn_blocking(move || {
-            span.in_scope(|| {
-                let mut vault = MemoryVault::for_request();
-                let mut scope = Scope {
-                    vault: &mut vault,
-                    keys: &keys,
-                    secrets: &secrets,
-                    language,
-                };
-                work(&mut scope)
-            })
-        })
-        .await
-        .map_err(ApiError::internal)?;
-    };
-    let (result, _) = update_session(state, principal, SessionTarget::Existing(session_id), |mut session| {
-        let (keys, secrets, language, work) = (keys.clone(), secrets.clone(), language.clone(), work.clone());
-        let span = tracing::Span::current();
-        async move {
-            tokio::task::spawn_blocking(move || {
-                span.in_scope(|| {
-                    let mut vault = MemoryVault::new();
-                    for entry in std::mem::take(&mut session.vault) {
-                        vault.insert(entry).map_err(ApiError::internal)?;
-                    }
-                    let mut scope = Scope {
-                        vault: &mut vault,
-                        keys: &keys,
-                        secrets: &secrets,
-                        language,
-                    };
-                    let result = work(&mut scope)?;
-                    session.vault = vault.entries().to_vec();
-                    Ok((result, session))
-                })
-            })
-            .await
-            .map_err(ApiError::internal)?
-        }
-    })
-    .await?;
-    Ok(result)
 }
 
 /// Checks that every named entity type exists; the error names the first that does not.

@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiJson, Problem};
-use crate::routes::detection::{DetectFields, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views};
+use crate::services::detection::{DetectFields, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views};
+use crate::services::scope::{SessionTarget, update_session};
 use crate::state::AppState;
 
 /// Content to sanitize.
@@ -142,54 +143,6 @@ fn sanitize_content(
         detection_count,
         skipped,
     })
-}
-
-/// Which session a request works in.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum SessionTarget {
-    Existing(Uuid),
-    New,
-}
-
-/// Runs `work` on a session's state and stores what it returns, with the session's id.
-/// When another request changed the session meanwhile, `work` runs again on the fresh
-/// state (three tries), so that nothing either request added is lost.
-pub(crate) async fn update_session<T, F, Fut>(
-    state: &AppState,
-    principal: &Principal,
-    target: SessionTarget,
-    work: F,
-) -> Result<(T, Uuid), ApiError>
-where
-    F: Fn(SessionState) -> Fut,
-    Fut: std::future::Future<Output = Result<(T, SessionState), ApiError>>,
-{
-    principal.require(&[Role::Admin, Role::Analyst])?;
-    let keys = state.master_keys.vault_keys(principal.tenant_id);
-    let ttl = state.config.security.session_ttl_secs;
-    let mut target = target;
-    for _ in 0..3 {
-        let mut session = match target {
-            SessionTarget::Existing(id) => sessions::load(&state.database, &keys, principal.tenant_id, id).await,
-            SessionTarget::New => {
-                sessions::create(&state.database, &keys, principal.tenant_id, ttl, &SessionState::new()).await
-            }
-        }
-        .map_err(ApiError::from_class)?;
-        target = SessionTarget::Existing(session.id);
-        let (result, updated) = work(session.state.clone()).await?;
-        session.state = updated;
-        match sessions::save(&state.database, &keys, principal.tenant_id, &session, ttl).await {
-            Ok(()) => return Ok((result, session.id)),
-            Err(sessions::SessionError::Conflict(_)) => continue,
-            Err(error) => return Err(ApiError::from_class(error)),
-        }
-    }
-    let id = match target {
-        SessionTarget::Existing(id) => id,
-        SessionTarget::New => Uuid::nil(),
-    };
-    Err(ApiError::from_class(sessions::SessionError::Conflict(id)))
 }
 
 /// Replaces personal data with placeholders such as `<<EMAIL_ADDRESS_7A9B2C_1>>` and
