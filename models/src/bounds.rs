@@ -82,7 +82,7 @@ pub(crate) fn typed_bounds(span: &str, entity: &str, language: &str, before: &st
     if letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none() {
         return Bounds::Drop;
     }
-    let words = words_at(span);
+    let words = words_at(span, char::is_whitespace);
     let Some(&(last_at, last)) = words.last() else {
         return KEEP;
     };
@@ -217,17 +217,17 @@ pub(crate) fn before_form_field(extended: &str, length: usize) -> Option<usize> 
     Some(kept.chars().count())
 }
 
-/// The words of `span` between whitespace, each with its offset in code points.
-fn words_at(span: &str) -> Vec<(usize, &str)> {
-    let mut words = Vec::new();
-    let mut offset = 0;
-    for word in span.split(char::is_whitespace) {
-        if !word.is_empty() {
-            words.push((offset, word));
-        }
-        offset += word.chars().count() + 1;
-    }
-    words
+/// The words of `span` between characters that `separates`, each with its offset in code
+/// points.
+pub(crate) fn words_at(span: &str, separates: impl Fn(char) -> bool) -> Vec<(usize, &str)> {
+    span.split(separates)
+        .scan(0, |offset, word| {
+            let at = *offset;
+            *offset += word.chars().count() + 1;
+            Some((at, word))
+        })
+        .filter(|(_, word)| !word.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use obscura_detection::text::AnalyzedText;
 use obscura_detection::validate::dates::month_number;
 use obscura_detection::wordlists::only_function_words;
 
-use crate::bounds::{Bounds, before_form_field, is_institution_head, typed_bounds};
+use crate::bounds::{Bounds, before_form_field, is_institution_head, typed_bounds, words_at};
 use crate::ner::NerModel;
 
 /// Runs a [`NerModel`] over the text and reports its spans as candidates, with the
@@ -529,19 +529,6 @@ fn words_to_keep(span: &str, entity: &str, language: &str) -> Option<(usize, usi
     let total = span.chars().count();
     let (end_at, end_word) = words[last];
     Some((words[first].0, total - (end_at + end_word.chars().count())))
-}
-
-/// The words of `span` between characters that `separates`, each with its offset in code
-/// points.
-fn words_at(span: &str, separates: impl Fn(char) -> bool) -> Vec<(usize, &str)> {
-    span.split(separates)
-        .scan(0, |offset, word| {
-            let at = *offset;
-            *offset += word.chars().count() + 1;
-            Some((at, word))
-        })
-        .filter(|(_, word)| !word.is_empty())
-        .collect()
 }
 
 #[cfg(test)]
