@@ -324,43 +324,9 @@ pub fn generalize(entity_type: &str, value: &str, options: &GeneralizeOptions, l
     }
 }
 
-const SPANISH_MONTHS: [&str; 12] = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-];
-const ENGLISH_MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// The name of a month (1 to 12) in Spanish (`es`) or English.
 pub fn month_name(month: u32, language: &str) -> Option<&'static str> {
-    let index = usize::try_from(month.checked_sub(1)?).ok()?;
-    if language == "es" {
-        SPANISH_MONTHS.get(index).copied()
-    } else {
-        ENGLISH_MONTHS.get(index).copied()
-    }
+    obscura_detection::validate::dates::month_name(month, language)
 }
 
 fn generalize_date(value: &str, granularity: DateGranularity, language: &str) -> Option<String> {
@@ -389,7 +355,6 @@ fn generalize_date(value: &str, granularity: DateGranularity, language: &str) ->
     if granularity == DateGranularity::Year {
         return Some(year);
     }
-    let month_index = usize::try_from(date.month.saturating_sub(1)).ok()?;
     if !written {
         // Numeric forms keep their separator and order: 1980-03, 03/1980.
         let separator = value
@@ -404,9 +369,9 @@ fn generalize_date(value: &str, granularity: DateGranularity, language: &str) ->
     }
     let spanish = value.to_lowercase().contains(" de ") || language == "es";
     Some(if spanish {
-        format!("{} de {}", SPANISH_MONTHS[month_index], date.year)
+        format!("{} de {}", month_name(date.month, "es")?, date.year)
     } else {
-        format!("{} {}", ENGLISH_MONTHS[month_index], date.year)
+        format!("{} {}", month_name(date.month, "en")?, date.year)
     })
 }
 

@@ -23,32 +23,39 @@ pub enum NumericOrder {
 /// Years accepted as real dates in text.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1000..=2999;
 
-const MONTHS: &[(&str, u32)] = &[
-    ("enero", 1),
-    ("febrero", 2),
-    ("marzo", 3),
-    ("abril", 4),
-    ("mayo", 5),
-    ("junio", 6),
-    ("julio", 7),
-    ("agosto", 8),
-    ("septiembre", 9),
+/// Month names as written in full: Spanish in lower case, English capitalized.
+const SPANISH_MONTHS: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+const ENGLISH_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Other ways to write a month: a variant spelling and the abbreviations, lower case.
+const MONTH_VARIANTS: &[(&str, u32)] = &[
     ("setiembre", 9),
-    ("octubre", 10),
-    ("noviembre", 11),
-    ("diciembre", 12),
-    ("january", 1),
-    ("february", 2),
-    ("march", 3),
-    ("april", 4),
-    ("may", 5),
-    ("june", 6),
-    ("july", 7),
-    ("august", 8),
-    ("september", 9),
-    ("october", 10),
-    ("november", 11),
-    ("december", 12),
     ("ene", 1),
     ("feb", 2),
     ("mar", 3),
@@ -70,10 +77,28 @@ const MONTHS: &[(&str, u32)] = &[
 /// The month number of an English or Spanish month name or abbreviation.
 pub fn month_number(name: &str) -> Option<u32> {
     let lower = name.trim_end_matches('.').to_lowercase();
-    MONTHS
-        .iter()
-        .find(|(known, _)| *known == lower)
-        .map(|(_, number)| *number)
+    let full = |names: [&str; 12]| {
+        names
+            .iter()
+            .position(|known| known.to_lowercase() == lower)
+            .and_then(|index| u32::try_from(index + 1).ok())
+    };
+    full(SPANISH_MONTHS).or_else(|| full(ENGLISH_MONTHS)).or_else(|| {
+        MONTH_VARIANTS
+            .iter()
+            .find(|(known, _)| *known == lower)
+            .map(|(_, number)| *number)
+    })
+}
+
+/// The name of a month (1 to 12) in Spanish (`es`) or English.
+pub fn month_name(month: u32, language: &str) -> Option<&'static str> {
+    let index = usize::try_from(month.checked_sub(1)?).ok()?;
+    if language == "es" {
+        SPANISH_MONTHS.get(index).copied()
+    } else {
+        ENGLISH_MONTHS.get(index).copied()
+    }
 }
 
 fn is_leap(year: i32) -> bool {
