@@ -8,6 +8,7 @@
 //! operators declare they keep is not counted as a leak: an e-mail's domain, the last four
 //! digits of a card, account or phone, and a date's year.
 
+use obscura_detection::entity_type::EntityType;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -195,7 +196,7 @@ pub fn validate(original: &str, masked: &str, entity_type: &str) -> Validation {
                 message: "the mask kept neither the length nor the separators of the original".into(),
             });
         }
-        Kind::Surrogate if Validator::for_entity(entity_type).is_some() || entity_type == "PHONE_NUMBER" => {
+        Kind::Surrogate if Validator::for_entity(entity_type).is_some() || entity_type == EntityType::PHONE_NUMBER => {
             if separators(original) != separators(masked) {
                 issues.push(Issue {
                     code: "format_lost",
@@ -228,7 +229,7 @@ pub fn validate(original: &str, masked: &str, entity_type: &str) -> Validation {
 pub struct Pair {
     pub original: String,
     pub masked: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
 }
 
 /// Checks every pair, and that equal originals got equal replacements.
@@ -246,7 +247,7 @@ pub fn validate_batch(pairs: &[Pair]) -> Validation {
                 })
         })
         .collect();
-    let mut first: BTreeMap<(String, String), (usize, &str)> = BTreeMap::new();
+    let mut first: BTreeMap<(EntityType, String), (usize, &str)> = BTreeMap::new();
     for (index, pair) in pairs.iter().enumerate() {
         let key = (pair.entity_type.clone(), normalized(&pair.entity_type, &pair.original));
         match first.get(&key) {

@@ -21,14 +21,16 @@
 //! given name alone ("Juan") is never enough evidence. Callers compare the longest mentions
 //! first, so that short forms find the full name they abbreviate.
 
+use obscura_detection::entity_type::EntityType;
 use unicode_normalization::UnicodeNormalization;
 
 use obscura_detection::context::fold_word;
-use obscura_detection::gazetteer::{HONORIFICS, NAME_PARTICLES, is_first_name};
+use obscura_detection::gazetteer::is_first_name;
+use obscura_detection::wordlists::{NAME_PARTICLES, TITLES};
 
 /// The normalized form of a value of an entity type, for consistent replacement.
 pub fn normalized(entity_type: &str, value: &str) -> String {
-    if entity_type == "PERSON" {
+    if entity_type == EntityType::PERSON {
         return person_key(&PersonName::parse(value));
     }
     let mut collapsed = folded(value);
@@ -98,7 +100,7 @@ impl PersonName {
         let raw: Vec<&str> = mention.split_whitespace().collect();
         let honorific = raw
             .first()
-            .is_some_and(|first| HONORIFICS.contains(&fold_word(first.trim_end_matches('.')).as_str()));
+            .is_some_and(|first| TITLES.contains(first.trim_end_matches('.')));
         let words = name_words(mention);
         let alone = words.len() == 1;
         let mut given = Vec::new();
@@ -185,7 +187,7 @@ fn name_words(text: &str) -> Vec<String> {
     text.split(|character: char| character.is_whitespace() || character == ',')
         .map(|word| fold_word(word.trim_matches(|character: char| !character.is_alphanumeric())))
         .filter(|word| !word.is_empty())
-        .filter(|word| !HONORIFICS.contains(&word.as_str()) && !NAME_PARTICLES.contains(&word.as_str()))
+        .filter(|word| !TITLES.contains(word) && !NAME_PARTICLES.contains(word))
         .collect()
 }
 

@@ -22,6 +22,7 @@ pub mod structured;
 pub mod surrogate;
 pub mod vault;
 
+use obscura_detection::entity_type::EntityType;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -149,7 +150,7 @@ pub struct Scope<'a> {
 /// One replacement made.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Replacement {
-    pub entity_type: String,
+    pub entity_type: EntityType,
     /// Code-point offsets in the input, end exclusive.
     pub start: usize,
     pub end: usize,
@@ -291,7 +292,7 @@ impl Scope<'_> {
         if let Some(entry) = self.vault.find(&lookup)? {
             return Ok(entry);
         }
-        let tokens = (entity_type == "PERSON").then(|| {
+        let tokens = (entity_type == EntityType::PERSON).then(|| {
             let tokens = PersonName::parse(value).tokens();
             if stored {
                 tokens.keyed(self.keys.lookup_key())
@@ -391,7 +392,7 @@ pub fn anonymize_text(
     let mut resolution: Vec<usize> = kept.clone();
     resolution.sort_by_key(|&index| {
         let detection = &detections[index];
-        let words = if detection.entity_type == "PERSON" {
+        let words = if detection.entity_type == EntityType::PERSON {
             value_of(detection).split_whitespace().count()
         } else {
             0

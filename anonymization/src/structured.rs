@@ -21,6 +21,7 @@ use super::html::{Edit, apply_edits, escape, scannable};
 use super::{AnonymizeError, Anonymized, Policy, Replacement, Scope, anonymize_text};
 use obscura_detection::context::fold_word;
 use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector, SkippedRecognizer, merge_skipped};
+use obscura_detection::entity_type::EntityType;
 use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 use obscura_detection::validate::Validator;
 
@@ -59,7 +60,7 @@ impl Default for JsonOptions {
 pub struct JsonReplacement {
     /// Where the string is, as `user.emails[0]`.
     pub path: String,
-    pub entity_type: String,
+    pub entity_type: EntityType,
     /// Code-point offsets within the string.
     pub start: usize,
     pub end: usize,
@@ -387,7 +388,7 @@ impl Walker<'_, '_> {
             // The whole value is the hinted entity unless detection already covers most of it.
             if covered * 2 < length && fits_hint(hint, text, &language) {
                 detections = vec![Detection {
-                    entity_type: hint.to_owned(),
+                    entity_type: EntityType::new(hint),
                     start: 0,
                     end: length,
                     byte_start: 0,

@@ -7,7 +7,7 @@ use obscura_platform::config::Overrides;
 use uuid::Uuid;
 
 use crate::auth::Role;
-use crate::services::detection::{EngineName, RecognizerErrorMode};
+use crate::detect_settings::{EngineName, RecognizerErrorMode};
 
 /// Finds personal data and secrets in documents, text and JSON, and anonymizes them.
 #[derive(Debug, Parser)]

@@ -24,8 +24,8 @@ use obscura_platform::config::Config;
 use obscura_platform::secrets::MasterKeys;
 
 use crate::cli::{AnonymizeArgs, AnonymizeFileArgs, DetectArgs, DetectorArgs, EvalArgs, ModelsCommand};
+use crate::detect_settings::EngineName;
 use crate::ner::{NerState, load_ner};
-use crate::services::detection::EngineName;
 
 /// The catalog of built-in packs plus the configured pack directory, with the configured
 /// NER model as its `ner` engine.
@@ -103,7 +103,7 @@ pub fn run_detect(args: &DetectArgs, config: &Config) -> anyhow::Result<()> {
                     .map(|detection| Span {
                         start: detection.start,
                         end: detection.end,
-                        label: detection.entity_type,
+                        label: detection.entity_type.into(),
                         score: Some(detection.score),
                     })
                     .collect();

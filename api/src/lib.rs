@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod cli;
 pub mod commands;
+pub mod detect_settings;
 pub mod error_codes;
 pub mod metrics;
 pub mod ner;
@@ -12,6 +13,5 @@ pub mod problem;
 pub mod request_id;
 pub mod routes;
 pub mod server;
-pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -174,6 +174,7 @@ from_classified!(
     obscura_platform::jobs::JobError,
     obscura_platform::key_store::KeyStoreError,
     obscura_detection::DetectError,
+    obscura_platform::services::ServiceError,
 );
 
 impl IntoResponse for ApiError {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use obscura_platform::config::Config;
 use obscura_platform::database::Database;
+use obscura_platform::services::scope::Sessions;
 use obscura_platform::storage::BlobStore;
 
 use crate::auth::SharedKeyCache;
@@ -25,4 +26,16 @@ pub struct AppState {
     pub key_cache: SharedKeyCache,
     /// Workers running inside this process (0 for a stateless API).
     pub in_process_workers: usize,
+}
+
+impl AppState {
+    /// The sanitization sessions of one tenant, as the platform's services use them.
+    pub fn sessions(&self, tenant_id: uuid::Uuid) -> Sessions<'_> {
+        Sessions {
+            database: &self.database,
+            master_keys: &self.master_keys,
+            tenant_id,
+            ttl_secs: self.config.security.session_ttl_secs,
+        }
+    }
 }

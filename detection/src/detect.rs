@@ -10,17 +10,21 @@ use aho_corasick::{AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
 use crate::context::fold_word;
+use crate::entity_type::EntityType;
 use crate::error_kind::{ErrorClass, ErrorKind};
 use crate::pack::{LoadedPack, PackError};
 use crate::pattern::PatternSet;
 use crate::phone::PhoneRecognizer;
-use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, ValidatorOutcome};
-use crate::refine::refine;
+use crate::recognizer::{
+    Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, RecognizerKind, ValidatorOutcome,
+};
+use crate::refine::{Refining, refine, refine_model_spans};
 use crate::secrets::EntropyRecognizer;
 use crate::taxonomy::Taxonomy;
 use crate::text::AnalyzedText;
 
 mod overlap;
+mod remembered;
 
 use overlap::{Ranked, drop_model_spans_under_exact_ones, resolve_overlaps};
 
@@ -34,7 +38,7 @@ pub const MAX_LIST_ENTRIES: usize = 10_000;
 /// A finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Detection {
-    pub entity_type: String,
+    pub entity_type: EntityType,
     /// Code-point offsets in the submitted text, end exclusive.
     pub start: usize,
     pub end: usize,
@@ -246,9 +250,9 @@ impl Detector {
             .infos()
             .chain(recognizers.iter().map(|recognizer| recognizer.info()))
         {
-            known_entities.extend(info.entities.iter().cloned());
+            known_entities.extend(info.entities.iter().map(EntityType::to_string));
         }
-        let names_of_kind = |kind: &str| -> BTreeSet<String> {
+        let names_of_kind = |kind: RecognizerKind| -> BTreeSet<String> {
             recognizers
                 .iter()
                 .map(|recognizer| recognizer.info())
@@ -256,8 +260,8 @@ impl Detector {
                 .map(|info| info.name.clone())
                 .collect()
         };
-        let model_recognizers = Arc::new(names_of_kind("ner"));
-        let word_list_recognizers = Arc::new(names_of_kind("gazetteer"));
+        let model_recognizers = Arc::new(names_of_kind(RecognizerKind::Ner));
+        let word_list_recognizers = Arc::new(names_of_kind(RecognizerKind::Gazetteer));
         Detector {
             patterns: Arc::new(patterns),
             recognizers,
@@ -265,6 +269,25 @@ impl Detector {
             model_recognizers,
             word_list_recognizers,
         }
+    }
+
+    /// The same detector, with each model recognizer's answers remembered by text: for
+    /// runs that detect the same texts many times with different options, such as
+    /// `eval::ablate`. Memory grows with the texts seen, so it is not for serving.
+    pub fn remembering_models(&self) -> Detector {
+        let mut detector = self.clone();
+        detector.recognizers = self
+            .recognizers
+            .iter()
+            .map(|recognizer| -> Arc<dyn Recognizer> {
+                if recognizer.info().kind == RecognizerKind::Ner {
+                    Arc::new(remembered::Remembered::new(recognizer.clone()))
+                } else {
+                    recognizer.clone()
+                }
+            })
+            .collect();
+        detector
     }
 
     /// A detector over every built-in pack.
@@ -337,9 +360,9 @@ impl Detector {
     }
 
     /// The canonical name of an entity type known to this detector.
-    pub fn entity_name(&self, name: &str) -> Result<String, DetectError> {
+    pub fn entity_name(&self, name: &str) -> Result<EntityType, DetectError> {
         let canonical = Taxonomy.canonical_name(name);
-        if self.known_entities.contains(&canonical) {
+        if self.known_entities.contains(canonical.as_str()) {
             Ok(canonical)
         } else {
             Err(DetectError::UnknownEntity(name.to_owned()))
@@ -372,7 +395,7 @@ impl Detector {
             language,
             context_window: options.context_window.unwrap_or(DEFAULT_CONTEXT_WINDOW),
         };
-        let wanted: Option<BTreeSet<String>> = options
+        let wanted: Option<BTreeSet<EntityType>> = options
             .entities
             .as_ref()
             .map(|names| names.iter().filter_map(|name| self.entity_name(name).ok()).collect());
@@ -407,12 +430,18 @@ impl Detector {
                     }
                 },
             };
-            for (found, text_candidates) in found.into_iter().zip(candidates.iter_mut()) {
+            let is_model = self.model_recognizers.contains(&info.name);
+            for ((found, text_candidates), text) in found.into_iter().zip(candidates.iter_mut()).zip(&analyzed) {
+                let found = if is_model {
+                    refine_model_spans(&Refining::new(text, language), found, &options.refinements_off)
+                } else {
+                    found
+                };
                 text_candidates.extend(found.into_iter().filter(|candidate| is_wanted(&candidate.entity_type)));
             }
         }
 
-        let thresholds: BTreeMap<String, f32> = options
+        let thresholds: BTreeMap<EntityType, f32> = options
             .thresholds
             .iter()
             .filter_map(|(name, score)| self.entity_name(name).ok().map(|name| (name, *score)))
@@ -458,13 +487,17 @@ impl Detector {
                     &self.model_recognizers,
                     &self.word_list_recognizers,
                 );
-                refine(analyzed, resolve_overlaps(ranked), &options.refinements_off)
-                    .into_iter()
-                    .map(|candidate| {
-                        let threshold = threshold_of(&candidate.entity_type);
-                        to_detection(analyzed, candidate, options.explain, threshold)
-                    })
-                    .collect()
+                refine(
+                    &Refining::new(analyzed, language),
+                    resolve_overlaps(ranked),
+                    &options.refinements_off,
+                )
+                .into_iter()
+                .map(|candidate| {
+                    let threshold = threshold_of(&candidate.entity_type);
+                    to_detection(analyzed, candidate, options.explain, threshold)
+                })
+                .collect()
             })
             .collect();
         Ok(BatchFindings { detections, skipped })
@@ -521,6 +554,7 @@ fn deny_list_candidates(text: &AnalyzedText<'_>, entries: &[DenyEntry], detector
                 validator: None,
                 context_words: Vec::new(),
                 base_score: 1.0,
+                only_a_place: false,
             })
         })
         .collect()

@@ -60,8 +60,11 @@ impl LabelTarget {
     pub fn types(&self) -> Vec<String> {
         match self {
             LabelTarget::Ignored(()) => Vec::new(),
-            LabelTarget::One(name) => vec![Taxonomy.canonical_name(name)],
-            LabelTarget::Many(names) => names.iter().map(|name| Taxonomy.canonical_name(name)).collect(),
+            LabelTarget::One(name) => vec![Taxonomy.canonical_name(name).to_string()],
+            LabelTarget::Many(names) => names
+                .iter()
+                .map(|name| Taxonomy.canonical_name(name).to_string())
+                .collect(),
         }
     }
 }
@@ -294,6 +297,8 @@ pub fn ablate(
     options: &DetectOptions,
     mut progress: impl FnMut(&str, usize),
 ) -> Result<(Report, Vec<StepEffect>), EvalError> {
+    // Every run sees the same texts: each model runs once per text.
+    let detector = &detector.remembering_models();
     let baseline = evaluate(detector, documents, map, options, |done| progress("all steps", done))?;
     let mut effects = Vec::new();
     for step in crate::refine::REFINE_STEPS {
@@ -405,7 +410,7 @@ fn score_document(
     let predicted: Vec<(&str, usize, usize)> = detections
         .iter()
         .filter_map(|detection| {
-            row_of_type.contains_key(&detection.entity_type).then_some((
+            row_of_type.contains_key(detection.entity_type.as_str()).then_some((
                 detection.entity_type.as_str(),
                 detection.start,
                 detection.end,
@@ -501,6 +506,7 @@ mod tests {
                     validator: None,
                     context_words: Vec::new(),
                     base_score: 0.9,
+                    only_a_place: false,
                 })
                 .collect())
         }
@@ -510,7 +516,7 @@ mod tests {
     fn ablation_measures_what_each_step_adds() {
         let info = crate::recognizer::RecognizerInfo {
             name: "ner/pieces".into(),
-            kind: "ner",
+            kind: crate::recognizer::RecognizerKind::Ner,
             entities: vec!["PERSON".into()],
             languages: vec!["any".into()],
             description: String::new(),

@@ -6,12 +6,17 @@
 //! reported, so "rosa" the colour is not a person, and "Rosa" next to "color" is pushed
 //! down by negative context. The lists ship in `gazetteers/` with their license.
 
+use crate::entity_type::EntityType;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
 use crate::context::{ContextWords, apply, fold_word};
-use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo};
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, RecognizerKind};
 use crate::text::AnalyzedText;
+use crate::wordlists::{
+    COMPANY_DESIGNATORS, LETTERED_NOUNS, NAME_PARTICLES, PEOPLE_BEFORE_A_LIST, PERSON_CONTEXT, PERSON_NEGATIVE_CONTEXT,
+    PLACE_NAMERS, ROLE_TITLES, SENTENCE_OPENERS, TITLES,
+};
 
 /// Score of a known first name followed by a known surname.
 const FULL_NAME_SCORE: f32 = 0.65;
@@ -23,47 +28,13 @@ const FIRM_SCORE: f32 = 0.6;
 
 /// Whether a name's word is a title or particle ("Dra", "Don", "del"), by its folded form.
 pub fn is_title_or_particle(word: &str) -> bool {
-    let folded = fold_word(word);
-    HONORIFICS.contains(&folded.as_str()) || NAME_PARTICLES.contains(&folded.as_str())
+    TITLES.contains(word) || NAME_PARTICLES.contains(word)
 }
 
 /// Whether a word is a place of the word lists ("Valencia", "France").
 pub fn is_listed_place(word: &str) -> bool {
     LISTS.places.contains(&fold_word(word))
 }
-
-/// Words that end a company's name, after the people it is named after ("Johnson Inc.",
-/// "Forrester Research").
-pub const COMPANY_DESIGNATORS: &[&str] = &[
-    "Inc",
-    "Inc.",
-    "Incorporated",
-    "Ltd",
-    "Ltd.",
-    "Limited",
-    "LLC",
-    "LLP",
-    "Corp",
-    "Corp.",
-    "Corporation",
-    "PLC",
-    "GmbH",
-    "S.A.",
-    "S.L.",
-    "Group",
-    "Holdings",
-    "Research",
-    "Investments",
-    "Consulting",
-    "Technologies",
-    "Associates",
-    "Partners",
-    "Industries",
-    "Enterprises",
-    "Company",
-    "Co",
-    "Co.",
-];
 
 /// Whether a name whose last word is `last`, followed by `after`, is a company's: the last
 /// word or the next one is a company designator ("Bertha Inc", "Wolfram Research"), or
@@ -83,30 +54,6 @@ pub fn company_designator(last: &str, after: &str) -> Option<usize> {
     let sons = words.next()?;
     (matches!(next, "and" | "&") && sons.starts_with("Sons")).then(|| 1 + next.chars().count() + 1 + "Sons".len())
 }
-/// Words before a list of surnames that make them people's rather than a firm's ("our
-/// founders: Monjeau, Graves and Reed").
-const PEOPLE_BEFORE_A_LIST: &[&str] = &[
-    "founders",
-    "founded",
-    "authors",
-    "brothers",
-    "sisters",
-    "messrs",
-    "judges",
-    "justices",
-    "defendants",
-    "plaintiffs",
-    "witnesses",
-    "colleagues",
-    "officers",
-    "students",
-    "children",
-    "players",
-    "researchers",
-    "doctors",
-    "drs",
-    "members",
-];
 
 /// Byte ranges of firms named after their partners' surnames: "Barnett, Melton and Garcia",
 /// "Henderson, Hicks & Brown", "Johnson & Johnson", possibly followed by a possessive "'s"
@@ -114,7 +61,7 @@ const PEOPLE_BEFORE_A_LIST: &[&str] = &[
 /// text (capitalized when `cased`), and the first one does not end a longer name ("John
 /// Barnett, Melton and Garcia" is not matched). Two surnames joined by "and" ("Sumarliðason
 /// and Vargas") are two people, and so is a list after a word that names people
-/// ([`PEOPLE_BEFORE_A_LIST`]).
+/// ([`PEOPLE_BEFORE_A_LIST`](crate::wordlists::PEOPLE_BEFORE_A_LIST)).
 pub fn firm_names(text: &str, cased: bool) -> Vec<(usize, usize)> {
     firms_among(text, &words_of(text), cased)
 }
@@ -166,19 +113,19 @@ fn firms_among(text: &str, words: &[Word], cased: bool) -> Vec<(usize, usize)> {
         let ends_a_name = index > 0
             && words[index - 1].capitalized
             && gap(index - 1, index) == " "
-            && !SENTENCE_OPENERS.contains(&words[index - 1].folded.as_str());
+            && !SENTENCE_OPENERS.contains(&words[index - 1].folded);
         let names_people = text[..words[index].start]
             .split(|character: char| !character.is_alphanumeric())
             .rev()
             .filter(|word| !word.is_empty())
             .take(2)
-            .any(|word| PEOPLE_BEFORE_A_LIST.contains(&fold_word(word).as_str()));
+            .any(|word| PEOPLE_BEFORE_A_LIST.contains(&fold_word(word)));
         // "Smith, Jones and Thomas Wright": the last member starts a longer name.
         let starts_a_name = !possessive(last)
             && words.get(last + 1).is_some_and(|next| {
                 next.capitalized
                     && gap(last, last + 1) == " "
-                    && !COMPANY_DESIGNATORS.contains(&&text[next.start..next.end])
+                    && !COMPANY_DESIGNATORS.contains(&text[next.start..next.end])
                     && (LISTS.first_names.contains(&next.folded) || LISTS.surnames.contains(&next.folded))
             });
         // A list that is not a firm is no firm from any of its later members either.
@@ -189,150 +136,6 @@ fn firms_among(text: &str, words: &[Word], cased: bool) -> Vec<(usize, usize)> {
     }
     out
 }
-
-/// Words after which a single capital letter is a label, not a middle initial ("Exhibit A",
-/// "Vitamin D", "World War I", "Hepatitis B").
-const LETTERED_NOUNS: &[&str] = &[
-    "exhibit",
-    "schedule",
-    "appendix",
-    "annex",
-    "section",
-    "article",
-    "part",
-    "chapter",
-    "class",
-    "type",
-    "grade",
-    "stage",
-    "phase",
-    "level",
-    "group",
-    "plan",
-    "form",
-    "table",
-    "figure",
-    "fig",
-    "series",
-    "model",
-    "category",
-    "unit",
-    "building",
-    "block",
-    "room",
-    "floor",
-    "apartment",
-    "apt",
-    "suite",
-    "box",
-    "row",
-    "lot",
-    "zone",
-    "sector",
-    "division",
-    "tier",
-    "option",
-    "step",
-    "item",
-    "note",
-    "page",
-    "volume",
-    "vol",
-    "version",
-    "team",
-    "war",
-    "vitamin",
-    "hepatitis",
-    "hall",
-    "wing",
-    "gate",
-    "terminal",
-    "platform",
-    "track",
-    "line",
-    "route",
-    "tower",
-    "size",
-    "band",
-    "company",
-    "squad",
-    "list",
-    "batch",
-    "trial",
-    "study",
-    "cohort",
-    "arm",
-    "region",
-    "area",
-    "district",
-    "ward",
-    "bed",
-    "lab",
-    "program",
-    "programme",
-    "project",
-    "league",
-    "party",
-    "count",
-    "claim",
-    "title",
-    "factor",
-    "protein",
-    "influenza",
-    "attachment",
-    "flat",
-    "rule",
-    "paragraph",
-    "clause",
-    "subsection",
-    "tranche",
-    "lane",
-];
-
-/// Roles written before a name ("Judge J. Smith", "Officer K. Lee"): the name after them has
-/// no given name to start it.
-const ROLE_TITLES: &[&str] = &[
-    "judge",
-    "justice",
-    "defendant",
-    "plaintiff",
-    "claimant",
-    "respondent",
-    "appellant",
-    "officer",
-    "agent",
-    "inspector",
-    "detective",
-    "sergeant",
-    "captain",
-    "lieutenant",
-    "colonel",
-    "general",
-    "witness",
-    "professor",
-    "president",
-    "director",
-    "juror",
-    "nurse",
-    "patient",
-    "senator",
-    "governor",
-    "mayor",
-    "minister",
-    "father",
-    "sister",
-    "brother",
-    "saint",
-    "st",
-];
-
-/// Words that start a sentence rather than a name ("… Smith and Jones in Group C. The
-/// results").
-const SENTENCE_OPENERS: &[&str] = &[
-    "the", "a", "an", "this", "that", "these", "those", "it", "he", "she", "we", "they", "you", "i", "in", "on", "at",
-    "for", "if", "when", "after", "before", "then", "there", "our", "his", "her", "its", "their", "my", "your", "and",
-    "but", "or", "so", "as", "all", "no", "not", "with", "from", "to", "of", "by",
-];
 
 /// English names written with a middle initial: a capitalized word, one capital letter
 /// with or without a full stop, and a capitalized word ("Ella H. Snider", "Ravil G
@@ -353,11 +156,11 @@ fn names_with_initials(text: &str, words: &[Word]) -> Vec<(usize, usize)> {
             && &text[first.end..initial.start] == " "
             // Without a stop, "I" and "A" are words of a title ("How I Met Your Mother").
             && (after_initial == ". " || (after_initial == " " && !matches!(letter, "I" | "A")))
-            && !HONORIFICS.contains(&first.folded.as_str())
-            && !LETTERED_NOUNS.contains(&first.folded.as_str())
-            && !ROLE_TITLES.contains(&first.folded.as_str())
-            && !SENTENCE_OPENERS.contains(&first.folded.as_str())
-            && !SENTENCE_OPENERS.contains(&last.folded.as_str())
+            && !TITLES.contains(&first.folded)
+            && !LETTERED_NOUNS.contains(&first.folded)
+            && !ROLE_TITLES.contains(&first.folded)
+            && !SENTENCE_OPENERS.contains(&first.folded)
+            && !SENTENCE_OPENERS.contains(&last.folded)
         {
             out.push((first.start, last.end));
         }
@@ -365,48 +168,8 @@ fn names_with_initials(text: &str, words: &[Word]) -> Vec<(usize, usize)> {
     out
 }
 
-/// The pattern of a place whose words are no one's first name or surname ("France",
-/// "Sweden"; not "Georgia"): a model's person span with exactly its bounds gives way to it.
-pub const PLACE_ONLY: &str = "place";
 /// Longest run of capitalized words considered one name.
 const MAX_RUN_WORDS: usize = 6;
-
-const PERSON_CONTEXT: &[&str] = &[
-    "sr", "sra", "srta", "dr", "dra", "don", "doña", "mr", "mrs", "ms", "miss", "señor", "señora", "doctor", "doctora",
-    "paciente", "patient", "named", "name", "nombre", "llamado", "llamada", "hijo", "hija", "esposa", "esposo",
-    "madre", "padre", "mother", "father", "wife", "husband", "dear", "estimado", "estimada", "firmado", "signed",
-];
-const PERSON_NEGATIVE_CONTEXT: &[&str] = &["color", "colour", "flor", "flores", "flower"];
-/// Words that make the name right after them a place's ("calle Juan Pérez", "Hospital
-/// Ramón y Cajal"); further away they say nothing ("la calle Mayor 7 con Juan Pérez").
-const PLACE_NAMERS: &[&str] = &[
-    "calle",
-    "c",
-    "street",
-    "st",
-    "avenida",
-    "avda",
-    "av",
-    "avenue",
-    "plaza",
-    "pza",
-    "paseo",
-    "square",
-    "hospital",
-    "colegio",
-    "instituto",
-    "universidad",
-    "school",
-    "university",
-];
-/// Words that may sit inside a name without being capitalized.
-pub const NAME_PARTICLES: &[&str] = &[
-    "de", "del", "la", "las", "los", "y", "i", "van", "von", "da", "di", "du",
-];
-/// Capitalized words that introduce a name but are not part of it.
-pub const HONORIFICS: &[&str] = &[
-    "sr", "sra", "srta", "dr", "dra", "don", "doña", "mr", "mrs", "ms", "miss", "prof", "d", "dña", "señor", "señora",
-];
 
 struct Lists {
     first_names: HashSet<String>,
@@ -453,12 +216,12 @@ impl Default for GazetteerRecognizer {
         settings.insert("first_names".into(), lists.first_names.len().to_string());
         settings.insert("surnames".into(), lists.surnames.len().to_string());
         settings.insert("places".into(), lists.places.len().to_string());
-        settings.insert("context".into(), PERSON_CONTEXT.join(", "));
+        settings.insert("context".into(), PERSON_CONTEXT.entries().join(", "));
         let owned = |words: &[&str]| words.iter().map(|word| (*word).to_owned()).collect::<Vec<_>>();
         GazetteerRecognizer {
             info: RecognizerInfo {
                 name: "gazetteer/names_and_places".into(),
-                kind: "gazetteer",
+                kind: RecognizerKind::Gazetteer,
                 entities: vec!["PERSON".into(), "LOCATION".into(), "ORGANIZATION".into()],
                 languages: vec!["en".into(), "es".into()],
                 description:
@@ -467,8 +230,8 @@ impl Default for GazetteerRecognizer {
                         .into(),
                 settings,
             },
-            context: ContextWords::new(&owned(PERSON_CONTEXT)),
-            negative_context: ContextWords::new(&owned(PERSON_NEGATIVE_CONTEXT)),
+            context: ContextWords::new(&owned(PERSON_CONTEXT.entries())),
+            negative_context: ContextWords::new(&owned(PERSON_NEGATIVE_CONTEXT.entries())),
         }
     }
 }
@@ -519,7 +282,7 @@ impl GazetteerRecognizer {
         let end = text.char_index(span.1);
         let window_words = text.context_window(start, end, request.context_window);
         let window: Vec<&str> = window_words.iter().map(String::as_str).collect();
-        let (mut found, against) = if entity == "PERSON" {
+        let (mut found, against) = if entity == EntityType::PERSON {
             let mut against = self.negative_context.find_in(&window);
             let before = text.normalized()[..span.0].trim_end_matches(|character: char| !character.is_alphanumeric());
             let previous = fold_word(
@@ -528,7 +291,7 @@ impl GazetteerRecognizer {
                     .next()
                     .unwrap_or(""),
             );
-            if PLACE_NAMERS.contains(&previous.as_str()) {
+            if PLACE_NAMERS.contains(&previous) {
                 against.push(previous);
             }
             (self.context.find_in(&window), against)
@@ -538,7 +301,7 @@ impl GazetteerRecognizer {
         let score = apply(base, found.len(), against.len());
         found.extend(against.into_iter().map(|word| format!("-{word}")));
         Candidate {
-            entity_type: entity.to_owned(),
+            entity_type: EntityType::new(entity),
             start,
             end,
             score,
@@ -547,6 +310,7 @@ impl GazetteerRecognizer {
             validator: None,
             context_words: found,
             base_score: base,
+            only_a_place: false,
         }
     }
 }
@@ -585,8 +349,7 @@ impl GazetteerRecognizer {
         let in_firm = |word: &Word| firms.iter().any(|&(start, end)| start < word.end && word.start < end);
         let mut index = 0;
         while index < words.len() {
-            if !words[index].capitalized || HONORIFICS.contains(&words[index].folded.as_str()) || in_firm(&words[index])
-            {
+            if !words[index].capitalized || TITLES.contains(&words[index].folded) || in_firm(&words[index]) {
                 index += 1;
                 continue;
             }
@@ -609,7 +372,7 @@ impl GazetteerRecognizer {
                 }
                 if words[next].capitalized {
                     run.push(next);
-                } else if !NAME_PARTICLES.contains(&words[next].folded.as_str()) {
+                } else if !NAME_PARTICLES.contains(&words[next].folded) {
                     break;
                 }
                 next += 1;
@@ -640,7 +403,7 @@ impl GazetteerRecognizer {
                         lists.first_names.contains(&words[word].folded) || lists.surnames.contains(&words[word].folded)
                     });
                     if !also_a_name {
-                        candidate.pattern = Some(PLACE_ONLY.into());
+                        candidate.only_a_place = true;
                     }
                     out.push(candidate);
                     offset += count;
@@ -703,7 +466,7 @@ mod tests {
             .into_iter()
             .map(|candidate| {
                 (
-                    candidate.entity_type,
+                    candidate.entity_type.to_string(),
                     analyzed.original_slice(candidate.start, candidate.end).to_owned(),
                     candidate.score,
                 )

@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod context;
 pub mod detect;
+pub mod entity_type;
 pub mod error_kind;
 pub mod eval;
 pub mod gazetteer;

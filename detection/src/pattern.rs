@@ -10,8 +10,9 @@ use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use rustc_hash::FxHashMap;
 
 use crate::context::{ContextWords, apply};
+use crate::entity_type::EntityType;
 use crate::pack::{LoadedPack, PackError, RecognizerSpec};
-use crate::recognizer::{Candidate, RecognitionRequest, RecognizerInfo, ValidatorOutcome};
+use crate::recognizer::{Candidate, RecognitionRequest, RecognizerInfo, RecognizerKind, ValidatorOutcome};
 use crate::taxonomy::Taxonomy;
 use crate::text::AnalyzedText;
 use crate::validate::Validator;
@@ -104,7 +105,7 @@ mod tests {
 #[derive(Debug)]
 struct CompiledRecognizer {
     info: RecognizerInfo,
-    entity_type: String,
+    entity_type: EntityType,
     context: ContextWords,
     negative_context: ContextWords,
     validator: Option<Validator>,
@@ -322,6 +323,7 @@ impl CompiledRecognizer {
             validator,
             context_words,
             base_score,
+            only_a_place: false,
         })
     }
 }
@@ -352,7 +354,7 @@ fn compile_recognizer(pack: &str, spec: &RecognizerSpec, taxonomy: &Taxonomy) ->
     CompiledRecognizer {
         info: RecognizerInfo {
             name: format!("{pack}/{}", spec.name),
-            kind: "pattern",
+            kind: RecognizerKind::Pattern,
             entities: vec![entity_type.clone()],
             languages,
             description: spec.description.clone().unwrap_or_default(),

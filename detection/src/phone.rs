@@ -4,6 +4,7 @@
 //! its country code is checked as is; others are checked in the region of the text's
 //! language first, then in other common regions, scoring lower the further the guess.
 
+use crate::entity_type::EntityType;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex};
 
@@ -11,7 +12,9 @@ use phonenumber::country::Id;
 use regex::Regex;
 
 use crate::context::{ContextWords, apply};
-use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, ValidatorOutcome};
+use crate::recognizer::{
+    Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, RecognizerKind, ValidatorOutcome,
+};
 use crate::text::AnalyzedText;
 
 #[allow(clippy::expect_used)]
@@ -190,7 +193,7 @@ impl Default for PhoneRecognizer {
         PhoneRecognizer {
             info: RecognizerInfo {
                 name: "default/phone".into(),
-                kind: "phone",
+                kind: RecognizerKind::Phone,
                 entities: vec!["PHONE_NUMBER".into()],
                 languages: vec!["any".into()],
                 description: "Phone numbers valid in libphonenumber's metadata, in the language's region or another."
@@ -374,7 +377,7 @@ impl PhoneRecognizer {
             let score = apply(base_score, context_words.len(), contradicting.len());
             context_words.extend(contradicting.into_iter().map(|word| format!("-{word}")));
             out.push(Candidate {
-                entity_type: "PHONE_NUMBER".into(),
+                entity_type: EntityType::PHONE_NUMBER,
                 start,
                 end,
                 score,
@@ -386,6 +389,7 @@ impl PhoneRecognizer {
                 }),
                 context_words,
                 base_score,
+                only_a_place: false,
             });
         }
         out

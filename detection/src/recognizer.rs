@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::entity_type::EntityType;
 use crate::text::AnalyzedText;
 
 /// What a recognizer is, for listings (`GET /api/v1/recognizers`).
@@ -12,10 +13,9 @@ use crate::text::AnalyzedText;
 pub struct RecognizerInfo {
     /// Unique within a detector, such as `default/email` or `ner/rampart`.
     pub name: String,
-    /// `pattern`, `phone`, `entropy`, `deny_list`, `gazetteer` or `ner`.
-    pub kind: &'static str,
+    pub kind: RecognizerKind,
     /// The entity types it can report.
-    pub entities: Vec<String>,
+    pub entities: Vec<EntityType>,
     /// ISO 639-1 codes it applies to; `any` for all.
     pub languages: Vec<String>,
     pub description: String,
@@ -29,6 +29,38 @@ impl RecognizerInfo {
         self.languages
             .iter()
             .any(|supported| supported == "any" || supported == language)
+    }
+}
+
+/// How a recognizer finds what it reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecognizerKind {
+    /// Regular expressions of a pack, with validators and context words.
+    Pattern,
+    /// Phone numbers, parsed and checked by country.
+    Phone,
+    /// Secrets told by their entropy.
+    Entropy,
+    /// Values the caller listed.
+    DenyList,
+    /// Names and places from word lists.
+    Gazetteer,
+    /// A named-entity model: its spans go through the detector's model-span refinement.
+    Ner,
+}
+
+impl RecognizerKind {
+    /// The name listings show (`GET /api/v1/recognizers`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecognizerKind::Pattern => "pattern",
+            RecognizerKind::Phone => "phone",
+            RecognizerKind::Entropy => "entropy",
+            RecognizerKind::DenyList => "deny_list",
+            RecognizerKind::Gazetteer => "gazetteer",
+            RecognizerKind::Ner => "ner",
+        }
     }
 }
 
@@ -51,7 +83,7 @@ pub struct ValidatorOutcome {
 /// One possible finding, before thresholds and overlap resolution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    pub entity_type: String,
+    pub entity_type: EntityType,
     /// Code-point offsets, end exclusive.
     pub start: usize,
     pub end: usize,
@@ -64,6 +96,9 @@ pub struct Candidate {
     pub context_words: Vec<String>,
     /// The score before context was applied.
     pub base_score: f32,
+    /// A place of the word lists that is no one's first name or surname ("France", not
+    /// "Georgia"): a model's person span with exactly its bounds gives way to it.
+    pub only_a_place: bool,
 }
 
 impl Candidate {

@@ -1,12 +1,13 @@
 //! High-entropy strings: long base64 or hex tokens that look random, as detect-secrets finds
 //! them. Provider-specific secrets are pattern rules in the `secrets` pack.
 
+use crate::entity_type::EntityType;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo};
+use crate::recognizer::{Candidate, RecognitionRequest, Recognizer, RecognizerError, RecognizerInfo, RecognizerKind};
 use crate::text::AnalyzedText;
 
 /// Shannon entropy limits, in bits per character, as detect-secrets sets them.
@@ -53,7 +54,7 @@ impl Default for EntropyRecognizer {
         EntropyRecognizer {
             info: RecognizerInfo {
                 name: "secrets/high_entropy".into(),
-                kind: "entropy",
+                kind: RecognizerKind::Entropy,
                 entities: vec!["HIGH_ENTROPY_SECRET".into()],
                 languages: vec!["any".into()],
                 description:
@@ -109,7 +110,7 @@ impl EntropyRecognizer {
                 }
                 let score = looks_random(token)?;
                 Some(Candidate {
-                    entity_type: "HIGH_ENTROPY_SECRET".into(),
+                    entity_type: EntityType::HIGH_ENTROPY_SECRET,
                     start: text.char_index(found.start()),
                     end: text.char_index(found.end()),
                     score,
@@ -118,6 +119,7 @@ impl EntropyRecognizer {
                     validator: None,
                     context_words: Vec::new(),
                     base_score: score,
+                    only_a_place: false,
                 })
             })
             .collect()

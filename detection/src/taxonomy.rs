@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::entity_type::EntityType;
+
 /// A group of related entity types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -437,10 +439,12 @@ impl Taxonomy {
 
     /// The canonical name of a name or alias; unknown names are kept (upper-cased), since
     /// packs may define their own types.
-    pub fn canonical_name(self, name: &str) -> String {
-        self.resolve(name)
-            .map(|entity| entity.name.to_owned())
-            .unwrap_or_else(|| canonical_form(name))
+    pub fn canonical_name(self, name: &str) -> EntityType {
+        EntityType::new(
+            self.resolve(name)
+                .map(|entity| entity.name.to_owned())
+                .unwrap_or_else(|| canonical_form(name)),
+        )
     }
 
     /// The default threshold of a type; custom types use 0.5.

@@ -253,6 +253,11 @@ impl<'a> AnalyzedText<'a> {
     pub fn original_slice(&self, start: usize, end: usize) -> &'a str {
         &self.original[self.original_byte(start)..self.original_byte(end)]
     }
+
+    /// The normalized text between two code-point indices.
+    pub fn normalized_slice(&self, start: usize, end: usize) -> &str {
+        &self.normalized[self.normalized_byte(start)..self.normalized_byte(end)]
+    }
 }
 
 /// The byte offset where the run of alphanumeric characters ending at `end` begins.

@@ -7,6 +7,7 @@
 //! value's words are filled black in the pixels, and the image is encoded again in its
 //! format from the pixels alone, which leaves EXIF and every other metadata block behind.
 
+use obscura_detection::entity_type::EntityType;
 use std::cell::RefCell;
 use std::io::Cursor;
 use std::ops::Range;
@@ -586,7 +587,7 @@ pub fn misread_dni(text: &str) -> Vec<obscura_detection::detect::Detection> {
         if labelled && misread_as(expected, run[8]) {
             let start = text[..index].chars().count();
             found.push(obscura_detection::detect::Detection {
-                entity_type: "ES_NIF".into(),
+                entity_type: EntityType::ES_NIF,
                 start,
                 end: start + 9,
                 byte_start: index,

@@ -9,6 +9,7 @@
 //!
 //! The report names the types that leaked and where, never the values.
 
+use obscura_detection::entity_type::EntityType;
 use serde::Serialize;
 
 use obscura_anonymization::identity::{folded as fold, is_numeric_like};
@@ -21,7 +22,7 @@ pub const MIN_CHECKED_CHARS: usize = 4;
 /// A value that was replaced, and where it was.
 #[derive(Clone)]
 pub struct Replaced {
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub value: String,
     pub location: String,
 }
@@ -40,7 +41,7 @@ impl std::fmt::Debug for Replaced {
 /// output it was found in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Leak {
-    pub entity_type: String,
+    pub entity_type: EntityType,
     pub location: String,
     pub found_in: String,
 }
@@ -174,7 +175,7 @@ fn name_words_beside(
 ) -> Vec<Leak> {
     let name_words: std::collections::BTreeSet<String> = replaced
         .iter()
-        .filter(|item| item.entity_type == "PERSON")
+        .filter(|item| item.entity_type == EntityType::PERSON)
         .flat_map(|item| {
             fold(&item.value)
                 .split_whitespace()
@@ -238,7 +239,7 @@ fn name_words_beside(
         });
         if found {
             leaks.push(Leak {
-                entity_type: "PERSON".into(),
+                entity_type: EntityType::PERSON,
                 location: BESIDE_A_NAME.into(),
                 found_in: part.clone(),
             });

@@ -24,6 +24,7 @@ pub mod leak;
 pub mod pdf;
 pub mod propagate;
 
+use obscura_detection::entity_type::EntityType;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
@@ -322,7 +323,7 @@ pub struct Request<'a> {
 /// One entity found in a document, without its value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Entity {
-    pub entity_type: String,
+    pub entity_type: EntityType,
     /// Where: the part of the file (`text`, `word/document.xml`, a JSON path, `row[column]`).
     pub location: String,
     /// The paragraph within the part, when it has paragraphs.
@@ -523,12 +524,12 @@ struct Found<'a> {
 impl Findings {
     fn add(&mut self, found: Found<'_>) {
         self.replaced.push(Replaced {
-            entity_type: found.entity_type.to_owned(),
+            entity_type: EntityType::new(found.entity_type),
             value: found.value,
             location: found.location.to_owned(),
         });
         self.entities.push(Entity {
-            entity_type: found.entity_type.to_owned(),
+            entity_type: EntityType::new(found.entity_type),
             location: found.location.to_owned(),
             paragraph: found.paragraph,
             start: found.span.start,
@@ -583,7 +584,7 @@ impl Findings {
                 &self
                     .entities
                     .iter()
-                    .filter(|entity| entity.entity_type == "PERSON")
+                    .filter(|entity| entity.entity_type == EntityType::PERSON)
                     .map(|entity| entity.alias.as_str())
                     .collect::<Vec<_>>(),
             ),

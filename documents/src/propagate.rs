@@ -9,6 +9,7 @@
 //! what lies outside it. The leak check then finds what this misses.
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use obscura_detection::entity_type::EntityType;
 use unicode_normalization::UnicodeNormalization;
 
 use obscura_detection::context::fold_word;
@@ -46,25 +47,25 @@ fn folded_value(value: &str) -> String {
 /// when one unit saw a person and the value starts with a listed given name ("Maximino
 /// Barral Solano", a place where it followed "abonará a"), else the type given most often,
 /// the first of those tied.
-fn agreed_type(folded: &str, votes: &[(String, usize)]) -> String {
+fn agreed_type(folded: &str, votes: &[(String, usize)]) -> EntityType {
     let starts_with_given_name = folded
         .split(' ')
         .next()
         .is_some_and(|word| folded.contains(' ') && is_first_name(&fold_word(word)));
-    if starts_with_given_name && votes.iter().any(|(entity_type, _)| entity_type == "PERSON") {
-        return "PERSON".to_owned();
+    if starts_with_given_name && votes.iter().any(|(entity_type, _)| EntityType::PERSON == *entity_type) {
+        return EntityType::PERSON;
     }
     let most = votes.iter().map(|(_, count)| *count).max().unwrap_or(0);
-    votes
-        .iter()
-        .find(|(_, count)| *count == most)
-        .map_or_else(String::new, |(entity_type, _)| entity_type.clone())
+    votes.iter().find(|(_, count)| *count == most).map_or_else(
+        || EntityType::new(String::new()),
+        |(entity_type, _)| EntityType::new(entity_type.as_str()),
+    )
 }
 
 /// The values of a document, ready to be found in its units.
 pub struct Propagation {
     automaton: AhoCorasick,
-    types: Vec<String>,
+    types: Vec<EntityType>,
 }
 
 impl Propagation {
@@ -89,7 +90,7 @@ impl Propagation {
                 None => votes[index].push((entity_type.to_owned(), 1)),
             }
         }
-        let types: Vec<String> = needles
+        let types: Vec<EntityType> = needles
             .iter()
             .zip(&votes)
             .map(|(needle, votes)| agreed_type(needle, votes))

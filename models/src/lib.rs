@@ -10,7 +10,6 @@
 //! - `train`: fine-tuning on labelled spans.
 
 pub mod bert;
-mod bounds;
 pub mod decode;
 mod fast_math;
 pub mod ner;

@@ -911,7 +911,7 @@ fn dev_scores(dir: &Path, documents: &[Document], map: &LabelMap) -> Result<(f64
         let predicted: BTreeSet<(usize, usize, String)> = recognizer
             .recognize(&analyzed, &request)?
             .into_iter()
-            .map(|candidate| (candidate.start, candidate.end, candidate.entity_type))
+            .map(|candidate| (candidate.start, candidate.end, candidate.entity_type.to_string()))
             .collect();
         gold_total += gold.len();
         predicted_total += predicted.len();

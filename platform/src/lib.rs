@@ -8,6 +8,7 @@ pub mod database;
 pub mod jobs;
 pub mod key_store;
 pub mod secrets;
+pub mod services;
 pub mod sessions;
 pub mod storage;
 pub mod worker_name;

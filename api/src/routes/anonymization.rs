@@ -18,12 +18,12 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
-use crate::problem::{ApiError, ApiJson, Problem};
-use crate::services::detection::{
+use crate::detect_settings::{
     DenyListItem, DetectFields, EngineName, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views,
 };
-use crate::services::scope::with_scope;
+use crate::problem::{ApiError, ApiJson, Problem};
 use crate::state::AppState;
+use obscura_platform::services::scope::with_scope;
 
 /// Operators by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -261,12 +261,16 @@ pub async fn create_redaction(
     let language = options.language.clone().unwrap_or_else(|| "en".into());
     let text = std::sync::Arc::new(request.text);
     let selection = std::sync::Arc::new(selection);
-    let result = with_scope(&state, &principal, request.session_id, language, move |scope| {
+    if request.session_id.is_some() {
+        principal.require(&[Role::Admin, Role::Analyst])?;
+    }
+    let sessions = state.sessions(principal.tenant_id);
+    let result = with_scope(sessions, request.session_id, language, move |scope| {
         let findings = selection.detector.detect(&text, &options)?;
         let mut anonymized =
             anonymize_text(&text, &findings.detections, &policy, scope).map_err(ApiError::from_class)?;
         anonymized.skipped = findings.skipped;
-        Ok(anonymized)
+        Ok::<_, ApiError>(anonymized)
     })
     .await?;
     tracing::debug!(redactions = result.replacements.len(), "text redacted");
@@ -274,7 +278,7 @@ pub async fn create_redaction(
         .replacements
         .into_iter()
         .map(|replacement| RedactionItem {
-            entity_type: replacement.entity_type,
+            entity_type: replacement.entity_type.into(),
             start: replacement.start,
             end: replacement.end,
             output_start: replacement.output_start,
@@ -397,7 +401,11 @@ pub async fn create_anonymization(
     let language = options.language.clone().unwrap_or_else(|| "en".into());
     let value = std::sync::Arc::new(value);
     let selection = std::sync::Arc::new(selection);
-    let anonymized = with_scope(&state, &principal, query.session_id, language, move |scope| {
+    if query.session_id.is_some() {
+        principal.require(&[Role::Admin, Role::Analyst])?;
+    }
+    let sessions = state.sessions(principal.tenant_id);
+    let anonymized = with_scope(sessions, query.session_id, language, move |scope| {
         anonymize_json(&value, &selection.detector, &options, &policy, scope, &json_options)
             .map_err(ApiError::from_class)
     })
@@ -479,7 +487,7 @@ pub async fn create_validation(
                 pairs.push(Pair {
                     original: item.original,
                     masked: item.masked,
-                    entity_type,
+                    entity_type: entity_type.into(),
                 });
             }
             validate_batch(&pairs)

@@ -11,10 +11,10 @@ use obscura_detection::{Detection, Explanation, OnRecognizerError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::problem::{ApiError, ApiJson, Problem};
-use crate::services::detection::{
+use crate::detect_settings::{
     DenyListItem, DetectFields, EngineName, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views,
 };
+use crate::problem::{ApiError, ApiJson, Problem};
 use crate::state::AppState;
 
 /// A detection request.
@@ -102,7 +102,7 @@ fn explanation_view(explanation: Explanation) -> ExplanationView {
 
 fn entity_view(detection: Detection) -> DetectedEntity {
     DetectedEntity {
-        entity_type: detection.entity_type,
+        entity_type: detection.entity_type.into(),
         start: detection.start,
         end: detection.end,
         score: detection.score,
@@ -242,8 +242,8 @@ pub async fn list_recognizers(State(state): State<AppState>) -> Result<ApiJson<V
             .into_iter()
             .map(|info| RecognizerView {
                 name: info.name,
-                kind: info.kind.to_owned(),
-                entities: info.entities,
+                kind: info.kind.as_str().to_owned(),
+                entities: info.entities.into_iter().map(String::from).collect(),
                 languages: info.languages,
                 description: info.description,
                 settings: info.settings,

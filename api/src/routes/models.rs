@@ -81,7 +81,7 @@ fn view(model: InstalledModel, loaded: bool) -> ModelView {
         .labels
         .values()
         .chain(model.entry.groups.iter().map(|group| &group.entity))
-        .map(|entity| taxonomy.canonical_name(entity))
+        .map(|entity| taxonomy.canonical_name(entity).to_string())
         .collect();
     entities.sort();
     entities.dedup();

@@ -16,10 +16,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
+use crate::detect_settings::{DetectFields, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views};
 use crate::problem::{ApiError, ApiJson, Problem};
-use crate::services::detection::{DetectFields, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views};
-use crate::services::scope::{SessionTarget, update_session};
 use crate::state::AppState;
+use obscura_platform::services::scope::{SessionTarget, update_session};
 
 /// Content to sanitize.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -227,7 +227,8 @@ pub async fn create_sanitization(
             skipped_recognizers: skipped_views(sanitized.skipped),
         }));
     };
-    let (sanitized, session_id) = update_session(&state, &principal, target, |session| {
+    principal.require(&[Role::Admin, Role::Analyst])?;
+    let (sanitized, session_id) = update_session(state.sessions(principal.tenant_id), target, |session| {
         let run = run.clone();
         async move { run(session).await.map_err(ApiError::internal)? }
     })

@@ -21,6 +21,7 @@
 //! The order is total, so the result never depends on the recognizers' order.
 
 use super::*;
+use crate::entity_type::EntityType;
 
 /// A candidate with whether the deny list produced it.
 #[derive(Debug)]
@@ -101,14 +102,14 @@ pub(super) fn drop_model_spans_under_exact_ones(
     // that France is moving…") is the place.
     let places: BTreeSet<(usize, usize)> = ranked
         .iter()
-        .filter(|item| item.candidate.pattern.as_deref() == Some(crate::gazetteer::PLACE_ONLY))
+        .filter(|item| item.candidate.only_a_place)
         .map(|item| (item.candidate.start, item.candidate.end))
         .collect();
     let ranked: Vec<Ranked> = ranked
         .into_iter()
         .filter(|item| {
             !(is_model(item)
-                && item.candidate.entity_type == "PERSON"
+                && item.candidate.entity_type == EntityType::PERSON
                 && places.contains(&(item.candidate.start, item.candidate.end)))
         })
         .collect();
@@ -131,8 +132,8 @@ pub(super) fn drop_model_spans_under_exact_ones(
 }
 
 /// The spans of `items` by type, each type's sorted by start.
-fn spans_by_type<'a>(items: impl Iterator<Item = &'a Ranked>) -> BTreeMap<String, Vec<(usize, usize)>> {
-    let mut spans: BTreeMap<String, Vec<(usize, usize)>> = BTreeMap::new();
+fn spans_by_type<'a>(items: impl Iterator<Item = &'a Ranked>) -> BTreeMap<EntityType, Vec<(usize, usize)>> {
+    let mut spans: BTreeMap<EntityType, Vec<(usize, usize)>> = BTreeMap::new();
     for item in items {
         spans
             .entry(item.candidate.entity_type.clone())

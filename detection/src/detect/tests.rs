@@ -16,7 +16,7 @@ fn found(text: &str, language: &str) -> Vec<(String, String)> {
         .into_iter()
         .map(|detection| {
             (
-                detection.entity_type,
+                detection.entity_type.to_string(),
                 text[detection.byte_start..detection.byte_end].to_owned(),
             )
         })
@@ -31,7 +31,7 @@ fn has(found: &[(String, String)], entity: &str, value: &str) -> bool {
 fn model_info(name: &str, entity: &str) -> RecognizerInfo {
     RecognizerInfo {
         name: name.into(),
-        kind: "ner",
+        kind: RecognizerKind::Ner,
         entities: vec![entity.into()],
         languages: vec!["any".into()],
         description: String::new(),
@@ -67,6 +67,7 @@ impl Recognizer for SureGuesser {
                     validator: None,
                     context_words: Vec::new(),
                     base_score: 0.99,
+                    only_a_place: false,
                 })
                 .collect()
         })
@@ -106,6 +107,7 @@ impl Recognizer for SloppyEmails {
                 validator: None,
                 context_words: Vec::new(),
                 base_score: 0.999,
+                only_a_place: false,
             }]
         })
     }
@@ -199,6 +201,7 @@ impl Recognizer for FixedSpan {
                 validator: None,
                 context_words: Vec::new(),
                 base_score: 0.99,
+                only_a_place: false,
             }]
         })
     }
@@ -249,6 +252,7 @@ impl Recognizer for FixedPerson {
                 validator: None,
                 context_words: Vec::new(),
                 base_score: self.3,
+                only_a_place: false,
             }]
         })
     }
@@ -257,7 +261,7 @@ impl Recognizer for FixedPerson {
 #[test]
 fn a_model_span_is_kept_over_a_word_list_span_of_the_same_type() {
     let mut word_list = model_info("gazetteer/names", "PERSON");
-    word_list.kind = "gazetteer";
+    word_list.kind = RecognizerKind::Gazetteer;
     let detector = Detector::without_patterns(vec![
         Arc::new(FixedPerson(word_list, 0, 3, 0.9)),
         Arc::new(FixedPerson(model_info("ner/names", "PERSON"), 0, 8, 0.8)),
@@ -271,7 +275,7 @@ fn a_model_span_is_kept_over_a_word_list_span_of_the_same_type() {
 
     // A longer word-list span that contains the model's gives way to it too.
     let mut word_list = model_info("gazetteer/names", "PERSON");
-    word_list.kind = "gazetteer";
+    word_list.kind = RecognizerKind::Gazetteer;
     let detector = Detector::without_patterns(vec![
         Arc::new(FixedPerson(word_list, 0, 14, 0.9)),
         Arc::new(FixedPerson(model_info("ner/names", "PERSON"), 0, 8, 0.8)),
@@ -285,7 +289,7 @@ fn a_model_span_is_kept_over_a_word_list_span_of_the_same_type() {
 
     // A model's span of another type displaces a word-list span it overlaps.
     let mut word_list = model_info("gazetteer/names", "PERSON");
-    word_list.kind = "gazetteer";
+    word_list.kind = RecognizerKind::Gazetteer;
     let detector = Detector::without_patterns(vec![
         Arc::new(FixedPerson(word_list, 6, 19, 0.95)),
         Arc::new(FixedSpan(model_info("ner/places", "LOCATION"), "LOCATION", 0, 19)),
@@ -315,7 +319,12 @@ fn a_model_s_person_that_is_exactly_a_place_no_one_is_named_after_is_the_place()
             .unwrap()
             .detections
             .into_iter()
-            .map(|found| (found.entity_type, text[found.byte_start..found.byte_end].to_owned()))
+            .map(|found| {
+                (
+                    found.entity_type.to_string(),
+                    text[found.byte_start..found.byte_end].to_owned(),
+                )
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -349,7 +358,7 @@ fn context_words_outweigh_a_confident_guess_at_another_type() {
         .into_iter()
         .map(|detection| {
             (
-                detection.entity_type,
+                detection.entity_type.to_string(),
                 text[detection.byte_start..detection.byte_end].to_owned(),
             )
         })

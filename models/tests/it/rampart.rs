@@ -63,21 +63,24 @@ fn logits_match_onnxruntime_on_the_original_file() {
     assert_eq!(agreeing, tokens, "predicted labels differ");
 }
 
+/// What a detector with the model alone finds: its spans, bounded by the detector's span
+/// refinement.
 fn found(text: &str, language: &str) -> Vec<(String, String)> {
     let recognizer = NerRecognizer::new(rampart_model());
-    let analyzed = AnalyzedText::new(text);
-    let request = RecognitionRequest {
-        language,
-        context_window: 5,
+    let detector = obscura_detection::Detector::without_patterns(vec![std::sync::Arc::new(recognizer)]).unwrap();
+    let options = obscura_detection::DetectOptions {
+        language: Some(language.into()),
+        ..Default::default()
     };
-    recognizer
-        .recognize(&analyzed, &request)
+    detector
+        .detect(text, &options)
         .unwrap()
+        .detections
         .into_iter()
-        .map(|candidate| {
+        .map(|detection| {
             (
-                candidate.entity_type,
-                analyzed.original_slice(candidate.start, candidate.end).to_owned(),
+                detection.entity_type.to_string(),
+                text[detection.byte_start..detection.byte_end].to_owned(),
             )
         })
         .collect()
@@ -166,7 +169,7 @@ fn texts_batched_together_give_each_text_its_own_spans() {
     let spans = |candidates: &[obscura_detection::Candidate]| -> Vec<(String, usize, usize)> {
         candidates
             .iter()
-            .map(|candidate| (candidate.entity_type.clone(), candidate.start, candidate.end))
+            .map(|candidate| (candidate.entity_type.to_string(), candidate.start, candidate.end))
             .collect()
     };
     for (text, found) in analyzed.iter().zip(&batched) {

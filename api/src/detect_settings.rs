@@ -1,9 +1,12 @@
-//! Detection as every text endpoint, job and command asks for it: the settings a request
-//! may give, and the detector and options they select.
+//! The detection settings every text endpoint and command accepts, as the API writes them,
+//! and the detector and options they select (`obscura_platform::services::detection`).
 
-use obscura_detection::pack::PackError;
+use obscura_detection::catalog::Selection;
+use obscura_detection::entity_type::EntityType;
 use obscura_detection::profile::Engine;
 use obscura_detection::{DenyEntry, DetectOptions, OnRecognizerError, SkippedRecognizer};
+use obscura_platform::services::ServiceError;
+use obscura_platform::services::detection::{self, DetectSettings};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -78,17 +81,6 @@ pub fn skipped_views(skipped: Vec<SkippedRecognizer>) -> Vec<SkippedRecognizerVi
         .collect()
 }
 
-/// A pack or profile named in a request that does not exist is the request's fault.
-fn selection_error(error: PackError, field: &str) -> ApiError {
-    match error {
-        PackError::Unknown(name) => ApiError::invalid_field("invalid_body", field, format!("{name} does not exist")),
-        other @ (PackError::Read { .. }
-        | PackError::Syntax { .. }
-        | PackError::Invalid { .. }
-        | PackError::Duplicate { .. }) => ApiError::internal(other),
-    }
-}
-
 /// The detection settings every text endpoint accepts.
 #[derive(Debug, Clone, Default)]
 pub struct DetectFields {
@@ -104,50 +96,49 @@ pub struct DetectFields {
     pub on_recognizer_error: Option<RecognizerErrorMode>,
 }
 
-/// The detector and options a request asks for.
-pub fn prepare(
-    state: &AppState,
-    fields: DetectFields,
-) -> Result<(obscura_detection::catalog::Selection, DetectOptions), ApiError> {
-    let engines: Option<Vec<Engine>> = fields
-        .engines
-        .as_ref()
-        .map(|engines| engines.iter().map(|engine| engine.engine()).collect());
+impl DetectFields {
+    /// The settings in the platform's terms; a plain deny-list value is reported as
+    /// `CUSTOM`.
+    pub fn settings(self) -> DetectSettings {
+        DetectSettings {
+            language: self.language,
+            entities: self.entities,
+            min_score: self.min_score,
+            allow_list: self.allow_list,
+            deny_list: self
+                .deny_list
+                .into_iter()
+                .map(|item| match item {
+                    DenyListItem::Value(value) => DenyEntry {
+                        value,
+                        entity_type: EntityType::CUSTOM.to_string(),
+                    },
+                    DenyListItem::Typed { value, entity_type } => DenyEntry { value, entity_type },
+                })
+                .collect(),
+            pattern_packs: self.pattern_packs,
+            profile: self.profile,
+            engines: self
+                .engines
+                .map(|engines| engines.iter().map(|engine| engine.engine()).collect()),
+            explain: self.explain,
+            on_recognizer_error: self.on_recognizer_error.map(RecognizerErrorMode::domain),
+        }
+    }
+}
+
+/// The detector and options a request asks for; a pack or profile that does not exist is
+/// the request's fault, named by the field that asked for it.
+pub fn prepare(state: &AppState, fields: DetectFields) -> Result<(Selection, DetectOptions), ApiError> {
     let field = if fields.profile.is_some() {
         "body.profile"
     } else {
         "body.pattern_packs"
     };
-    let selection = state
-        .catalog
-        .select(
-            fields.profile.as_deref(),
-            fields.pattern_packs.as_deref(),
-            engines.as_deref(),
-        )
-        .map_err(|error| selection_error(error, field))?;
-    let mut options = DetectOptions {
-        language: fields.language,
-        entities: fields.entities,
-        min_score: fields.min_score,
-        allow_list: fields.allow_list,
-        deny_list: fields
-            .deny_list
-            .into_iter()
-            .map(|item| match item {
-                DenyListItem::Value(value) => DenyEntry {
-                    value,
-                    entity_type: "CUSTOM".into(),
-                },
-                DenyListItem::Typed { value, entity_type } => DenyEntry { value, entity_type },
-            })
-            .collect(),
-        explain: fields.explain,
-        ..DetectOptions::default()
-    };
-    selection.apply_defaults(&mut options);
-    if let Some(mode) = fields.on_recognizer_error {
-        options.on_recognizer_error = mode.domain();
-    }
-    Ok((selection, options))
+    detection::prepare(&state.catalog, fields.settings()).map_err(|error| match error {
+        ServiceError::UnknownSelection(name) => {
+            ApiError::invalid_field("invalid_body", field, format!("{name} does not exist"))
+        }
+        other => ApiError::from_class(other),
+    })
 }
