@@ -1,0 +1,57 @@
+//! Word documents: every paragraph of every text part, and external link targets, rewritten
+//! inside the runs they came from.
+
+use obscura_anonymization::{Scope, anonymize_text};
+
+use crate::detection::detect_units;
+use crate::export::Outcome;
+use crate::findings::Findings;
+use crate::limits::Deadline;
+use crate::{DocumentError, Format, Request, docx};
+
+/// Word documents: every paragraph of every text part, and external link targets.
+pub(crate) fn docx_document(
+    bytes: &[u8],
+    request: &Request<'_>,
+    scope: &mut Scope<'_>,
+    deadline: &Deadline,
+) -> Result<Outcome, DocumentError> {
+    let mut document = docx::Docx::open(bytes, request.limits)?;
+    let units = document.units();
+    let mut findings = Findings::default();
+    let texts: Vec<String> = units.iter().map(|(_, text)| text.clone()).collect();
+    let detected = detect_units(&texts, request, deadline, &mut findings.skipped)?;
+    for ((unit, text), detections) in units.iter().zip(detected) {
+        deadline.check()?;
+        if detections.is_empty() {
+            continue;
+        }
+        let result = anonymize_text(text, &detections, request.policy, scope)?;
+        let part = document.part_name(unit).to_owned();
+        let paragraph = (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index);
+        let spans = findings.add_unit(text, &result, &part, paragraph);
+        document.rewrite(
+            unit,
+            &docx::Rewrite {
+                input: text.chars().collect(),
+                output: result.text,
+                spans: spans
+                    .into_iter()
+                    .map(|(span, text)| (span.start, span.end, text))
+                    .collect(),
+            },
+        );
+    }
+    let output = document.save()?;
+    // The check reads the written file again, as a recipient would.
+    let written = docx::Docx::open(&output, request.limits)?;
+    let visible = written.visible_text()?;
+    let text = written
+        .units()
+        .into_iter()
+        .filter(|(unit, _)| unit.kind == docx::UnitKind::Paragraph)
+        .map(|(_, text)| text)
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(findings.outcome(Format::Docx, None, output, text, &visible))
+}
