@@ -139,6 +139,9 @@ pub fn prepare(state: &AppState, fields: DetectFields) -> Result<(Selection, Det
         ServiceError::UnknownSelection(name) => {
             ApiError::invalid_field("invalid_body", field, format!("{name} does not exist"))
         }
-        other => ApiError::from_class(other),
+        other
+        @ (ServiceError::Packs(_) | ServiceError::Session(_) | ServiceError::Vault(_) | ServiceError::Task(_)) => {
+            ApiError::from_class(other)
+        }
     })
 }

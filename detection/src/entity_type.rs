@@ -214,7 +214,8 @@ mod tests {
     fn a_type_compares_and_serializes_as_its_name() {
         let person = EntityType::new("PERSON");
         assert_eq!(person, EntityType::PERSON);
-        assert!(person == "PERSON" && "PERSON" == person);
+        assert!(person == "PERSON");
+        assert!("PERSON" == person);
         assert_eq!(serde_json::to_string(&person).unwrap(), "\"PERSON\"");
         let custom: EntityType = serde_json::from_str("\"EMPLOYEE_ID\"").unwrap();
         assert_eq!(custom.as_str(), "EMPLOYEE_ID");

@@ -41,14 +41,14 @@ pub fn is_listed_place(word: &str) -> bool {
 /// "and Sons" follows. `Some` with how many code points of `after` the company's name
 /// takes (0 when the designator ends the name already).
 pub fn company_designator(last: &str, after: &str) -> Option<usize> {
-    if COMPANY_DESIGNATORS.contains(&last) {
+    if COMPANY_DESIGNATORS.contains(last) {
         return Some(0);
     }
     let rest = after.strip_prefix(' ')?;
     let mut words = rest.split(char::is_whitespace);
     let next = words.next()?;
     let designator = next.trim_end_matches([',', ';', ')']);
-    if COMPANY_DESIGNATORS.contains(&designator) {
+    if COMPANY_DESIGNATORS.contains(designator) {
         return Some(1 + designator.chars().count());
     }
     let sons = words.next()?;
