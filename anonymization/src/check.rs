@@ -9,6 +9,7 @@
 //! digits of a card, account or phone, and a date's year.
 
 use obscura_detection::entity_type::EntityType;
+use obscura_detection::entity_type::names;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -98,8 +99,8 @@ fn compact(text: &str) -> String {
 /// The part of the original an operator may keep, removed before leak checks.
 fn declared_kept(entity_type: &str, original: &str) -> String {
     match entity_type {
-        "EMAIL_ADDRESS" => original.split('@').next().unwrap_or(original).to_owned(),
-        "CREDIT_CARD" | "IBAN_CODE" | "BANK_ACCOUNT" | "PHONE_NUMBER" | "US_BANK_NUMBER" => {
+        names::EMAIL_ADDRESS => original.split('@').next().unwrap_or(original).to_owned(),
+        names::CREDIT_CARD | names::IBAN_CODE | names::BANK_ACCOUNT | names::PHONE_NUMBER | names::US_BANK_NUMBER => {
             let digits = original.chars().filter(char::is_ascii_digit).count();
             let mut seen = 0;
             original
@@ -114,7 +115,7 @@ fn declared_kept(entity_type: &str, original: &str) -> String {
                 })
                 .collect()
         }
-        "DATE_TIME" | "DATE_OF_BIRTH" => original
+        names::DATE_TIME | names::DATE_OF_BIRTH => original
             .split(|character: char| !character.is_alphanumeric())
             .filter(|part| !(part.len() == 4 && part.chars().all(|character| character.is_ascii_digit())))
             .collect::<Vec<_>>()

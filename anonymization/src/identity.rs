@@ -22,6 +22,7 @@
 //! first, so that short forms find the full name they abbreviate.
 
 use obscura_detection::entity_type::EntityType;
+use obscura_detection::entity_type::names;
 use unicode_normalization::UnicodeNormalization;
 
 use obscura_detection::context::fold_word;
@@ -74,8 +75,16 @@ pub fn is_numeric_like(entity_type: &str, value: &str) -> bool {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let letters = value.chars().filter(|character| character.is_alphabetic()).count();
     match entity_type {
-        "PERSON" | "LOCATION" | "ADDRESS" | "ORGANIZATION" | "EMAIL_ADDRESS" | "URL" | "DOMAIN_NAME" | "DATE_TIME"
-        | "DATE_OF_BIRTH" | "AGE" => false,
+        names::PERSON
+        | names::LOCATION
+        | names::ADDRESS
+        | names::ORGANIZATION
+        | names::EMAIL_ADDRESS
+        | names::URL
+        | names::DOMAIN_NAME
+        | names::DATE_TIME
+        | names::DATE_OF_BIRTH
+        | names::AGE => false,
         _ => digits > 0 && digits >= letters,
     }
 }

@@ -23,6 +23,7 @@ pub mod surrogate;
 pub mod vault;
 
 use obscura_detection::entity_type::EntityType;
+use obscura_detection::entity_type::names;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -234,30 +235,30 @@ impl ErrorClass for AnonymizeError {
 pub fn category_label<'a>(entity_type: &'a str, language: &str) -> &'a str {
     let spanish = language == "es";
     match entity_type {
-        "PERSON" if spanish => "PERSONA",
-        "PERSON" => "PERSON",
-        "EMAIL_ADDRESS" => "EMAIL",
-        "PHONE_NUMBER" if spanish => "TELEFONO",
-        "PHONE_NUMBER" => "PHONE",
-        "LOCATION" if spanish => "LUGAR",
-        "LOCATION" => "LOCATION",
-        "ADDRESS" if spanish => "DIRECCION",
-        "ADDRESS" => "ADDRESS",
-        "ORGANIZATION" if spanish => "ORGANIZACION",
-        "ORGANIZATION" => "ORGANIZATION",
-        "DATE_TIME" | "DATE_OF_BIRTH" if spanish => "FECHA",
-        "DATE_TIME" | "DATE_OF_BIRTH" => "DATE",
-        "AGE" if spanish => "EDAD",
-        "AGE" => "AGE",
-        "POSTAL_CODE" if spanish => "CP",
-        "POSTAL_CODE" => "POSTCODE",
-        "ES_NIF" => "DNI",
-        "ES_NIE" => "NIE",
-        "CREDIT_CARD" if spanish => "TARJETA",
-        "CREDIT_CARD" => "CARD",
-        "IBAN_CODE" => "IBAN",
-        "MEDICAL_RECORD_NUMBER" if spanish => "HISTORIA",
-        "MEDICAL_RECORD_NUMBER" => "MRN",
+        names::PERSON if spanish => "PERSONA",
+        names::PERSON => "PERSON",
+        names::EMAIL_ADDRESS => "EMAIL",
+        names::PHONE_NUMBER if spanish => "TELEFONO",
+        names::PHONE_NUMBER => "PHONE",
+        names::LOCATION if spanish => "LUGAR",
+        names::LOCATION => "LOCATION",
+        names::ADDRESS if spanish => "DIRECCION",
+        names::ADDRESS => "ADDRESS",
+        names::ORGANIZATION if spanish => "ORGANIZACION",
+        names::ORGANIZATION => "ORGANIZATION",
+        names::DATE_TIME | names::DATE_OF_BIRTH if spanish => "FECHA",
+        names::DATE_TIME | names::DATE_OF_BIRTH => "DATE",
+        names::AGE if spanish => "EDAD",
+        names::AGE => "AGE",
+        names::POSTAL_CODE if spanish => "CP",
+        names::POSTAL_CODE => "POSTCODE",
+        names::ES_NIF => "DNI",
+        names::ES_NIE => "NIE",
+        names::CREDIT_CARD if spanish => "TARJETA",
+        names::CREDIT_CARD => "CARD",
+        names::IBAN_CODE => "IBAN",
+        names::MEDICAL_RECORD_NUMBER if spanish => "HISTORIA",
+        names::MEDICAL_RECORD_NUMBER => "MRN",
         other => other,
     }
 }
@@ -343,7 +344,7 @@ impl Scope<'_> {
 /// The entity types whose category label is the same as `entity_type`'s in some language.
 fn label_siblings(entity_type: &str) -> Vec<&str> {
     match entity_type {
-        "DATE_TIME" | "DATE_OF_BIRTH" => vec!["DATE_TIME", "DATE_OF_BIRTH"],
+        names::DATE_TIME | names::DATE_OF_BIRTH => vec![names::DATE_TIME, names::DATE_OF_BIRTH],
         other => vec![other],
     }
 }

@@ -6,6 +6,7 @@
 //! surrogates built from it repeat, and hashes and deterministic encryption repeat by
 //! construction.
 
+use obscura_detection::entity_type::names;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
@@ -302,9 +303,9 @@ pub enum DateGranularity {
 /// The value generalized, or `None` for a type (or a value) generalization does not cover.
 pub fn generalize(entity_type: &str, value: &str, options: &GeneralizeOptions, language: &str) -> Option<String> {
     match entity_type {
-        "DATE_TIME" | "DATE_OF_BIRTH" => generalize_date(value, options.date, language),
-        "AGE" => generalize_age(value, options.age_range.max(1)),
-        "POSTAL_CODE" => {
+        names::DATE_TIME | names::DATE_OF_BIRTH => generalize_date(value, options.date, language),
+        names::AGE => generalize_age(value, options.age_range.max(1)),
+        names::POSTAL_CODE => {
             let keep = options.postal_code_keep;
             Some(
                 value

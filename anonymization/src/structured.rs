@@ -15,6 +15,7 @@
 //! number of fields.
 
 use super::Original;
+use obscura_detection::entity_type::names;
 use serde_json::Value;
 
 use super::html::{Edit, apply_edits, escape, scannable};
@@ -186,7 +187,7 @@ pub fn key_hint(key: &str) -> Option<&'static str> {
     let has = |names: &[&str]| words.iter().any(|word| names.contains(&word.as_str()));
     Some(
         if has(&["email", "mail", "correo", "e"]) && has(&["email", "mail", "correo"]) {
-            "EMAIL_ADDRESS"
+            names::EMAIL_ADDRESS
         } else if has(&[
             "phone",
             "telephone",
@@ -197,31 +198,31 @@ pub fn key_hint(key: &str) -> Option<&'static str> {
             "cell",
             "fax",
         ]) {
-            "PHONE_NUMBER"
+            names::PHONE_NUMBER
         } else if has(&["dni", "nif"]) {
-            "ES_NIF"
+            names::ES_NIF
         } else if has(&["nie"]) {
-            "ES_NIE"
+            names::ES_NIE
         } else if has(&["iban"]) {
-            "IBAN_CODE"
+            names::IBAN_CODE
         } else if has(&["ssn"]) {
-            "US_SSN"
+            names::US_SSN
         } else if has(&["nss"]) {
-            "ES_NSS"
+            names::ES_NSS
         } else if has(&["card", "tarjeta"]) {
-            "CREDIT_CARD"
+            names::CREDIT_CARD
         } else if has(&["ip"]) {
-            "IP_ADDRESS"
+            names::IP_ADDRESS
         } else if has(&["dob", "birth", "birthdate", "birthday", "nacimiento"]) {
-            "DATE_OF_BIRTH"
+            names::DATE_OF_BIRTH
         } else if has(&["zip", "postcode", "postal", "cp"]) {
-            "POSTAL_CODE"
+            names::POSTAL_CODE
         } else if has(&["address", "direccion", "domicilio", "street", "calle"]) {
-            "ADDRESS"
+            names::ADDRESS
         } else if has(&["city", "ciudad", "localidad", "municipio", "town"]) {
-            "LOCATION"
+            names::LOCATION
         } else if has(&["password", "passwd", "pwd", "contrasena", "clave"]) {
-            "PASSWORD"
+            names::PASSWORD
         } else if has(&[
             "name",
             "nombre",
@@ -234,7 +235,7 @@ pub fn key_hint(key: &str) -> Option<&'static str> {
         ]) && !has(&[
             "file", "filename", "user", "username", "host", "hostname", "company", "product",
         ]) {
-            "PERSON"
+            names::PERSON
         } else {
             return None;
         },
@@ -248,11 +249,11 @@ fn fits_hint(entity_type: &str, value: &str, language: &str) -> bool {
         return false;
     }
     match entity_type {
-        "EMAIL_ADDRESS" => value.contains('@') && !value.contains(char::is_whitespace),
-        "PHONE_NUMBER" => phonenumber::parse(Some(obscura_detection::phone::home_region(language)), value)
+        names::EMAIL_ADDRESS => value.contains('@') && !value.contains(char::is_whitespace),
+        names::PHONE_NUMBER => phonenumber::parse(Some(obscura_detection::phone::home_region(language)), value)
             .is_ok_and(|number| phonenumber::is_valid(&number)),
-        "DATE_OF_BIRTH" => Validator::Date.check(value),
-        "POSTAL_CODE" => value.chars().any(|character| character.is_ascii_digit()) && value.len() <= 10,
+        names::DATE_OF_BIRTH => Validator::Date.check(value),
+        names::POSTAL_CODE => value.chars().any(|character| character.is_ascii_digit()) && value.len() <= 10,
         // Checked identifiers pass their check; names, addresses, places and passwords need
         // only be non-empty.
         _ => Validator::for_entity(entity_type).is_none_or(|validator| validator.check(value)),

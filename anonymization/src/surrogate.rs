@@ -28,6 +28,7 @@ mod numbers;
 mod people;
 mod places;
 
+use obscura_detection::entity_type::names;
 use std::sync::LazyLock;
 
 use dates::*;
@@ -132,7 +133,7 @@ pub fn surrogate(entity_type: &str, value: &str, number: u64, language: &str, se
             && valid(entity_type, &candidate)
             // Nor a long piece of the original (a card sharing five digits in a row);
             // organizations and addresses keep their generic words on purpose.
-            && (matches!(entity_type, "ORGANIZATION" | "ADDRESS")
+            && (matches!(entity_type, names::ORGANIZATION | names::ADDRESS)
                 || super::check::surviving_part(entity_type, value, &candidate).is_none())
         {
             return candidate;
@@ -149,25 +150,25 @@ fn valid(entity_type: &str, candidate: &str) -> bool {
 
 fn generate(entity_type: &str, value: &str, language: &str, secrets: &ScopeSecrets, random: &mut Random) -> String {
     match entity_type {
-        "PERSON" => person(value, language, random),
-        "EMAIL_ADDRESS" => email(value, language, random),
-        "PHONE_NUMBER" => phone(value, language, random),
-        "IBAN_CODE" => iban(value, random),
-        "ES_NIF" | "ES_NIE" => spanish_id(value, random),
-        "CREDIT_CARD" | "IMEI" => luhn_number(value, random),
-        "US_SSN" => us_ssn(value, random),
-        "ES_NSS" => spanish_nss(value, random),
-        "UK_NHS" => uk_nhs(value, random),
-        "DATE_TIME" | "DATE_OF_BIRTH" => {
+        names::PERSON => person(value, language, random),
+        names::EMAIL_ADDRESS => email(value, language, random),
+        names::PHONE_NUMBER => phone(value, language, random),
+        names::IBAN_CODE => iban(value, random),
+        names::ES_NIF | names::ES_NIE => spanish_id(value, random),
+        names::CREDIT_CARD | names::IMEI => luhn_number(value, random),
+        names::US_SSN => us_ssn(value, random),
+        names::ES_NSS => spanish_nss(value, random),
+        names::UK_NHS => uk_nhs(value, random),
+        names::DATE_TIME | names::DATE_OF_BIRTH => {
             shifted_date(value, language, secrets.date_shift_days).unwrap_or_else(|| same_shape(value, random, false))
         }
-        "AGE" => age(value, random),
-        "LOCATION" => location(value, language, random),
-        "ADDRESS" => address(value, language, random),
-        "ORGANIZATION" => organization(value, language, random),
-        "POSTAL_CODE" if language == "es" && value.trim().len() == 5 => spanish_town(random).0,
-        "MAC_ADDRESS" | "IP_ADDRESS" if value.contains(':') => same_shape(value, random, true),
-        "IP_ADDRESS" => (0..4)
+        names::AGE => age(value, random),
+        names::LOCATION => location(value, language, random),
+        names::ADDRESS => address(value, language, random),
+        names::ORGANIZATION => organization(value, language, random),
+        names::POSTAL_CODE if language == "es" && value.trim().len() == 5 => spanish_town(random).0,
+        names::MAC_ADDRESS | names::IP_ADDRESS if value.contains(':') => same_shape(value, random, true),
+        names::IP_ADDRESS => (0..4)
             .map(|index| {
                 (if index == 0 {
                     11 + random.below(212)

@@ -6,56 +6,104 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// The built-in types' names as strings, for `match` arms and tables of names.
+pub mod names {
+    pub const PERSON: &str = "PERSON";
+    pub const EMAIL_ADDRESS: &str = "EMAIL_ADDRESS";
+    pub const PHONE_NUMBER: &str = "PHONE_NUMBER";
+    pub const AGE: &str = "AGE";
+    pub const LOCATION: &str = "LOCATION";
+    pub const ADDRESS: &str = "ADDRESS";
+    pub const POSTAL_CODE: &str = "POSTAL_CODE";
+    pub const ORGANIZATION: &str = "ORGANIZATION";
+    pub const CREDIT_CARD: &str = "CREDIT_CARD";
+    pub const IBAN_CODE: &str = "IBAN_CODE";
+    pub const BANK_ACCOUNT: &str = "BANK_ACCOUNT";
+    pub const US_BANK_NUMBER: &str = "US_BANK_NUMBER";
+    pub const CRYPTO: &str = "CRYPTO";
+    pub const US_SSN: &str = "US_SSN";
+    pub const US_ITIN: &str = "US_ITIN";
+    pub const US_PASSPORT: &str = "US_PASSPORT";
+    pub const US_DRIVER_LICENSE: &str = "US_DRIVER_LICENSE";
+    pub const ES_NIF: &str = "ES_NIF";
+    pub const ES_NIE: &str = "ES_NIE";
+    pub const ES_CIF: &str = "ES_CIF";
+    pub const ES_NSS: &str = "ES_NSS";
+    pub const PASSPORT: &str = "PASSPORT";
+    pub const NATIONAL_ID: &str = "NATIONAL_ID";
+    pub const UK_NHS: &str = "UK_NHS";
+    pub const UK_NINO: &str = "UK_NINO";
+    pub const MEDICAL_RECORD_NUMBER: &str = "MEDICAL_RECORD_NUMBER";
+    pub const IP_ADDRESS: &str = "IP_ADDRESS";
+    pub const MAC_ADDRESS: &str = "MAC_ADDRESS";
+    pub const URL: &str = "URL";
+    pub const DOMAIN_NAME: &str = "DOMAIN_NAME";
+    pub const IMEI: &str = "IMEI";
+    pub const GPS_COORDINATES: &str = "GPS_COORDINATES";
+    pub const LICENSE_PLATE: &str = "LICENSE_PLATE";
+    pub const DATE_TIME: &str = "DATE_TIME";
+    pub const DATE_OF_BIRTH: &str = "DATE_OF_BIRTH";
+    pub const API_KEY: &str = "API_KEY";
+    pub const AWS_ACCESS_KEY: &str = "AWS_ACCESS_KEY";
+    pub const AWS_SECRET_KEY: &str = "AWS_SECRET_KEY";
+    pub const PRIVATE_KEY: &str = "PRIVATE_KEY";
+    pub const JWT: &str = "JWT";
+    pub const PASSWORD: &str = "PASSWORD";
+    pub const CONNECTION_STRING: &str = "CONNECTION_STRING";
+    pub const HIGH_ENTROPY_SECRET: &str = "HIGH_ENTROPY_SECRET";
+    pub const CUSTOM: &str = "CUSTOM";
+}
+
 /// An entity type's canonical name (SCREAMING_SNAKE_CASE).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct EntityType(Cow<'static, str>);
 
 impl EntityType {
-    pub const PERSON: EntityType = EntityType::builtin("PERSON");
-    pub const EMAIL_ADDRESS: EntityType = EntityType::builtin("EMAIL_ADDRESS");
-    pub const PHONE_NUMBER: EntityType = EntityType::builtin("PHONE_NUMBER");
-    pub const AGE: EntityType = EntityType::builtin("AGE");
-    pub const LOCATION: EntityType = EntityType::builtin("LOCATION");
-    pub const ADDRESS: EntityType = EntityType::builtin("ADDRESS");
-    pub const POSTAL_CODE: EntityType = EntityType::builtin("POSTAL_CODE");
-    pub const ORGANIZATION: EntityType = EntityType::builtin("ORGANIZATION");
-    pub const CREDIT_CARD: EntityType = EntityType::builtin("CREDIT_CARD");
-    pub const IBAN_CODE: EntityType = EntityType::builtin("IBAN_CODE");
-    pub const BANK_ACCOUNT: EntityType = EntityType::builtin("BANK_ACCOUNT");
-    pub const US_BANK_NUMBER: EntityType = EntityType::builtin("US_BANK_NUMBER");
-    pub const CRYPTO: EntityType = EntityType::builtin("CRYPTO");
-    pub const US_SSN: EntityType = EntityType::builtin("US_SSN");
-    pub const US_ITIN: EntityType = EntityType::builtin("US_ITIN");
-    pub const US_PASSPORT: EntityType = EntityType::builtin("US_PASSPORT");
-    pub const US_DRIVER_LICENSE: EntityType = EntityType::builtin("US_DRIVER_LICENSE");
-    pub const ES_NIF: EntityType = EntityType::builtin("ES_NIF");
-    pub const ES_NIE: EntityType = EntityType::builtin("ES_NIE");
-    pub const ES_CIF: EntityType = EntityType::builtin("ES_CIF");
-    pub const ES_NSS: EntityType = EntityType::builtin("ES_NSS");
-    pub const PASSPORT: EntityType = EntityType::builtin("PASSPORT");
-    pub const NATIONAL_ID: EntityType = EntityType::builtin("NATIONAL_ID");
-    pub const UK_NHS: EntityType = EntityType::builtin("UK_NHS");
-    pub const UK_NINO: EntityType = EntityType::builtin("UK_NINO");
-    pub const MEDICAL_RECORD_NUMBER: EntityType = EntityType::builtin("MEDICAL_RECORD_NUMBER");
-    pub const IP_ADDRESS: EntityType = EntityType::builtin("IP_ADDRESS");
-    pub const MAC_ADDRESS: EntityType = EntityType::builtin("MAC_ADDRESS");
-    pub const URL: EntityType = EntityType::builtin("URL");
-    pub const DOMAIN_NAME: EntityType = EntityType::builtin("DOMAIN_NAME");
-    pub const IMEI: EntityType = EntityType::builtin("IMEI");
-    pub const GPS_COORDINATES: EntityType = EntityType::builtin("GPS_COORDINATES");
-    pub const LICENSE_PLATE: EntityType = EntityType::builtin("LICENSE_PLATE");
-    pub const DATE_TIME: EntityType = EntityType::builtin("DATE_TIME");
-    pub const DATE_OF_BIRTH: EntityType = EntityType::builtin("DATE_OF_BIRTH");
-    pub const API_KEY: EntityType = EntityType::builtin("API_KEY");
-    pub const AWS_ACCESS_KEY: EntityType = EntityType::builtin("AWS_ACCESS_KEY");
-    pub const AWS_SECRET_KEY: EntityType = EntityType::builtin("AWS_SECRET_KEY");
-    pub const PRIVATE_KEY: EntityType = EntityType::builtin("PRIVATE_KEY");
-    pub const JWT: EntityType = EntityType::builtin("JWT");
-    pub const PASSWORD: EntityType = EntityType::builtin("PASSWORD");
-    pub const CONNECTION_STRING: EntityType = EntityType::builtin("CONNECTION_STRING");
-    pub const HIGH_ENTROPY_SECRET: EntityType = EntityType::builtin("HIGH_ENTROPY_SECRET");
-    pub const CUSTOM: EntityType = EntityType::builtin("CUSTOM");
+    pub const PERSON: EntityType = EntityType::builtin(names::PERSON);
+    pub const EMAIL_ADDRESS: EntityType = EntityType::builtin(names::EMAIL_ADDRESS);
+    pub const PHONE_NUMBER: EntityType = EntityType::builtin(names::PHONE_NUMBER);
+    pub const AGE: EntityType = EntityType::builtin(names::AGE);
+    pub const LOCATION: EntityType = EntityType::builtin(names::LOCATION);
+    pub const ADDRESS: EntityType = EntityType::builtin(names::ADDRESS);
+    pub const POSTAL_CODE: EntityType = EntityType::builtin(names::POSTAL_CODE);
+    pub const ORGANIZATION: EntityType = EntityType::builtin(names::ORGANIZATION);
+    pub const CREDIT_CARD: EntityType = EntityType::builtin(names::CREDIT_CARD);
+    pub const IBAN_CODE: EntityType = EntityType::builtin(names::IBAN_CODE);
+    pub const BANK_ACCOUNT: EntityType = EntityType::builtin(names::BANK_ACCOUNT);
+    pub const US_BANK_NUMBER: EntityType = EntityType::builtin(names::US_BANK_NUMBER);
+    pub const CRYPTO: EntityType = EntityType::builtin(names::CRYPTO);
+    pub const US_SSN: EntityType = EntityType::builtin(names::US_SSN);
+    pub const US_ITIN: EntityType = EntityType::builtin(names::US_ITIN);
+    pub const US_PASSPORT: EntityType = EntityType::builtin(names::US_PASSPORT);
+    pub const US_DRIVER_LICENSE: EntityType = EntityType::builtin(names::US_DRIVER_LICENSE);
+    pub const ES_NIF: EntityType = EntityType::builtin(names::ES_NIF);
+    pub const ES_NIE: EntityType = EntityType::builtin(names::ES_NIE);
+    pub const ES_CIF: EntityType = EntityType::builtin(names::ES_CIF);
+    pub const ES_NSS: EntityType = EntityType::builtin(names::ES_NSS);
+    pub const PASSPORT: EntityType = EntityType::builtin(names::PASSPORT);
+    pub const NATIONAL_ID: EntityType = EntityType::builtin(names::NATIONAL_ID);
+    pub const UK_NHS: EntityType = EntityType::builtin(names::UK_NHS);
+    pub const UK_NINO: EntityType = EntityType::builtin(names::UK_NINO);
+    pub const MEDICAL_RECORD_NUMBER: EntityType = EntityType::builtin(names::MEDICAL_RECORD_NUMBER);
+    pub const IP_ADDRESS: EntityType = EntityType::builtin(names::IP_ADDRESS);
+    pub const MAC_ADDRESS: EntityType = EntityType::builtin(names::MAC_ADDRESS);
+    pub const URL: EntityType = EntityType::builtin(names::URL);
+    pub const DOMAIN_NAME: EntityType = EntityType::builtin(names::DOMAIN_NAME);
+    pub const IMEI: EntityType = EntityType::builtin(names::IMEI);
+    pub const GPS_COORDINATES: EntityType = EntityType::builtin(names::GPS_COORDINATES);
+    pub const LICENSE_PLATE: EntityType = EntityType::builtin(names::LICENSE_PLATE);
+    pub const DATE_TIME: EntityType = EntityType::builtin(names::DATE_TIME);
+    pub const DATE_OF_BIRTH: EntityType = EntityType::builtin(names::DATE_OF_BIRTH);
+    pub const API_KEY: EntityType = EntityType::builtin(names::API_KEY);
+    pub const AWS_ACCESS_KEY: EntityType = EntityType::builtin(names::AWS_ACCESS_KEY);
+    pub const AWS_SECRET_KEY: EntityType = EntityType::builtin(names::AWS_SECRET_KEY);
+    pub const PRIVATE_KEY: EntityType = EntityType::builtin(names::PRIVATE_KEY);
+    pub const JWT: EntityType = EntityType::builtin(names::JWT);
+    pub const PASSWORD: EntityType = EntityType::builtin(names::PASSWORD);
+    pub const CONNECTION_STRING: EntityType = EntityType::builtin(names::CONNECTION_STRING);
+    pub const HIGH_ENTROPY_SECRET: EntityType = EntityType::builtin(names::HIGH_ENTROPY_SECRET);
+    pub const CUSTOM: EntityType = EntityType::builtin(names::CUSTOM);
 
     /// Every built-in type, in the taxonomy's order.
     pub const BUILT_IN: &[EntityType] = &[

@@ -7,6 +7,7 @@
 //! down by negative context. The lists ship in `gazetteers/` with their license.
 
 use crate::entity_type::EntityType;
+use crate::entity_type::names;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
@@ -222,7 +223,7 @@ impl Default for GazetteerRecognizer {
             info: RecognizerInfo {
                 name: "gazetteer/names_and_places".into(),
                 kind: RecognizerKind::Gazetteer,
-                entities: vec!["PERSON".into(), "LOCATION".into(), "ORGANIZATION".into()],
+                entities: vec![names::PERSON.into(), names::LOCATION.into(), names::ORGANIZATION.into()],
                 languages: vec!["en".into(), "es".into()],
                 description:
                     "Capitalized runs starting with a listed first name and holding a listed surname; listed places; \
@@ -344,7 +345,7 @@ impl GazetteerRecognizer {
             Vec::new()
         };
         for &span in &firms {
-            out.push(self.candidate(text, request, "ORGANIZATION", span, FIRM_SCORE));
+            out.push(self.candidate(text, request, names::ORGANIZATION, span, FIRM_SCORE));
         }
         let in_firm = |word: &Word| firms.iter().any(|&(start, end)| start < word.end && word.start < end);
         let mut index = 0;
@@ -395,7 +396,7 @@ impl GazetteerRecognizer {
                     let mut candidate = self.candidate(
                         text,
                         request,
-                        "LOCATION",
+                        names::LOCATION,
                         (first.start, words[rest[count - 1]].end),
                         PLACE_SCORE,
                     );
@@ -430,11 +431,17 @@ impl GazetteerRecognizer {
                     } else {
                         PARTIAL_NAME_SCORE
                     };
-                    out.push(self.candidate(text, request, "PERSON", (first.start, last.end), base));
+                    out.push(self.candidate(text, request, names::PERSON, (first.start, last.end), base));
                     break;
                 }
                 if lists.surnames.contains(&first.folded) {
-                    out.push(self.candidate(text, request, "PERSON", (first.start, last.end), PARTIAL_NAME_SCORE));
+                    out.push(self.candidate(
+                        text,
+                        request,
+                        names::PERSON,
+                        (first.start, last.end),
+                        PARTIAL_NAME_SCORE,
+                    ));
                     break;
                 }
                 offset += 1;
@@ -443,7 +450,7 @@ impl GazetteerRecognizer {
         }
         if request.language == "en" {
             for span in names_with_initials(haystack, &words) {
-                out.push(self.candidate(text, request, "PERSON", span, FULL_NAME_SCORE));
+                out.push(self.candidate(text, request, names::PERSON, span, FULL_NAME_SCORE));
             }
         }
         out

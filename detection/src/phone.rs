@@ -5,6 +5,7 @@
 //! language first, then in other common regions, scoring lower the further the guess.
 
 use crate::entity_type::EntityType;
+use crate::entity_type::names;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex};
 
@@ -194,7 +195,7 @@ impl Default for PhoneRecognizer {
             info: RecognizerInfo {
                 name: "default/phone".into(),
                 kind: RecognizerKind::Phone,
-                entities: vec!["PHONE_NUMBER".into()],
+                entities: vec![names::PHONE_NUMBER.into()],
                 languages: vec!["any".into()],
                 description: "Phone numbers valid in libphonenumber's metadata, in the language's region or another."
                     .into(),

@@ -2,6 +2,7 @@
 //! them. Provider-specific secrets are pattern rules in the `secrets` pack.
 
 use crate::entity_type::EntityType;
+use crate::entity_type::names;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -55,7 +56,7 @@ impl Default for EntropyRecognizer {
             info: RecognizerInfo {
                 name: "secrets/high_entropy".into(),
                 kind: RecognizerKind::Entropy,
-                entities: vec!["HIGH_ENTROPY_SECRET".into()],
+                entities: vec![names::HIGH_ENTROPY_SECRET.into()],
                 languages: vec!["any".into()],
                 description:
                     "Base64 or hex tokens of 20+ characters whose Shannon entropy passes detect-secrets' limits.".into(),

@@ -13,6 +13,7 @@ pub mod spain;
 pub mod uk;
 pub mod us;
 
+use crate::entity_type::names;
 use serde::{Deserialize, Serialize};
 
 /// A named check a recognizer can apply to its candidates.
@@ -62,19 +63,19 @@ impl Validator {
     /// The check every value of an entity type must pass, for the types that have one.
     pub fn for_entity(entity_type: &str) -> Option<Validator> {
         Some(match entity_type {
-            "CREDIT_CARD" => Validator::Luhn,
-            "IMEI" => Validator::Imei,
-            "IBAN_CODE" => Validator::Iban,
-            "ES_NIF" => Validator::EsNif,
-            "ES_NIE" => Validator::EsNie,
-            "ES_CIF" => Validator::EsCif,
-            "ES_NSS" => Validator::EsNss,
-            "US_SSN" => Validator::UsSsn,
-            "US_ITIN" => Validator::UsItin,
-            "UK_NHS" => Validator::UkNhs,
-            "UK_NINO" => Validator::UkNino,
-            "IP_ADDRESS" => Validator::Ip,
-            "MAC_ADDRESS" => Validator::Mac,
+            names::CREDIT_CARD => Validator::Luhn,
+            names::IMEI => Validator::Imei,
+            names::IBAN_CODE => Validator::Iban,
+            names::ES_NIF => Validator::EsNif,
+            names::ES_NIE => Validator::EsNie,
+            names::ES_CIF => Validator::EsCif,
+            names::ES_NSS => Validator::EsNss,
+            names::US_SSN => Validator::UsSsn,
+            names::US_ITIN => Validator::UsItin,
+            names::UK_NHS => Validator::UkNhs,
+            names::UK_NINO => Validator::UkNino,
+            names::IP_ADDRESS => Validator::Ip,
+            names::MAC_ADDRESS => Validator::Mac,
             _ => return None,
         })
     }

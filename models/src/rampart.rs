@@ -6,6 +6,7 @@
 //! Hugging Face names, and writes a model directory with the license, the attribution and a
 //! registry entry.
 
+use obscura_detection::entity_type::names;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -213,23 +214,23 @@ unchanged.
 /// The registry entry of the default model.
 pub fn entry() -> ModelEntry {
     let labels = [
-        ("GIVEN_NAME", "PERSON"),
-        ("SURNAME", "PERSON"),
-        ("EMAIL", "EMAIL_ADDRESS"),
-        ("PHONE", "PHONE_NUMBER"),
-        ("URL", "URL"),
-        ("TAX_ID", "NATIONAL_ID"),
-        ("BANK_ACCOUNT", "BANK_ACCOUNT"),
-        ("ROUTING_NUMBER", "US_BANK_NUMBER"),
-        ("GOVERNMENT_ID", "NATIONAL_ID"),
-        ("PASSPORT", "PASSPORT"),
-        ("DRIVERS_LICENSE", "US_DRIVER_LICENSE"),
-        ("BUILDING_NUMBER", "ADDRESS"),
-        ("STREET_NAME", "ADDRESS"),
-        ("SECONDARY_ADDRESS", "ADDRESS"),
-        ("CITY", "LOCATION"),
-        ("STATE", "LOCATION"),
-        ("ZIP_CODE", "POSTAL_CODE"),
+        ("GIVEN_NAME", names::PERSON),
+        ("SURNAME", names::PERSON),
+        ("EMAIL", names::EMAIL_ADDRESS),
+        ("PHONE", names::PHONE_NUMBER),
+        (names::URL, names::URL),
+        ("TAX_ID", names::NATIONAL_ID),
+        (names::BANK_ACCOUNT, names::BANK_ACCOUNT),
+        ("ROUTING_NUMBER", names::US_BANK_NUMBER),
+        ("GOVERNMENT_ID", names::NATIONAL_ID),
+        (names::PASSPORT, names::PASSPORT),
+        ("DRIVERS_LICENSE", names::US_DRIVER_LICENSE),
+        ("BUILDING_NUMBER", names::ADDRESS),
+        ("STREET_NAME", names::ADDRESS),
+        ("SECONDARY_ADDRESS", names::ADDRESS),
+        ("CITY", names::LOCATION),
+        ("STATE", names::LOCATION),
+        ("ZIP_CODE", names::POSTAL_CODE),
     ]
     .into_iter()
     .map(|(label, entity)| (label.to_owned(), entity.to_owned()))
@@ -252,13 +253,13 @@ pub fn entry() -> ModelEntry {
         default_threshold: 0.5,
         groups: vec![
             SpanGroup {
-                entity: "PERSON".into(),
+                entity: names::PERSON.into(),
                 labels: strings(&["GIVEN_NAME", "SURNAME"]),
                 requires: strings(&["GIVEN_NAME", "SURNAME"]),
                 separators: " \n".into(),
             },
             SpanGroup {
-                entity: "ADDRESS".into(),
+                entity: names::ADDRESS.into(),
                 labels: strings(&[
                     "BUILDING_NUMBER",
                     "STREET_NAME",
