@@ -323,7 +323,7 @@ pub fn ablate(
 /// The ablation as a table: per step, micro F1 without it and what it adds.
 pub fn render_ablation(baseline: &Report, effects: &[StepEffect]) -> String {
     let mut out = format!(
-        "{:<34} {:>9} {:>9} {:>9} {:>9}\n{:<34} {:>9.4} {:>9} {:>9.4} {:>9}\n",
+        "{:<36} {:>9} {:>9} {:>9} {:>9}\n{:<36} {:>9.4} {:>9} {:>9.4} {:>9}\n",
         "step",
         "F1",
         "added",
@@ -337,7 +337,7 @@ pub fn render_ablation(baseline: &Report, effects: &[StepEffect]) -> String {
     );
     for effect in effects {
         out.push_str(&format!(
-            "{:<34} {:>9.4} {:>+9.4} {:>9.4} {:>+9.4}\n",
+            "{:<36} {:>9.4} {:>+9.4} {:>9.4} {:>+9.4}\n",
             effect.step,
             effect.exact_f1_without,
             effect.exact_f1_added,

@@ -71,22 +71,10 @@ const ORGANIZATION: EntityType = EntityType::ORGANIZATION;
 /// Every step, in the order they run.
 pub const REFINE_STEPS: &[RefineStep] = &[
     RefineStep {
-        name: "field_labels_off_ends",
-        does: "a form's label at either end of a model's span (\"IBAN\", \"DNI:\", \"Tel.\") is not the value's",
-        stage: Stage::ModelSpans,
-        run: bounds::field_labels_off_ends,
-    },
-    RefineStep {
         name: "sentence_marks_off_ends",
         does: "the sentence's punctuation at either end of a model's span (\"Dublin,\", \"Vigo (\") is not the value's",
         stage: Stage::ModelSpans,
         run: bounds::sentence_marks_off_ends,
-    },
-    RefineStep {
-        name: "stop_at_next_form_field",
-        does: "a model's span that runs over a line break into a form's next field (\"Localidad/\") stops before it",
-        stage: Stage::ModelSpans,
-        run: bounds::stop_at_next_form_field,
     },
     RefineStep {
         name: "capitals_bound_names",
@@ -101,64 +89,16 @@ pub const REFINE_STEPS: &[RefineStep] = &[
         run: bounds::lone_letters_are_not_entities,
     },
     RefineStep {
-        name: "institution_ends_before_the_next",
-        does: "a Spanish institution's name never ends with a head noun or an ordinal (\"Hospital General Servicio\")",
-        stage: Stage::ModelSpans,
-        run: bounds::institution_ends_before_the_next,
-    },
-    RefineStep {
-        name: "sentence_stop_off_organizations",
-        does: "a full stop after an organization's last word that ends the sentence (\"Hospital MAZ.\") is not the name's",
-        stage: Stage::ModelSpans,
-        run: bounds::sentence_stop_off_organizations,
-    },
-    RefineStep {
         name: "patient_sex_is_not_a_person",
         does: "in Spanish, the patient's sex that a clinical report opens with (\"Niña de 13 años\") is no person to name",
         stage: Stage::ModelSpans,
         run: bounds::patient_sex_is_not_a_person,
     },
     RefineStep {
-        name: "family_doctor_is_not_family",
-        does: "in Spanish, \"familia\" of \"médico de familia\" is the family doctor, not a relative",
-        stage: Stage::ModelSpans,
-        run: bounds::family_doctor_is_not_family,
-    },
-    RefineStep {
-        name: "trailing_title_starts_the_next_name",
-        does: "a title at the end of a person's span (\"… Ovalle Doctor\") introduces what follows",
-        stage: Stage::ModelSpans,
-        run: bounds::trailing_title_starts_the_next_name,
-    },
-    RefineStep {
-        name: "dates_without_sentence_words",
-        does: "function words at the ends of a date (\"el 30 de agosto\", \"octubre del\") are the sentence's",
-        stage: Stage::ModelSpans,
-        run: bounds::dates_without_sentence_words,
-    },
-    RefineStep {
-        name: "age_without_de_edad",
-        does: "in Spanish, an age's \"de edad\" (\"dos meses de edad\") is not the age",
-        stage: Stage::ModelSpans,
-        run: bounds::age_without_de_edad,
-    },
-    RefineStep {
-        name: "postal_code_label_off_addresses",
-        does: "in Spanish, the \"C\" of a following \"C.P.\" at the end of an address is the postal code's label",
-        stage: Stage::ModelSpans,
-        run: bounds::postal_code_label_off_addresses,
-    },
-    RefineStep {
         name: "companies_named_after_people",
         does: "a person's span before a company designator (\"Bertha Inc\", \"Thomas and Sons\") is the company",
         stage: Stage::ModelSpans,
         run: names::companies_named_after_people,
-    },
-    RefineStep {
-        name: "institution_head_joins_the_name",
-        does: "in Spanish, a lone head noun (\"Fundación\") joins the organization right after it, or goes",
-        stage: Stage::ModelSpans,
-        run: names::institution_head_joins_the_name,
     },
     RefineStep {
         name: "firms_are_organizations",

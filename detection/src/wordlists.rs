@@ -124,14 +124,10 @@ word_lists! {
     PERSON_NEGATIVE_CONTEXT = "person_negative_context";
     /// Words right before a name that make it a place's ("calle Juan Pérez").
     PLACE_NAMERS = "place_namers";
-    /// Head nouns of a Spanish or Catalan institution's name ("Hospital", "Servicio").
-    INSTITUTION_HEADS = "institution_heads";
     /// Words for the patient's sex that Spanish clinical reports open with ("Niña").
     PATIENT_SEX_WORDS = "patient_sex_words";
     /// Names that are also the text's own words where they recur ("Paz", "Lunes").
     NOT_REPEATED_NAMES = "not_repeated_names";
-    /// Labels a form puts before a value ("IBAN", "DNI", "Tel.").
-    FIELD_LABELS = "field_labels";
 }
 
 /// Whether `word` (any case) is a function word of English or Spanish, never an entity on
@@ -184,7 +180,7 @@ mod tests {
         assert!(TITLES.contains("Doña") && TITLES.contains("DÑA") && TITLES.contains("dona"));
         assert!(NAME_PARTICLES.contains("De") && !NAME_PARTICLES.contains("García"));
         assert!(COMPANY_DESIGNATORS.contains("Inc.") && !COMPANY_DESIGNATORS.contains("inc."));
-        assert!(FIELD_LABELS.contains("Iban") && !FIELD_LABELS.contains("Juan"));
+        assert!(PATIENT_SEX_WORDS.contains("Niña") && !PATIENT_SEX_WORDS.contains("Juan"));
     }
 
     #[test]

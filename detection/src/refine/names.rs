@@ -1,15 +1,16 @@
 //! Steps that say which spans of a model are one name, and whose: a company named after
-//! people, a firm named after its partners, an institution whose head noun the model split
-//! off, a name written again alone.
+//! people, a firm named after its partners, a name written again alone.
 
 use std::collections::BTreeMap;
 
-use super::bounds::CONTEXT_CHARS;
 use super::{ORGANIZATION, PERSON, Refining};
 use crate::gazetteer::{company_designator, firm_names, is_listed_place, is_title_or_particle};
 use crate::recognizer::Candidate;
 use crate::validate::dates::month_number;
-use crate::wordlists::{INSTITUTION_HEADS, NOT_REPEATED_NAMES};
+use crate::wordlists::NOT_REPEATED_NAMES;
+
+/// How many code points after a person's span are looked at for a company designator.
+const CONTEXT_CHARS: usize = 16;
 
 /// A person's span whose last word is a company designator, or is followed by one
 /// ("Bertha Inc", "Wolfram Research", "Thomas and Sons"), is a company named after people:
@@ -52,50 +53,6 @@ pub(super) fn companies_named_after_people(refining: &Refining<'_>, candidates: 
         candidate.start += start;
         candidate.end = (candidate.end + extend).min(text.char_len());
         out.push(candidate);
-    }
-    out
-}
-
-/// A Spanish institution's head noun alone ("Fundación", "Clínica") is the start of the
-/// name the model split: joined to the organization right after it, across spaces only
-/// ("Fundación" + "Hospital de Calahorra"), or else dropped.
-pub(super) fn institution_head_joins_the_name(
-    refining: &Refining<'_>,
-    mut candidates: Vec<Candidate>,
-) -> Vec<Candidate> {
-    let text = refining.text;
-    if !refining.spanish() {
-        return candidates;
-    }
-    candidates.sort_by_key(|candidate| (candidate.start, candidate.end));
-    let mut out: Vec<Candidate> = Vec::with_capacity(candidates.len());
-    let mut head: Option<Candidate> = None;
-    for candidate in candidates {
-        let organization = candidate.entity_type == ORGANIZATION;
-        let candidate = match head.take() {
-            Some(head)
-                if organization
-                    && candidate.start >= head.end
-                    && text
-                        .original_slice(head.end, candidate.start)
-                        .chars()
-                        .all(|character| character == ' ') =>
-            {
-                Candidate {
-                    start: head.start,
-                    score: head.score.min(candidate.score),
-                    base_score: head.base_score.min(candidate.base_score),
-                    ..candidate
-                }
-            }
-            // A head not followed by an organization is dropped.
-            _ => candidate,
-        };
-        if organization && INSTITUTION_HEADS.contains(text.original_slice(candidate.start, candidate.end)) {
-            head = Some(candidate);
-        } else {
-            out.push(candidate);
-        }
     }
     out
 }
@@ -380,31 +337,6 @@ mod tests {
                 ("PERSON", "Dra Valencia"),
                 ("PERSON", "Westgård")
             ]
-        );
-    }
-
-    #[test]
-    fn a_lone_institution_head_joins_the_name_after_it_or_goes() {
-        let text = "Servicio de Urología. Fundación Hospital de Calahorra, y el Instituto, Lima.";
-        let analyzed = AnalyzedText::new(text);
-        let found = institution_head_joins_the_name(
-            &Refining::new(&analyzed, "es"),
-            vec![
-                organization(text, "Hospital de Calahorra"),
-                organization(text, "Fundación"),
-                organization(text, "Instituto"),
-            ],
-        );
-        let values: Vec<&str> = found
-            .iter()
-            .map(|candidate| analyzed.original_slice(candidate.start, candidate.end))
-            .collect();
-        assert_eq!(values, ["Fundación Hospital de Calahorra"]);
-        // English names end with their head; nothing is joined or dropped.
-        assert_eq!(
-            institution_head_joins_the_name(&Refining::new(&analyzed, "en"), vec![organization(text, "Instituto")])
-                .len(),
-            1
         );
     }
 
