@@ -233,6 +233,21 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "Database error",
         "The database refused an operation.",
     ),
+    // Projects and documents.
+    entry(
+        "project_not_found",
+        Some(NotFound),
+        404,
+        "Project not found",
+        "The project does not exist in your tenant.",
+    ),
+    entry(
+        "project_name_taken",
+        Some(Conflict),
+        409,
+        "Project name taken",
+        "Another project of your tenant has this name; names are unique per tenant.",
+    ),
     // Sanitization sessions.
     entry(
         "session_not_found",

@@ -175,6 +175,7 @@ from_classified!(
     obscura_platform::key_store::KeyStoreError,
     obscura_detection::DetectError,
     obscura_platform::services::ServiceError,
+    obscura_platform::projects::ProjectError,
 );
 
 impl IntoResponse for ApiError {

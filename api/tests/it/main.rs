@@ -12,6 +12,7 @@ mod jobs;
 mod ner;
 mod outages;
 mod people;
+mod projects;
 mod recognizer_failure;
 mod service;
 mod storage;
