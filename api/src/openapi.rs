@@ -24,7 +24,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
-use crate::routes::{anonymization, audit, detection, docs, health, jobs, models, projects, sanitization, service};
+use crate::routes::{
+    anonymization, audit, detection, docs, documents, health, jobs, models, projects, sanitization, service,
+};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -42,6 +44,7 @@ use crate::state::AppState;
         (name = "sanitization", description = "Reversible placeholders for content sent to language models"),
         (name = "jobs", description = "Background jobs and their progress"),
         (name = "projects", description = "Projects: documents that share settings and one glossary"),
+        (name = "documents", description = "Uploaded files, their detection, review and anonymization"),
         (name = "audit", description = "Who did what, and when"),
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
@@ -113,6 +116,8 @@ fn documented_routes(
         .routes(routes!(jobs::get_job))
         .routes(routes!(projects::create_project, projects::list_projects))
         .routes(routes!(projects::get_project, projects::update_project))
+        .routes(routes!(documents::create_document, documents::list_documents))
+        .routes(routes!(documents::get_document))
         .routes(routes!(audit::list_audit_records));
     let api_v1 = authenticate(protected);
     OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -176,6 +176,7 @@ from_classified!(
     obscura_detection::DetectError,
     obscura_platform::services::ServiceError,
     obscura_platform::projects::ProjectError,
+    obscura_platform::documents::DocumentServiceError,
 );
 
 impl IntoResponse for ApiError {

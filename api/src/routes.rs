@@ -4,6 +4,7 @@ pub mod anonymization;
 pub mod audit;
 pub mod detection;
 pub mod docs;
+pub mod documents;
 pub mod health;
 pub mod jobs;
 pub mod models;

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod audit;
 pub mod config;
 pub mod database;
+pub mod documents;
 pub mod jobs;
 pub mod key_store;
 pub mod projects;

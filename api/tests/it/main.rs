@@ -8,6 +8,7 @@ mod anonymization;
 mod auth;
 mod binary;
 mod detection;
+mod documents;
 mod jobs;
 mod ner;
 mod outages;
