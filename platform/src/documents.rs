@@ -102,9 +102,10 @@ pub mod state {
     pub const ERROR: &str = "ERROR";
 }
 
-/// Where a document's original is stored.
-pub fn original_key(tenant_id: Uuid, project_id: Uuid, document_id: Uuid) -> String {
-    format!("tenants/{tenant_id}/projects/{project_id}/documents/{document_id}/original")
+/// Where a document's original is stored; document ids are unique across tenants, and
+/// short keys suit every S3 implementation's limits.
+pub fn original_key(document_id: Uuid) -> String {
+    format!("documents/{document_id}/original")
 }
 
 /// An upload as it arrives.
@@ -134,7 +135,7 @@ where
     projects::find(database.orm(), upload.tenant_id, upload.project_id).await?;
     let filename = clean_filename(upload.filename)?;
     let document_id = Uuid::now_v7();
-    let key = original_key(upload.tenant_id, upload.project_id, document_id);
+    let key = original_key(document_id);
     let stored = store(blobs, &key, &filename, upload.max_bytes, body).await?;
     if let Some(existing) = find_by_content(database.orm(), upload.project_id, &stored.sha256).await? {
         blobs.delete(&key).await?;

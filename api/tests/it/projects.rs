@@ -124,13 +124,14 @@ async fn bad_project_settings_are_named(mode: Mode) {
             "invalid_body",
             Some("body.operators"),
         ),
+        // Values of the wrong type and unknown fields do not match the schema.
         (
             json!({"name": "Dos", "default_anonymization_level": "MAX"}),
-            400,
+            422,
             "invalid_body",
             None,
         ),
-        (json!({"name": "Dos", "colour": "red"}), 400, "invalid_body", None),
+        (json!({"name": "Dos", "colour": "red"}), 422, "invalid_body", None),
     ];
     for (body, status, code, field) in cases {
         let (got, problem) = create(&app, body.clone()).await;
