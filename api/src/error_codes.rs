@@ -233,6 +233,63 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "Database error",
         "The database refused an operation.",
     ),
+    // Projects and documents.
+    entry(
+        "project_not_found",
+        Some(NotFound),
+        404,
+        "Project not found",
+        "The project does not exist in your tenant.",
+    ),
+    entry(
+        "project_name_taken",
+        Some(Conflict),
+        409,
+        "Project name taken",
+        "Another project of your tenant has this name; names are unique per tenant.",
+    ),
+    entry(
+        "document_not_found",
+        Some(NotFound),
+        404,
+        "Document not found",
+        "The document does not exist in your tenant, or its upload has not completed.",
+    ),
+    entry(
+        "upload_too_large",
+        Some(TooLarge),
+        413,
+        "Upload too large",
+        "The file is over server.max_upload_bytes (10 MiB by default); use a presigned upload for larger files.",
+    ),
+    entry(
+        "empty_file",
+        Some(Invalid),
+        400,
+        "Empty file",
+        "The uploaded file has no bytes.",
+    ),
+    entry(
+        "duplicate_document",
+        Some(Conflict),
+        409,
+        "Duplicate document",
+        "The project holds a document with the same content already; the detail names it.",
+    ),
+    entry(
+        "invalid_filename",
+        Some(Invalid),
+        400,
+        "Invalid file name",
+        "The file name is empty, holds control characters or is longer than 255 characters.",
+    ),
+    entry(
+        "upload_interrupted",
+        Some(Invalid),
+        400,
+        "Upload interrupted",
+        "The request body broke off before the file was whole; nothing was stored.",
+    ),
     // Sanitization sessions.
     entry(
         "session_not_found",

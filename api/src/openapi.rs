@@ -24,7 +24,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
-use crate::routes::{anonymization, detection, docs, health, jobs, models, sanitization, service};
+use crate::routes::{
+    anonymization, audit, detection, docs, documents, health, jobs, models, projects, sanitization, service,
+};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -41,6 +43,9 @@ use crate::state::AppState;
         (name = "anonymization", description = "Replacing personal data in text and JSON, and checking the result"),
         (name = "sanitization", description = "Reversible placeholders for content sent to language models"),
         (name = "jobs", description = "Background jobs and their progress"),
+        (name = "projects", description = "Projects: documents that share settings and one glossary"),
+        (name = "documents", description = "Uploaded files, their detection, review and anonymization"),
+        (name = "audit", description = "Who did what, and when"),
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
 )]
@@ -108,7 +113,12 @@ fn documented_routes(
         .routes(routes!(models::list_models))
         .routes(routes!(jobs::create_diagnostic_job))
         .routes(routes!(jobs::list_jobs))
-        .routes(routes!(jobs::get_job));
+        .routes(routes!(jobs::get_job))
+        .routes(routes!(projects::create_project, projects::list_projects))
+        .routes(routes!(projects::get_project, projects::update_project))
+        .routes(routes!(documents::create_document, documents::list_documents))
+        .routes(routes!(documents::get_document))
+        .routes(routes!(audit::list_audit_records));
     let api_v1 = authenticate(protected);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::get_health))

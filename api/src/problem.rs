@@ -175,7 +175,22 @@ from_classified!(
     obscura_platform::key_store::KeyStoreError,
     obscura_detection::DetectError,
     obscura_platform::services::ServiceError,
+    obscura_platform::documents::DocumentServiceError,
 );
+
+/// A setting that cannot be names its field, as every validation problem does.
+impl From<obscura_platform::projects::ProjectError> for ApiError {
+    fn from(error: obscura_platform::projects::ProjectError) -> ApiError {
+        match error {
+            obscura_platform::projects::ProjectError::Invalid { field, message } => {
+                ApiError::invalid_field("invalid_body", field, message)
+            }
+            other @ (obscura_platform::projects::ProjectError::NotFound(_)
+            | obscura_platform::projects::ProjectError::NameTaken(_)
+            | obscura_platform::projects::ProjectError::Database(_)) => ApiError::from_class(other),
+        }
+    }
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

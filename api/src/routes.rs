@@ -1,10 +1,13 @@
 //! HTTP handlers, one module per resource.
 
 pub mod anonymization;
+pub mod audit;
 pub mod detection;
 pub mod docs;
+pub mod documents;
 pub mod health;
 pub mod jobs;
 pub mod models;
+pub mod projects;
 pub mod sanitization;
 pub mod service;

@@ -71,7 +71,7 @@ impl Format {
         })
     }
 
-    fn is_text(self) -> bool {
+    pub fn is_text(self) -> bool {
         matches!(
             self,
             Format::Text | Format::Markdown | Format::Csv | Format::Json | Format::Html

@@ -2,7 +2,15 @@
 
 pub mod anonymization_sessions;
 pub mod api_keys;
+pub mod audit_log;
+pub mod detection_runs;
+pub mod document_entities;
+pub mod documents;
+pub mod glossary_entries;
+pub mod glossary_occurrences;
 pub mod job_records;
+pub mod projects;
+pub mod review_decisions;
 pub mod tenants;
 
 /// The tenant every embedded installation starts with; created by the first migration.

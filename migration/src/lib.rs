@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_foundation;
 mod m20261124_000001_sessions;
+mod m20261206_000001_documents;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261124_000001_sessions::Migration),
+            Box::new(m20261206_000001_documents::Migration),
         ]
     }
 }

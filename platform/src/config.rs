@@ -43,6 +43,8 @@ pub struct ServerConfig {
     pub data_dir: PathBuf,
     pub public_url: String,
     pub json_body_limit_bytes: usize,
+    /// Largest file uploaded through the API, in bytes (413 past it).
+    pub max_upload_bytes: u64,
     pub request_timeout_secs: u64,
     pub shutdown_timeout_secs: u64,
     pub workers: usize,
@@ -303,6 +305,9 @@ impl Config {
         }
         if self.server.json_body_limit_bytes == 0 {
             return Err(ConfigError::invalid("server.json_body_limit_bytes", "must be positive"));
+        }
+        if self.server.max_upload_bytes == 0 {
+            return Err(ConfigError::invalid("server.max_upload_bytes", "must be positive"));
         }
         for (key, value) in [
             ("server.request_timeout_secs", self.server.request_timeout_secs),

@@ -3,10 +3,13 @@
 //! Both the API and the workers build on it; the engine knows nothing of it.
 
 pub mod api_key;
+pub mod audit;
 pub mod config;
 pub mod database;
+pub mod documents;
 pub mod jobs;
 pub mod key_store;
+pub mod projects;
 pub mod secrets;
 pub mod services;
 pub mod sessions;

@@ -5,6 +5,7 @@
 
 mod local;
 mod s3;
+mod writer;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use obscura_detection::{ErrorClass, ErrorKind};
 
 pub use local::LocalBlobStore;
 pub use s3::S3BlobStore;
+pub use writer::{BlobWriter, PART_BYTES};
 
 use crate::config::{StorageBackendKind, StorageConfig};
 
@@ -104,6 +106,20 @@ impl BlobStore {
             BlobStore::Local(store) => store.put(key, bytes).await,
             BlobStore::S3(store) => store.put(key, bytes).await,
         }
+    }
+
+    /// A writer that stores a blob under `key` piece by piece; nothing is visible under the
+    /// key until it finishes.
+    pub async fn writer(&self, key: &str) -> Result<BlobWriter, StorageError> {
+        validate_key(key)?;
+        let inner = match self {
+            BlobStore::Local(store) => writer::WriterInner::Local(store.writer(key).await?),
+            BlobStore::S3(store) => writer::WriterInner::S3 {
+                write: store.writer(key),
+                pending: bytes::BytesMut::new(),
+            },
+        };
+        Ok(BlobWriter { inner, written: 0 })
     }
 
     /// Reads the whole blob under `key`.

@@ -99,6 +99,30 @@ pub struct PageQuery {
     pub offset: Option<u64>,
 }
 
+impl PageQuery {
+    /// The limit (default 50) and offset, checked against `max_limit` and
+    /// [`jobs::MAX_LIST_OFFSET`].
+    pub fn checked(&self, max_limit: u64) -> Result<(u64, u64), ApiError> {
+        let limit = self.limit.unwrap_or(50);
+        if limit == 0 || limit > max_limit {
+            return Err(ApiError::invalid_field(
+                "invalid_query",
+                "query.limit",
+                format!("must be between 1 and {max_limit}"),
+            ));
+        }
+        let offset = self.offset.unwrap_or(0);
+        if offset > jobs::MAX_LIST_OFFSET {
+            return Err(ApiError::invalid_field(
+                "invalid_query",
+                "query.offset",
+                format!("must be at most {}", jobs::MAX_LIST_OFFSET),
+            ));
+        }
+        Ok((limit, offset))
+    }
+}
+
 /// A page of jobs.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobPage {
@@ -222,22 +246,7 @@ pub async fn list_jobs(
     Extension(principal): Extension<Principal>,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<ApiJson<JobPage>, ApiError> {
-    let limit = page.limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_PAGE_SIZE {
-        return Err(ApiError::invalid_field(
-            "invalid_query",
-            "query.limit",
-            "must be between 1 and 200",
-        ));
-    }
-    let offset = page.offset.unwrap_or(0);
-    if offset > jobs::MAX_LIST_OFFSET {
-        return Err(ApiError::invalid_field(
-            "invalid_query",
-            "query.offset",
-            format!("must be at most {}", jobs::MAX_LIST_OFFSET),
-        ));
-    }
+    let (limit, offset) = page.checked(MAX_PAGE_SIZE)?;
     let (records, total) = jobs::list(state.database.orm(), principal.tenant_id, limit, offset).await?;
     Ok(ApiJson(JobPage {
         items: records.into_iter().map(JobView::from).collect(),

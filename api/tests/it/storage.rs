@@ -71,3 +71,54 @@ async fn a_presigned_put_uploads_the_exact_bytes() {
     let response = request.send().await.unwrap();
     assert_eq!(response.status(), 403);
 }
+
+/// Writes `total` bytes in 1 MiB chunks through a writer and reads them back.
+async fn written_in_pieces_reads_back_whole(store: &BlobStore, total: usize) {
+    let bytes: Bytes = (0..total).map(|index| (index % 251) as u8).collect::<Vec<_>>().into();
+    let mut writer = store.writer("pieces/blob.bin").await.unwrap();
+    for chunk in bytes.chunks(1024 * 1024) {
+        writer.write(Bytes::copy_from_slice(chunk)).await.unwrap();
+    }
+    assert_eq!(writer.written(), total as u64);
+    // Nothing is visible before the writer finishes.
+    assert_eq!(
+        store.get("pieces/blob.bin").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    writer.finish().await.unwrap();
+    assert_eq!(store.get("pieces/blob.bin").await.unwrap(), bytes);
+    store.delete("pieces/blob.bin").await.unwrap();
+
+    // An abandoned writer leaves nothing under its key.
+    let mut writer = store.writer("pieces/abandoned.bin").await.unwrap();
+    writer.write(bytes.slice(..total.min(9 * 1024 * 1024))).await.unwrap();
+    writer.abort().await;
+    assert_eq!(
+        store.get("pieces/abandoned.bin").await.unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[tokio::test]
+async fn a_blob_written_in_pieces_is_whole_on_s3_in_one_put_or_in_parts() {
+    let store = s3_store().await;
+    // Smaller than a part: one PUT. Over two parts: a multipart upload with a short last part.
+    written_in_pieces_reads_back_whole(&store, 300_000).await;
+    written_in_pieces_reads_back_whole(&store, 2 * obscura_platform::storage::PART_BYTES + 123_457).await;
+}
+
+#[tokio::test]
+async fn a_blob_written_in_pieces_is_whole_on_local_disk_and_no_partial_file_stays() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = BlobStore::Local(
+        obscura_platform::storage::LocalBlobStore::open(directory.path())
+            .await
+            .unwrap(),
+    );
+    written_in_pieces_reads_back_whole(&store, 3 * 1024 * 1024 + 7).await;
+    let left: Vec<_> = std::fs::read_dir(directory.path().join("pieces"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -91,6 +91,66 @@ impl LocalBlobStore {
     }
 }
 
+/// A blob being written to a temporary file beside its path.
+pub(super) struct LocalWrite {
+    key: String,
+    path: PathBuf,
+    file: tokio::fs::File,
+    temporary: TemporaryFile,
+}
+
+impl LocalBlobStore {
+    pub(super) async fn writer(&self, key: &str) -> Result<LocalWrite, StorageError> {
+        let path = self.root.join(key);
+        if let Some(parent) = path.parent() {
+            super::create_private_dir(parent)
+                .await
+                .map_err(|source| backend("put", key, source))?;
+        }
+        let temporary = TemporaryFile {
+            path: path.with_extension(format!("partial-{}", uuid::Uuid::new_v4().simple())),
+            armed: true,
+        };
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary.path)
+            .await
+            .map_err(|source| backend("put", key, source))?;
+        Ok(LocalWrite {
+            key: key.to_owned(),
+            path,
+            file,
+            temporary,
+        })
+    }
+}
+
+impl LocalWrite {
+    pub(super) async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
+        self.file
+            .write_all(chunk)
+            .await
+            .map_err(|source| backend("put", &self.key, source))
+    }
+
+    pub(super) async fn finish(mut self) -> Result<(), StorageError> {
+        self.file
+            .sync_all()
+            .await
+            .map_err(|source| backend("put", &self.key, source))?;
+        tokio::fs::rename(&self.temporary.path, &self.path)
+            .await
+            .map_err(|source| backend("put", &self.key, source))?;
+        self.temporary.armed = false;
+        Ok(())
+    }
+
+    /// The temporary file goes with the writer.
+    pub(super) async fn abort(self) {}
+}
+
 /// Removes a temporary file when dropped, unless disarmed after a successful rename.
 struct TemporaryFile {
     path: PathBuf,

@@ -11,6 +11,7 @@ use aws_sdk_s3::config::{Region, RequestChecksumCalculation, ResponseChecksumVal
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 use secrecy::ExposeSecret;
 
@@ -162,6 +163,141 @@ impl S3BlobStore {
                 .collect(),
             expires_in,
         })
+    }
+}
+
+/// A blob being written: nothing is sent until a part is full, and a blob that never fills
+/// one goes in a single PUT.
+pub(super) struct S3Write {
+    client: Client,
+    bucket: String,
+    object_key: String,
+    key: String,
+    upload_id: Option<String>,
+    parts: Vec<CompletedPart>,
+    done: bool,
+}
+
+impl S3BlobStore {
+    pub(super) fn writer(&self, key: &str) -> S3Write {
+        S3Write {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            object_key: self.object_key(key),
+            key: key.to_owned(),
+            upload_id: None,
+            parts: Vec::new(),
+            done: false,
+        }
+    }
+}
+
+impl S3Write {
+    pub(super) async fn send_part(&mut self, part: Bytes) -> Result<(), StorageError> {
+        let upload_id = match &self.upload_id {
+            Some(id) => id.clone(),
+            None => {
+                let created = self
+                    .client
+                    .create_multipart_upload()
+                    .bucket(&self.bucket)
+                    .key(&self.object_key)
+                    .send()
+                    .await
+                    .map_err(|error| backend("put", &self.key, error))?;
+                let id = created.upload_id().unwrap_or_default().to_owned();
+                self.upload_id = Some(id.clone());
+                id
+            }
+        };
+        let part_number = i32::try_from(self.parts.len() + 1).unwrap_or(i32::MAX);
+        let sent = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(&self.object_key)
+            .upload_id(&upload_id)
+            .part_number(part_number)
+            .body(ByteStream::from(part))
+            .send()
+            .await
+            .map_err(|error| backend("put", &self.key, error))?;
+        self.parts.push(
+            CompletedPart::builder()
+                .set_e_tag(sent.e_tag().map(str::to_owned))
+                .part_number(part_number)
+                .build(),
+        );
+        Ok(())
+    }
+
+    pub(super) async fn finish(mut self, last: Bytes) -> Result<(), StorageError> {
+        if self.upload_id.is_none() {
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&self.object_key)
+                .body(ByteStream::from(last))
+                .send()
+                .await
+                .map_err(|error| backend("put", &self.key, error))?;
+            self.done = true;
+            return Ok(());
+        }
+        if !last.is_empty() {
+            self.send_part(last).await?;
+        }
+        let upload_id = self.upload_id.clone().unwrap_or_default();
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.object_key)
+            .upload_id(upload_id)
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(std::mem::take(&mut self.parts)))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|error| backend("put", &self.key, error))?;
+        self.done = true;
+        Ok(())
+    }
+
+    pub(super) async fn abort(mut self) {
+        self.done = true;
+        if let Some(upload_id) = self.upload_id.take() {
+            abort_upload(&self.client, &self.bucket, &self.object_key, &upload_id).await;
+        }
+    }
+}
+
+impl Drop for S3Write {
+    /// A writer dropped mid-way (a client that went away) aborts its multipart upload, so
+    /// that the parts sent do not stay stored.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let (Some(upload_id), Ok(runtime)) = (self.upload_id.take(), tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        let (client, bucket, object_key) = (self.client.clone(), self.bucket.clone(), self.object_key.clone());
+        runtime.spawn(async move { abort_upload(&client, &bucket, &object_key, &upload_id).await });
+    }
+}
+
+async fn abort_upload(client: &Client, bucket: &str, object_key: &str, upload_id: &str) {
+    if let Err(error) = client
+        .abort_multipart_upload()
+        .bucket(bucket)
+        .key(object_key)
+        .upload_id(upload_id)
+        .send()
+        .await
+    {
+        tracing::warn!(error = %error, "an abandoned multipart upload could not be aborted");
     }
 }
 
