@@ -20,6 +20,7 @@ mod reread;
 
 pub use burn::burn;
 pub use codec::{decode, encode, into_rgb};
+pub use engine::{OCR_LANGUAGES, OcrStatus, ocr_status};
 pub use misread::misread_dni;
 pub use orientation::ocr;
 pub use reread::reread;

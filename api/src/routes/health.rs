@@ -124,12 +124,7 @@ pub async fn get_health(State(state): State<AppState>) -> impl IntoResponse {
             ..storage
         },
         queue,
-        ocr: ComponentHealth {
-            status: ComponentStatus::Disabled,
-            latency_ms: None,
-            backend: None,
-            detail: Some("no OCR engine is configured".to_owned()),
-        },
+        ocr: ocr_health().await,
         ner: ner_health(&state.ner),
     };
     let mut down = Vec::new();
@@ -201,6 +196,42 @@ where
                 detail: Some("the check failed; the server log has the cause".to_owned()),
             }
         }
+    }
+}
+
+/// Tesseract's version and the languages it loads, found once per process: down when it can
+/// load none of the languages documents are read in.
+async fn ocr_health() -> ComponentHealth {
+    static STATUS: tokio::sync::OnceCell<Option<obscura_documents::image::OcrStatus>> =
+        tokio::sync::OnceCell::const_new();
+    let status = STATUS
+        .get_or_init(|| async {
+            tokio::task::spawn_blocking(obscura_documents::image::ocr_status)
+                .await
+                .ok()
+        })
+        .await;
+    let Some(status) = status else {
+        return ComponentHealth {
+            status: ComponentStatus::Down,
+            latency_ms: None,
+            backend: Some("tesseract".to_owned()),
+            detail: Some("the OCR check did not finish".to_owned()),
+        };
+    };
+    let mut detail = format!("Tesseract {}; languages: {}", status.version, status.languages.join(", "));
+    if !status.missing.is_empty() {
+        detail.push_str(&format!("; missing: {}", status.missing.join(", ")));
+    }
+    ComponentHealth {
+        status: if status.languages.is_empty() {
+            ComponentStatus::Down
+        } else {
+            ComponentStatus::Up
+        },
+        latency_ms: None,
+        backend: Some("tesseract".to_owned()),
+        detail: Some(detail),
     }
 }
 

@@ -23,6 +23,15 @@ async fn health_is_ok_on_a_fresh_install(mode: Mode) {
     };
     assert_eq!(body["components"]["database"]["backend"], database);
     assert_eq!(body["components"]["storage"]["backend"], storage);
+    // The OCR engine that reads scans, with the languages documents are read in.
+    let ocr = &body["components"]["ocr"];
+    assert_eq!(ocr["status"], "up", "{ocr}");
+    assert_eq!(ocr["backend"], "tesseract");
+    let detail = ocr["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("Tesseract ") && detail.contains("spa") && detail.contains("eng"),
+        "{detail}"
+    );
     if mode == Mode::Embedded {
         assert!(app.data_dir().join("obscura.db").is_file());
         assert!(app.data_dir().join("blobs").is_dir());

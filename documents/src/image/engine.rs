@@ -13,6 +13,37 @@ fn languages(language: &str) -> &'static str {
     if language == "es" { "spa+eng" } else { "eng+spa" }
 }
 
+/// The languages documents are read in, as Tesseract names them.
+pub const OCR_LANGUAGES: [&str; 2] = ["spa", "eng"];
+
+/// The Tesseract this build reads scans with: its version, and which of the languages
+/// documents are read in it can load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcrStatus {
+    pub version: String,
+    pub languages: Vec<&'static str>,
+    /// Languages whose data Tesseract could not load (a `tesseract-ocr-spa` package missing).
+    pub missing: Vec<&'static str>,
+}
+
+/// Loads each language's data once to see that it loads, which takes tens of milliseconds:
+/// callers keep the answer.
+pub fn ocr_status() -> OcrStatus {
+    let version = tesseract::plumbing::version().to_string_lossy().into_owned();
+    let (mut languages, mut missing) = (Vec::new(), Vec::new());
+    for language in OCR_LANGUAGES {
+        match tesseract::Tesseract::new(None, Some(language)) {
+            Ok(_) => languages.push(language),
+            Err(_) => missing.push(language),
+        }
+    }
+    OcrStatus {
+        version,
+        languages,
+        missing,
+    }
+}
+
 thread_local! {
     /// The last Tesseract engine this thread used, with its languages: loading a language's
     /// data takes longer than reading a small page, so it is loaded once per thread.
