@@ -190,15 +190,19 @@ pub async fn create_document(
 
 /// A multipart framing error as a problem: a body over the whole-stream limit is a 413.
 fn multipart_error(max_bytes: u64) -> impl Fn(multer::Error) -> ApiError {
-    move |error| match error {
-        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+    move |error| {
+        if matches!(
+            error,
+            multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. }
+        ) {
             ApiError::from_class(DocumentServiceError::TooLarge { limit: max_bytes })
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                format!("the multipart body is malformed: {error}"),
+            )
         }
-        other => ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_body",
-            format!("the multipart body is malformed: {other}"),
-        ),
     }
 }
 
