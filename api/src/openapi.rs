@@ -115,9 +115,9 @@ fn documented_routes(
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
         .routes(routes!(projects::create_project, projects::list_projects))
-        .routes(routes!(projects::get_project, projects::update_project))
+        .routes(routes!(projects::get_project, projects::update_project, projects::delete_project))
         .routes(routes!(documents::create_document, documents::list_documents))
-        .routes(routes!(documents::get_document))
+        .routes(routes!(documents::get_document, documents::delete_document))
         .routes(routes!(audit::list_audit_records));
     let api_v1 = authenticate(protected);
     OpenApiRouter::with_openapi(ApiDoc::openapi())

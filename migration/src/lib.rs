@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_foundation;
 mod m20261124_000001_sessions;
 mod m20261206_000001_documents;
+mod m20261207_000001_deletions;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_foundation::Migration),
             Box::new(m20261124_000001_sessions::Migration),
             Box::new(m20261206_000001_documents::Migration),
+            Box::new(m20261207_000001_deletions::Migration),
         ]
     }
 }

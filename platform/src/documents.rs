@@ -10,6 +10,7 @@ use futures::{Stream, StreamExt};
 use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 use obscura_documents::{DocumentError, Format, sniff};
 use obscura_entity::documents;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     SqlErr,
@@ -168,6 +169,7 @@ where
         anonymized_at: None,
         created_at: now,
         updated_at: now,
+        deleted_at: None,
     };
     let written = async {
         let tx = database.begin().await?;
@@ -214,6 +216,7 @@ pub async fn get(
     documents::Entity::find_by_id(document_id)
         .filter(documents::Column::TenantId.eq(tenant_id))
         .filter(documents::Column::Uploaded.eq(true))
+        .filter(documents::Column::DeletedAt.is_null())
         .one(database)
         .await?
         .ok_or(DocumentServiceError::NotFound(document_id))
@@ -233,7 +236,8 @@ pub async fn list(
     }
     let mut query = documents::Entity::find()
         .filter(documents::Column::TenantId.eq(tenant_id))
-        .filter(documents::Column::Uploaded.eq(true));
+        .filter(documents::Column::Uploaded.eq(true))
+        .filter(documents::Column::DeletedAt.is_null());
     if let Some(project_id) = project_id {
         query = query.filter(documents::Column::ProjectId.eq(project_id));
     }
@@ -246,6 +250,45 @@ pub async fn list(
         .all(database)
         .await?;
     Ok((records, total))
+}
+
+/// Takes a document out of listings at once and frees its content for a new upload; the
+/// `delete` job removes it and its blobs.
+pub async fn mark_deleted(
+    database: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    document_id: Uuid,
+) -> Result<documents::Model, DocumentServiceError> {
+    let record = get(database, tenant_id, document_id).await?;
+    documents::Entity::update_many()
+        .col_expr(documents::Column::DeletedAt, Expr::value(Utc::now()))
+        .col_expr(documents::Column::Sha256, Expr::value(Option::<String>::None))
+        .filter(documents::Column::Id.eq(document_id))
+        .exec(database)
+        .await?;
+    Ok(record)
+}
+
+/// Removes a deleted document's blobs, then its row (its entities and glossary occurrences
+/// go with it). Running it again, or on a document already gone, does nothing.
+pub async fn purge(
+    database: &impl ConnectionTrait,
+    blobs: &BlobStore,
+    document_id: Uuid,
+) -> Result<bool, DocumentServiceError> {
+    let Some(record) = documents::Entity::find_by_id(document_id)
+        .filter(documents::Column::DeletedAt.is_not_null())
+        .one(database)
+        .await?
+    else {
+        return Ok(false);
+    };
+    blobs.delete(&record.storage_key).await?;
+    if let Some(output) = &record.output_key {
+        blobs.delete(output).await?;
+    }
+    documents::Entity::delete_by_id(document_id).exec(database).await?;
+    Ok(true)
 }
 
 /// What was stored of an upload.

@@ -100,6 +100,27 @@ impl JobPayload for DiagnosticJob {
     const VERSION: u32 = 1;
 }
 
+/// Removes what was deleted: a document's blobs and rows, or a project's with all its
+/// documents. The rows were taken out of listings by the request that queued it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeleteJob {
+    pub target: DeleteTarget,
+}
+
+/// What a delete job removes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DeleteTarget {
+    Document { document_id: Uuid },
+    Project { project_id: Uuid },
+}
+
+impl JobPayload for DeleteJob {
+    const KIND: &'static str = "delete";
+    const QUEUE: &'static str = "obscura.delete";
+    const VERSION: u32 = 1;
+}
+
 /// Largest blob a diagnostic job may write.
 pub const MAX_DIAGNOSTIC_BLOB_BYTES: u32 = 1024 * 1024;
 /// Longest a diagnostic job may hold, in milliseconds.

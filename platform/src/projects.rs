@@ -155,6 +155,7 @@ pub async fn create(
         vault_version: 0,
         created_at: now,
         updated_at: now,
+        deleted_at: None,
     };
     apply(&mut record, settings)?;
     let active: projects::ActiveModel = record.clone().into();
@@ -189,6 +190,7 @@ pub async fn find(
 ) -> Result<projects::Model, ProjectError> {
     projects::Entity::find_by_id(project_id)
         .filter(projects::Column::TenantId.eq(tenant_id))
+        .filter(projects::Column::DeletedAt.is_null())
         .one(database)
         .await?
         .ok_or(ProjectError::NotFound(project_id))
@@ -201,7 +203,9 @@ pub async fn list(
     limit: u64,
     offset: u64,
 ) -> Result<(Vec<Project>, u64), ProjectError> {
-    let query = projects::Entity::find().filter(projects::Column::TenantId.eq(tenant_id));
+    let query = projects::Entity::find()
+        .filter(projects::Column::TenantId.eq(tenant_id))
+        .filter(projects::Column::DeletedAt.is_null());
     let total = query.clone().count(database).await?;
     let records = query
         .order_by_asc(projects::Column::Name)
@@ -254,6 +258,30 @@ pub async fn update(
         .await
         .map_err(|error| name_taken(error, &name))?;
     get(database, tenant_id, project_id).await
+}
+
+/// Takes a project out of listings at once, with its documents; the `delete` job removes
+/// them and their blobs. The name stays taken until then.
+pub async fn mark_deleted(
+    database: &impl ConnectionTrait,
+    tenant_id: Uuid,
+    project_id: Uuid,
+) -> Result<projects::Model, ProjectError> {
+    let record = find(database, tenant_id, project_id).await?;
+    let now = Utc::now();
+    projects::Entity::update_many()
+        .col_expr(projects::Column::DeletedAt, Expr::value(now))
+        .filter(projects::Column::Id.eq(project_id))
+        .exec(database)
+        .await?;
+    documents::Entity::update_many()
+        .col_expr(documents::Column::DeletedAt, Expr::value(now))
+        .col_expr(documents::Column::Sha256, Expr::value(Option::<String>::None))
+        .filter(documents::Column::ProjectId.eq(project_id))
+        .filter(documents::Column::DeletedAt.is_null())
+        .exec(database)
+        .await?;
+    Ok(record)
 }
 
 /// The name of a level as projects store it.
@@ -360,6 +388,7 @@ async fn count_documents(
         .column_as(Expr::expr(Func::count(Expr::col(documents::Column::Id))), "count")
         .filter(documents::Column::ProjectId.is_in(project_ids.iter().copied()))
         .filter(documents::Column::Uploaded.eq(true))
+        .filter(documents::Column::DeletedAt.is_null())
         .group_by(documents::Column::ProjectId)
         .group_by(documents::Column::State)
         .into_tuple()

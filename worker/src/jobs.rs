@@ -1,3 +1,4 @@
 //! One module per job type.
 
+pub mod delete;
 pub mod diagnostic;

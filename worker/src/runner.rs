@@ -7,11 +7,12 @@ use apalis::prelude::{AbortError, BackendExt, BoxDynError, Data, WorkerBuilder, 
 use apalis_core::worker::ext::parallelize::ParallelizeExt;
 use futures::future::BoxFuture;
 use obscura_platform::database::Pool;
-use obscura_platform::jobs::{DiagnosticJob, JobEnvelope, JobPayload};
+use obscura_platform::jobs::{DeleteJob, DiagnosticJob, JobEnvelope, JobPayload};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::context::{AttemptOutcome, JobContext, JobFailure, Progress};
+use crate::jobs::delete::run_delete;
 use crate::jobs::diagnostic::run_diagnostic;
 
 /// How a worker polls. The drain deadline on shutdown belongs to the caller, which owns
@@ -57,7 +58,8 @@ pub async fn run_workers(
     macro_rules! supervise_queue {
         ($storage:expr, $payload:ty, $handler:expr) => {{
             let storage = $storage;
-            supervise(<$payload>::KIND, &shutdown, |restarts, stop| {
+            let (settings, context) = (&settings, &context);
+            supervise(<$payload>::KIND, &shutdown, move |restarts, stop| {
                 let worker = WorkerBuilder::new(worker_name(&settings.name, <$payload>::KIND, restarts))
                     .backend(storage.clone().poll_with_interval(settings.poll_interval))
                     .data(context.clone())
@@ -69,25 +71,34 @@ pub async fn run_workers(
                 let run: BoxFuture<'static, Result<(), WorkerError>> = Box::pin(worker.run_until(stopped(stop)));
                 run
             })
-            .await
         }};
     }
     match context.database.pool().clone() {
         Pool::Postgres(pool) => {
-            let config = apalis_postgres::Config::default()
-                .queue(DiagnosticJob::QUEUE)
-                .heartbeat_interval(HEARTBEAT)
-                .missed_heartbeats(MISSED_HEARTBEATS);
-            let storage = apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config);
-            supervise_queue!(storage, DiagnosticJob, handle_diagnostic);
+            let storage = |queue: &str| {
+                let config = apalis_postgres::Config::default()
+                    .queue(queue)
+                    .heartbeat_interval(HEARTBEAT)
+                    .missed_heartbeats(MISSED_HEARTBEATS);
+                apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config)
+            };
+            tokio::join!(
+                supervise_queue!(storage(DiagnosticJob::QUEUE), DiagnosticJob, handle_diagnostic),
+                supervise_queue!(storage(DeleteJob::QUEUE), DeleteJob, handle_delete),
+            );
         }
         Pool::Sqlite(pool) => {
-            let config = apalis_sqlite::Config::default()
-                .queue(DiagnosticJob::QUEUE)
-                .heartbeat_interval(HEARTBEAT)
-                .missed_heartbeats(MISSED_HEARTBEATS);
-            let storage = apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config);
-            supervise_queue!(storage, DiagnosticJob, handle_diagnostic);
+            let storage = |queue: &str| {
+                let config = apalis_sqlite::Config::default()
+                    .queue(queue)
+                    .heartbeat_interval(HEARTBEAT)
+                    .missed_heartbeats(MISSED_HEARTBEATS);
+                apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config)
+            };
+            tokio::join!(
+                supervise_queue!(storage(DiagnosticJob::QUEUE), DiagnosticJob, handle_diagnostic),
+                supervise_queue!(storage(DeleteJob::QUEUE), DeleteJob, handle_delete),
+            );
         }
     }
     tracing::info!(worker = %settings.name, "worker stopped");
@@ -157,6 +168,13 @@ fn worker_name(base: &str, kind: &str, restarts: usize) -> String {
 async fn handle_diagnostic(job: serde_json::Value, context: Data<JobContext>) -> Result<(), BoxDynError> {
     dispatch::<DiagnosticJob, _>(job, &context, async |context, envelope, progress| {
         run_diagnostic(context, envelope, progress).await
+    })
+    .await
+}
+
+async fn handle_delete(job: serde_json::Value, context: Data<JobContext>) -> Result<(), BoxDynError> {
+    dispatch::<DeleteJob, _>(job, &context, async |context, envelope, progress| {
+        run_delete(context, envelope, progress).await
     })
     .await
 }

@@ -8,7 +8,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use obscura_entity::documents;
+use axum::response::Response;
+use obscura_platform::audit::{self, AuditEvent};
 use obscura_platform::documents::{self as document_service, DocumentServiceError, Upload};
+use obscura_platform::jobs::{self, DeleteJob, DeleteTarget, EnqueueOptions, JobPayload};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,7 +19,8 @@ use uuid::Uuid;
 use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiJson, ApiPath, ApiQuery, Problem};
 use crate::request_id;
-use crate::routes::jobs::PageQuery;
+use crate::metrics::JobLabels;
+use crate::routes::jobs::{JobAccepted, PageQuery, accepted};
 use crate::routes::projects::actor;
 use crate::state::AppState;
 
@@ -265,4 +269,72 @@ pub async fn get_document(
 ) -> Result<ApiJson<DocumentView>, ApiError> {
     let record = document_service::get(state.database.orm(), principal.tenant_id, document_id).await?;
     Ok(ApiJson(record.into()))
+}
+
+/// Deletes a document: it leaves listings at once, its content can be uploaded again, and the
+/// `delete` job removes its blobs, entities and glossary occurrences.
+#[utoipa::path(
+    delete,
+    path = "/documents/{document_id}",
+    tag = "documents",
+    params(("document_id" = Uuid, Path, description = "The document id")),
+    responses(
+        (status = 202, description = "The delete job is queued", body = JobAccepted),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such document for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_document(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiPath(document_id): ApiPath<Uuid>,
+) -> Result<Response, ApiError> {
+    principal.require(&[Role::Admin, Role::Analyst])?;
+    let request_id = request_id::current();
+    let tx = state.database.begin().await?;
+    let record = document_service::mark_deleted(&tx, principal.tenant_id, document_id).await?;
+    audit::record(
+        &tx,
+        AuditEvent {
+            tenant_id: principal.tenant_id,
+            actor: actor(&principal),
+            action: "document.delete",
+            resource_type: "document",
+            resource_id: Some(document_id),
+            project_id: Some(record.project_id),
+            counts: None,
+            request_id: Some(&request_id),
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let job_id = enqueue_delete(&state, &tx, &principal, DeleteTarget::Document { document_id }).await?;
+    tx.commit().await?;
+    Ok(accepted(&state.config.server.public_url, job_id))
+}
+
+/// Queues a delete job inside `tx`.
+pub async fn enqueue_delete(
+    state: &AppState,
+    tx: &obscura_platform::database::Tx,
+    principal: &Principal,
+    target: DeleteTarget,
+) -> Result<Uuid, ApiError> {
+    let options = EnqueueOptions {
+        tenant_id: principal.tenant_id,
+        request_id: Some(request_id::current()),
+        max_attempts: state.config.worker.max_attempts,
+    };
+    let job_id = jobs::enqueue(tx, &options, DeleteJob { target }).await?;
+    state
+        .metrics
+        .jobs_enqueued
+        .get_or_create(&JobLabels {
+            kind: DeleteJob::KIND.to_owned(),
+        })
+        .inc();
+    Ok(job_id)
 }

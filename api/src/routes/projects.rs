@@ -357,3 +357,56 @@ pub async fn update_project(
     tx.commit().await?;
     Ok(ApiJson(project.into()))
 }
+
+/// Deletes a project: it and its documents leave listings at once, and the `delete` job
+/// removes their blobs, entities, glossary and decisions. The name stays taken until the job
+/// has run.
+#[utoipa::path(
+    delete,
+    path = "/projects/{project_id}",
+    tag = "projects",
+    params(("project_id" = Uuid, Path, description = "The project id")),
+    responses(
+        (status = 202, description = "The delete job is queued", body = crate::routes::jobs::JobAccepted),
+        (status = 400, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an admin key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such project for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn delete_project(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiPath(project_id): ApiPath<Uuid>,
+) -> Result<axum::response::Response, ApiError> {
+    principal.require(&[Role::Admin])?;
+    let request_id = request_id::current();
+    let tx = state.database.begin().await?;
+    let project = projects::get(&tx, principal.tenant_id, project_id).await?;
+    projects::mark_deleted(&tx, principal.tenant_id, project_id).await?;
+    audit::record(
+        &tx,
+        AuditEvent {
+            tenant_id: principal.tenant_id,
+            actor: actor(&principal),
+            action: "project.delete",
+            resource_type: "project",
+            resource_id: Some(project_id),
+            project_id: Some(project_id),
+            counts: Some(serde_json::json!({ "documents": project.document_count })),
+            request_id: Some(&request_id),
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
+    let job_id = crate::routes::documents::enqueue_delete(
+        &state,
+        &tx,
+        &principal,
+        obscura_platform::jobs::DeleteTarget::Project { project_id },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(crate::routes::jobs::accepted(&state.config.server.public_url, job_id))
+}

@@ -223,3 +223,90 @@ async fn bad_uploads_are_refused_by_name_and_leave_nothing(mode: Mode) {
     app.stop().await;
 }
 both_modes!(bad_uploads_are_refused_by_name_and_leave_nothing);
+
+async fn deleted_documents_and_projects_leave_listings_and_storage(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let project_id = project(&app, "Borrar").await;
+    let text = b"Ana Gil vive en Madrid.";
+    let (_, document) = upload(&app, &project_id, "a.txt", text).await;
+    let document_id = document["id"].as_str().unwrap().to_owned();
+    let delete = |path: String| app.client.delete(app.url(&path)).bearer_auth(app.key()).send();
+
+    let response = delete(format!("/api/v1/documents/{document_id}")).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    // Gone from reads and listings at once, before the job ran.
+    let response = app.get(&format!("/api/v1/documents/{document_id}")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    let job = app
+        .wait_for_job(accepted["job_id"].as_str().unwrap(), std::time::Duration::from_secs(30))
+        .await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(job["kind"], "delete");
+    assert_eq!(job["result"]["documents_removed"], 1);
+    if mode == Mode::Embedded {
+        assert!(
+            !app.data_dir().join("blobs/documents").join(&document_id).join("original").exists(),
+            "the original is removed"
+        );
+    }
+    // The same content can be uploaded again.
+    let (status, again) = upload(&app, &project_id, "a.txt", text).await;
+    assert_eq!(status, 201, "{again}");
+    let (status, _) = upload(&app, &project_id, "b.txt", b"Luis Gil vive en Vigo.").await;
+    assert_eq!(status, 201);
+
+    let response = delete(format!("/api/v1/projects/{project_id}")).await.unwrap();
+    assert_eq!(response.status(), 202);
+    let accepted: Value = response.json().await.unwrap();
+    let response = app.get(&format!("/api/v1/projects/{project_id}")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    let response = app
+        .get(&format!("/api/v1/documents?project_id={project_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let job = app
+        .wait_for_job(accepted["job_id"].as_str().unwrap(), std::time::Duration::from_secs(30))
+        .await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    assert_eq!(job["result"]["documents_removed"], 2);
+    // Once the job ran, the name is free again.
+    let response = app
+        .post("/api/v1/projects")
+        .json(&json!({ "name": "Borrar" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let audit: Value = app
+        .get(&format!("/api/v1/audit?project_id={project_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "project.delete",
+            "document.upload",
+            "document.upload",
+            "document.delete",
+            "document.upload",
+            "project.create"
+        ]
+    );
+    let response = delete(format!("/api/v1/documents/{}", Uuid::now_v7())).await.unwrap();
+    assert_eq!(response.status(), 404);
+    app.stop().await;
+}
+both_modes!(deleted_documents_and_projects_leave_listings_and_storage);
