@@ -115,7 +115,11 @@ fn documented_routes(
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
         .routes(routes!(projects::create_project, projects::list_projects))
-        .routes(routes!(projects::get_project, projects::update_project, projects::delete_project))
+        .routes(routes!(
+            projects::get_project,
+            projects::update_project,
+            projects::delete_project
+        ))
         .routes(routes!(documents::create_document, documents::list_documents))
         .routes(routes!(documents::get_document, documents::delete_document))
         .routes(routes!(audit::list_audit_records));

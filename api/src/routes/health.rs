@@ -219,7 +219,11 @@ async fn ocr_health() -> ComponentHealth {
             detail: Some("the OCR check did not finish".to_owned()),
         };
     };
-    let mut detail = format!("Tesseract {}; languages: {}", status.version, status.languages.join(", "));
+    let mut detail = format!(
+        "Tesseract {}; languages: {}",
+        status.version,
+        status.languages.join(", ")
+    );
     if !status.missing.is_empty() {
         detail.push_str(&format!("; missing: {}", status.missing.join(", ")));
     }

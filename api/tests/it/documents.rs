@@ -247,7 +247,11 @@ async fn deleted_documents_and_projects_leave_listings_and_storage(mode: Mode) {
     assert_eq!(response.status(), 202);
     let accepted: Value = response.json().await.unwrap();
     // Gone from reads and listings at once, before the job ran.
-    let response = app.get(&format!("/api/v1/documents/{document_id}")).send().await.unwrap();
+    let response = app
+        .get(&format!("/api/v1/documents/{document_id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
     let job = app
         .wait_for_job(accepted["job_id"].as_str().unwrap(), std::time::Duration::from_secs(30))
@@ -257,7 +261,11 @@ async fn deleted_documents_and_projects_leave_listings_and_storage(mode: Mode) {
     assert_eq!(job["result"]["documents_removed"], 1);
     if mode == Mode::Embedded {
         assert!(
-            !app.data_dir().join("blobs/documents").join(&document_id).join("original").exists(),
+            !app.data_dir()
+                .join("blobs/documents")
+                .join(&document_id)
+                .join("original")
+                .exists(),
             "the original is removed"
         );
     }
