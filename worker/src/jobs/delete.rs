@@ -51,7 +51,9 @@ pub async fn run_delete(
 }
 
 fn percent(done: usize, total: usize) -> u8 {
-    if total == 0 { 100 } else { (done * 99 / total) as u8 }
+    (done * 99)
+        .checked_div(total)
+        .map_or(100, |percent| u8::try_from(percent).unwrap_or(99))
 }
 
 /// Storage and database failures may pass: the job is tried again.
