@@ -259,14 +259,23 @@ pub async fn mark_deleted(
     tenant_id: Uuid,
     document_id: Uuid,
 ) -> Result<documents::Model, DocumentServiceError> {
-    let record = get(database, tenant_id, document_id).await?;
-    documents::Entity::update_many()
+    // The write comes first, so that the transaction holds the write lock before it reads.
+    let marked = documents::Entity::update_many()
         .col_expr(documents::Column::DeletedAt, Expr::value(Utc::now()))
         .col_expr(documents::Column::Sha256, Expr::value(Option::<String>::None))
         .filter(documents::Column::Id.eq(document_id))
+        .filter(documents::Column::TenantId.eq(tenant_id))
+        .filter(documents::Column::Uploaded.eq(true))
+        .filter(documents::Column::DeletedAt.is_null())
         .exec(database)
         .await?;
-    Ok(record)
+    if marked.rows_affected == 0 {
+        return Err(DocumentServiceError::NotFound(document_id));
+    }
+    documents::Entity::find_by_id(document_id)
+        .one(database)
+        .await?
+        .ok_or(DocumentServiceError::NotFound(document_id))
 }
 
 /// Removes a deleted document's blobs, then its row (its entities and glossary occurrences

@@ -236,6 +236,7 @@ pub async fn update(
     project_id: Uuid,
     settings: ProjectSettings,
 ) -> Result<Project, ProjectError> {
+    lock(database, tenant_id, project_id).await?;
     let mut record = find(database, tenant_id, project_id).await?;
     apply(&mut record, settings)?;
     record.updated_at = Utc::now();
@@ -260,14 +261,15 @@ pub async fn update(
     get(database, tenant_id, project_id).await
 }
 
-/// Takes a project out of listings at once, with its documents; the `delete` job removes
-/// them and their blobs. The name stays taken until then.
+/// Takes a project out of listings at once, with its documents, and gives it as it was; the
+/// `delete` job removes them and their blobs. The name stays taken until then.
 pub async fn mark_deleted(
     database: &impl ConnectionTrait,
     tenant_id: Uuid,
     project_id: Uuid,
-) -> Result<projects::Model, ProjectError> {
-    let record = find(database, tenant_id, project_id).await?;
+) -> Result<Project, ProjectError> {
+    lock(database, tenant_id, project_id).await?;
+    let project = get(database, tenant_id, project_id).await?;
     let now = Utc::now();
     projects::Entity::update_many()
         .col_expr(projects::Column::DeletedAt, Expr::value(now))
@@ -281,7 +283,24 @@ pub async fn mark_deleted(
         .filter(documents::Column::DeletedAt.is_null())
         .exec(database)
         .await?;
-    Ok(record)
+    Ok(project)
+}
+
+/// Writes to the project's row before anything reads it in the transaction `database` may
+/// be: the transaction then holds the write lock (SQLite) or the row's lock (PostgreSQL), so
+/// a read-then-write neither fails to upgrade its lock nor loses a concurrent change.
+async fn lock(database: &impl ConnectionTrait, tenant_id: Uuid, project_id: Uuid) -> Result<(), ProjectError> {
+    let locked = projects::Entity::update_many()
+        .col_expr(projects::Column::UpdatedAt, Expr::col(projects::Column::UpdatedAt))
+        .filter(projects::Column::Id.eq(project_id))
+        .filter(projects::Column::TenantId.eq(tenant_id))
+        .filter(projects::Column::DeletedAt.is_null())
+        .exec(database)
+        .await?;
+    if locked.rows_affected == 0 {
+        return Err(ProjectError::NotFound(project_id));
+    }
+    Ok(())
 }
 
 /// The name of a level as projects store it.

@@ -383,8 +383,7 @@ pub async fn delete_project(
     principal.require(&[Role::Admin])?;
     let request_id = request_id::current();
     let tx = state.database.begin().await?;
-    let project = projects::get(&tx, principal.tenant_id, project_id).await?;
-    projects::mark_deleted(&tx, principal.tenant_id, project_id).await?;
+    let project = projects::mark_deleted(&tx, principal.tenant_id, project_id).await?;
     audit::record(
         &tx,
         AuditEvent {
