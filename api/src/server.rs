@@ -104,6 +104,7 @@ fn job_context(config: &Config, database: &Database, blobs: &BlobStore, worker_n
         blobs: blobs.clone(),
         worker_name,
         job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
+        running: tokio_util::task::TaskTracker::new(),
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! A job is pushed to the queue inside the same [`Tx`] as the write that motivates it, so a
 //! rolled-back request never leaves a job behind and a committed one never loses its job.
-//! Every payload travels in a versioned [`JobEnvelope`]; each job type has an explicit queue
-//! name, since the queue's default (the Rust type path) would orphan jobs on a rename.
+//! Every payload travels in a versioned [`JobEnvelope`]; every job type goes to the one queue
+//! [`JOBS_QUEUE`], named explicitly, since the queue's default (the Rust type path) would
+//! orphan jobs on a rename.
 
 use std::fmt::Debug;
 
@@ -19,11 +20,16 @@ use uuid::Uuid;
 
 use crate::database::{DatabaseError, Tx};
 
+/// The queue every job type is pushed to; a worker tells the types apart by their job
+/// record.
+pub const JOBS_QUEUE: &str = "obscura.jobs";
+
 /// Implemented by every job payload.
 pub trait JobPayload: Serialize + DeserializeOwned + Clone + Debug + Send + Sync + Unpin + 'static {
     /// The job type, as stored in `job_records.kind` and shown to users.
     const KIND: &'static str;
-    /// The queue name; never change it once jobs of this type may be queued.
+    /// The queue name; never change it once jobs of this type may be queued. Every type
+    /// uses [`JOBS_QUEUE`], so that one poller per worker serves them all.
     const QUEUE: &'static str;
     /// The payload's schema version; bump it when the payload changes shape.
     const VERSION: u32;
@@ -96,7 +102,7 @@ pub struct DiagnosticJob {
 
 impl JobPayload for DiagnosticJob {
     const KIND: &'static str = "diagnostic";
-    const QUEUE: &'static str = "obscura.diagnostic";
+    const QUEUE: &'static str = JOBS_QUEUE;
     const VERSION: u32 = 1;
 }
 
@@ -117,7 +123,7 @@ pub enum DeleteTarget {
 
 impl JobPayload for DeleteJob {
     const KIND: &'static str = "delete";
-    const QUEUE: &'static str = "obscura.delete";
+    const QUEUE: &'static str = JOBS_QUEUE;
     const VERSION: u32 = 1;
 }
 

@@ -21,6 +21,8 @@ pub struct JobContext {
     pub worker_name: String,
     /// One attempt is abandoned after this long.
     pub job_timeout: Duration,
+    /// The attempts running now: a worker that stops waits for them, whatever its queue did.
+    pub running: tokio_util::task::TaskTracker,
 }
 
 /// Why a job attempt failed. Messages carry ids and sizes, never document content.

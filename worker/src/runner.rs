@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 use apalis::prelude::{AbortError, BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt, WorkerError};
 use apalis_core::worker::ext::parallelize::ParallelizeExt;
 use futures::future::BoxFuture;
+use obscura_entity::job_records;
 use obscura_platform::database::Pool;
-use obscura_platform::jobs::{DeleteJob, DiagnosticJob, JobEnvelope, JobPayload};
+use obscura_platform::jobs::{DeleteJob, DiagnosticJob, JOBS_QUEUE, JobEnvelope, JobPayload};
+use sea_orm::{EntityTrait, QuerySelect};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -56,11 +58,11 @@ pub async fn run_workers(
     // The two backends need different storage types, so the worker is built once per
     // backend from the same recipe.
     macro_rules! supervise_queue {
-        ($storage:expr, $payload:ty, $handler:expr) => {{
+        ($storage:expr, $payload:expr, $handler:expr) => {{
             let storage = $storage;
             let (settings, context) = (&settings, &context);
-            supervise(<$payload>::KIND, &shutdown, move |restarts, stop| {
-                let worker = WorkerBuilder::new(worker_name(&settings.name, <$payload>::KIND, restarts))
+            supervise($payload, &shutdown, move |restarts, stop| {
+                let worker = WorkerBuilder::new(worker_name(&settings.name, $payload, restarts))
                     .backend(storage.clone().poll_with_interval(settings.poll_interval))
                     .data(context.clone())
                     .concurrency(settings.concurrency)
@@ -82,10 +84,7 @@ pub async fn run_workers(
                     .missed_heartbeats(MISSED_HEARTBEATS);
                 apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config)
             };
-            tokio::join!(
-                supervise_queue!(storage(DiagnosticJob::QUEUE), DiagnosticJob, handle_diagnostic),
-                supervise_queue!(storage(DeleteJob::QUEUE), DeleteJob, handle_delete),
-            );
+            supervise_queue!(storage(JOBS_QUEUE), "jobs", handle_job).await;
         }
         Pool::Sqlite(pool) => {
             let storage = |queue: &str| {
@@ -95,12 +94,14 @@ pub async fn run_workers(
                     .missed_heartbeats(MISSED_HEARTBEATS);
                 apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config)
             };
-            tokio::join!(
-                supervise_queue!(storage(DiagnosticJob::QUEUE), DiagnosticJob, handle_diagnostic),
-                supervise_queue!(storage(DeleteJob::QUEUE), DeleteJob, handle_delete),
-            );
+            supervise_queue!(storage(JOBS_QUEUE), "jobs", handle_job).await;
         }
     }
+    // A queue's worker can end on an error while its attempts still run on their own tasks:
+    // they finish (or the caller's deadline aborts this wait) before the worker counts as
+    // stopped, so a shutdown never leaves a job half recorded.
+    context.running.close();
+    context.running.wait().await;
     tracing::info!(worker = %settings.name, "worker stopped");
     Ok(())
 }
@@ -165,18 +166,43 @@ fn worker_name(base: &str, kind: &str, restarts: usize) -> String {
     }
 }
 
-async fn handle_diagnostic(job: serde_json::Value, context: Data<JobContext>) -> Result<(), BoxDynError> {
-    dispatch::<DiagnosticJob, _>(job, &context, async |context, envelope, progress| {
-        run_diagnostic(context, envelope, progress).await
-    })
-    .await
-}
-
-async fn handle_delete(job: serde_json::Value, context: Data<JobContext>) -> Result<(), BoxDynError> {
-    dispatch::<DeleteJob, _>(job, &context, async |context, envelope, progress| {
-        run_delete(context, envelope, progress).await
-    })
-    .await
+/// Runs a job of any type: its record, written with it, says which.
+async fn handle_job(job: serde_json::Value, context: Data<JobContext>) -> Result<(), BoxDynError> {
+    let job_id = job
+        .get("job_id")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|id| uuid::Uuid::parse_str(id).ok());
+    let kind: Option<String> = match job_id {
+        Some(job_id) => job_records::Entity::find_by_id(job_id)
+            .select_only()
+            .column(job_records::Column::Kind)
+            .into_tuple()
+            .one(context.database.orm())
+            .await
+            // The database is away for now: the queue tries again.
+            .map_err(|error| -> BoxDynError { format!("the job record could not be read: {error}").into() })?,
+        None => None,
+    };
+    match kind.as_deref() {
+        Some(DiagnosticJob::KIND) => {
+            dispatch::<DiagnosticJob, _>(job, &context, async |context, envelope, progress| {
+                run_diagnostic(context, envelope, progress).await
+            })
+            .await
+        }
+        Some(DeleteJob::KIND) => {
+            dispatch::<DeleteJob, _>(job, &context, async |context, envelope, progress| {
+                run_delete(context, envelope, progress).await
+            })
+            .await
+        }
+        other => {
+            // A type of a newer release (during a rolling upgrade), or a record not visible
+            // yet: the job goes back to the queue for a worker that knows it.
+            tracing::warn!(?job_id, kind = ?other, "job of a type this worker does not run");
+            Err(format!("job type {other:?} is not one this worker runs").into())
+        }
+    }
 }
 
 /// Decodes the envelope, checks its version, and runs one attempt in the job's span.
@@ -229,7 +255,8 @@ where
         worker = %context.worker_name,
     );
     let outcome = context
-        .run_attempt(&envelope, async |progress| work(context, &envelope, progress).await)
+        .running
+        .track_future(context.run_attempt(&envelope, async |progress| work(context, &envelope, progress).await))
         .instrument(span)
         .await;
     match outcome {

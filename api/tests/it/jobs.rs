@@ -177,7 +177,7 @@ async fn oversized_diagnostic_blobs_are_refused() {
     app.stop().await;
 }
 
-/// Pushes a raw task to the diagnostic queue of an embedded app, as another release might.
+/// Pushes a raw task to the job queue of an embedded app, as another release might.
 async fn push_raw_task(pool: &sqlx::SqlitePool, envelope: serde_json::Value, job_id: Uuid) {
     let task = apalis_core::task::builder::TaskBuilder::new(serde_json::to_vec(&envelope).unwrap())
         .task_id(apalis_core::task::task_id::TaskId::from_ulid(ulid::Ulid(
@@ -186,7 +186,7 @@ async fn push_raw_task(pool: &sqlx::SqlitePool, envelope: serde_json::Value, job
         .max_attempts(3)
         .build();
     let mut connection = pool.acquire().await.unwrap();
-    apalis_sqlite::queries::push_tasks(&mut *connection, "obscura.diagnostic", &[task])
+    apalis_sqlite::queries::push_tasks(&mut *connection, obscura_platform::jobs::JOBS_QUEUE, &[task])
         .await
         .unwrap();
 }
