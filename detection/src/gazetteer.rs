@@ -7,7 +7,6 @@
 //! down by negative context. The lists ship in `gazetteers/` with their license.
 
 use crate::entity_type::EntityType;
-use crate::entity_type::names;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::LazyLock;
 
@@ -223,7 +222,7 @@ impl Default for GazetteerRecognizer {
             info: RecognizerInfo {
                 name: "gazetteer/names_and_places".into(),
                 kind: RecognizerKind::Gazetteer,
-                entities: vec![names::PERSON.into(), names::LOCATION.into(), names::ORGANIZATION.into()],
+                entities: vec![EntityType::PERSON, EntityType::LOCATION, EntityType::ORGANIZATION],
                 languages: vec!["en".into(), "es".into()],
                 description:
                     "Capitalized runs starting with a listed first name and holding a listed surname; listed places; \
@@ -275,7 +274,7 @@ impl GazetteerRecognizer {
         &self,
         text: &AnalyzedText<'_>,
         request: &RecognitionRequest<'_>,
-        entity: &str,
+        entity: EntityType,
         span: (usize, usize),
         base: f32,
     ) -> Candidate {
@@ -302,7 +301,7 @@ impl GazetteerRecognizer {
         let score = apply(base, found.len(), against.len());
         found.extend(against.into_iter().map(|word| format!("-{word}")));
         Candidate {
-            entity_type: EntityType::new(entity),
+            entity_type: entity,
             start,
             end,
             score,
@@ -345,7 +344,7 @@ impl GazetteerRecognizer {
             Vec::new()
         };
         for &span in &firms {
-            out.push(self.candidate(text, request, names::ORGANIZATION, span, FIRM_SCORE));
+            out.push(self.candidate(text, request, EntityType::ORGANIZATION, span, FIRM_SCORE));
         }
         let in_firm = |word: &Word| firms.iter().any(|&(start, end)| start < word.end && word.start < end);
         let mut index = 0;
@@ -396,7 +395,7 @@ impl GazetteerRecognizer {
                     let mut candidate = self.candidate(
                         text,
                         request,
-                        names::LOCATION,
+                        EntityType::LOCATION,
                         (first.start, words[rest[count - 1]].end),
                         PLACE_SCORE,
                     );
@@ -431,14 +430,14 @@ impl GazetteerRecognizer {
                     } else {
                         PARTIAL_NAME_SCORE
                     };
-                    out.push(self.candidate(text, request, names::PERSON, (first.start, last.end), base));
+                    out.push(self.candidate(text, request, EntityType::PERSON, (first.start, last.end), base));
                     break;
                 }
                 if lists.surnames.contains(&first.folded) {
                     out.push(self.candidate(
                         text,
                         request,
-                        names::PERSON,
+                        EntityType::PERSON,
                         (first.start, last.end),
                         PARTIAL_NAME_SCORE,
                     ));
@@ -450,7 +449,7 @@ impl GazetteerRecognizer {
         }
         if request.language == "en" {
             for span in names_with_initials(haystack, &words) {
-                out.push(self.candidate(text, request, names::PERSON, span, FULL_NAME_SCORE));
+                out.push(self.candidate(text, request, EntityType::PERSON, span, FULL_NAME_SCORE));
             }
         }
         out

@@ -14,6 +14,8 @@ use sea_orm::{
     SqlErr,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::documents::state;
 use uuid::Uuid;
 
 /// Longest project name, in characters.
@@ -25,11 +27,11 @@ pub const MAX_PAGE_SIZE: u64 = 200;
 
 /// The document states, in the order a document goes through them.
 pub const DOCUMENT_STATES: [&str; 5] = [
-    "PENDING",
-    "PROCESSING",
-    "DETECTION_COMPLETE",
-    "ANONYMIZATION_COMPLETE",
-    "ERROR",
+    state::PENDING,
+    state::PROCESSING,
+    state::DETECTION_COMPLETE,
+    state::ANONYMIZATION_COMPLETE,
+    state::ERROR,
 ];
 
 /// The language of a project's documents.
