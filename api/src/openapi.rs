@@ -25,7 +25,8 @@ use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
 use crate::routes::{
-    anonymization, audit, detection, docs, documents, health, jobs, models, projects, sanitization, service,
+    anonymization, audit, detection, docs, documents, health, jobs, models, projects, review, sanitization, service,
+    uploads,
 };
 use crate::state::AppState;
 
@@ -122,12 +123,22 @@ fn documented_routes(
         ))
         .routes(routes!(documents::create_document, documents::list_documents))
         .routes(routes!(documents::get_document, documents::delete_document))
+        .routes(routes!(review::detect_document))
+        .routes(routes!(review::reprocess_document))
+        .routes(routes!(review::anonymize_document))
+        .routes(routes!(review::get_detection_results))
+        .routes(routes!(review::review_entities))
+        .routes(routes!(review::get_anonymized))
+        .routes(routes!(review::export_document))
+        .routes(routes!(uploads::create_upload))
+        .routes(routes!(uploads::complete_upload))
         .routes(routes!(audit::list_audit_records));
     let api_v1 = authenticate(protected);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::get_health))
         .routes(routes!(service::get_metrics))
         .routes(routes!(service::get_openapi))
+        .routes(routes!(uploads::put_upload))
         .nest("/api/v1", api_v1)
 }
 

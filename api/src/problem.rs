@@ -176,6 +176,9 @@ from_classified!(
     obscura_detection::DetectError,
     obscura_platform::services::ServiceError,
     obscura_platform::documents::DocumentServiceError,
+    obscura_platform::processing::ProcessingError,
+    obscura_platform::review::ReviewError,
+    obscura_platform::uploads::UploadError,
 );
 
 /// A setting that cannot be names its field, as every validation problem does.

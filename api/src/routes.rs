@@ -9,5 +9,7 @@ pub mod health;
 pub mod jobs;
 pub mod models;
 pub mod projects;
+pub mod review;
 pub mod sanitization;
 pub mod service;
+pub mod uploads;

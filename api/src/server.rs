@@ -98,18 +98,47 @@ async fn join_workers(workers: Vec<JoinHandle<()>>, deadline: tokio::time::Insta
 }
 
 /// What a handler needs, for a worker named `worker_name`.
-fn job_context(config: &Config, database: &Database, blobs: &BlobStore, worker_name: String) -> JobContext {
+fn job_context(
+    config: &Config,
+    database: &Database,
+    blobs: &BlobStore,
+    engine: &obscura_platform::processing::Engine,
+    worker_name: String,
+) -> JobContext {
     JobContext {
         database: database.clone(),
         blobs: blobs.clone(),
         worker_name,
         job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
         running: tokio_util::task::TaskTracker::new(),
+        engine: engine.clone(),
+    }
+}
+
+/// What document jobs run with. A document's own deadline ends before the job's timeout,
+/// so that a document that takes too long fails with `timed_out` instead of being cut off.
+pub fn document_engine(
+    config: &Config,
+    catalog: Arc<obscura_detection::catalog::Catalog>,
+    master_keys: Arc<obscura_platform::secrets::MasterKeys>,
+) -> obscura_platform::processing::Engine {
+    let job_timeout = Duration::from_secs(config.worker.job_timeout_secs);
+    obscura_platform::processing::Engine {
+        catalog,
+        master_keys,
+        limits: obscura_documents::Limits {
+            max_file_bytes: config
+                .server
+                .max_upload_bytes
+                .max(config.server.max_presigned_upload_bytes),
+            max_duration: job_timeout.saturating_sub(job_timeout / 5),
+            ..obscura_documents::Limits::default()
+        },
     }
 }
 
 /// Starts the API: database, migrations, the admin key, storage, in-process workers, HTTP.
-pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     tracing::info!(config = %config.redacted(), "starting obscura serve");
     let database = prepare_database(&config).await?;
     let bootstrap = database
@@ -127,18 +156,25 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         .context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
     let (catalog, ner) = crate::commands::load_catalog(&config)?;
     let catalog = Arc::new(catalog);
+    let master_keys = Arc::new(master_keys);
+    let engine = document_engine(&config, catalog.clone(), master_keys.clone());
     let address = config.bind_address()?;
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("binding {address}; set OBSCURA__SERVER__BIND or --bind"))?;
     let address = listener.local_addr()?;
+    // A public URL derived from the bind address names the port actually bound (port 0
+    // binds any free one).
+    if config.server.public_url == format!("http://{}", config.server.bind) {
+        config.server.public_url = format!("http://{address}");
+    }
     let shutdown = CancellationToken::new();
     let shutdown_timeout = Duration::from_secs(config.server.shutdown_timeout_secs);
 
     let mut workers = Vec::new();
     for index in 0..config.server.workers {
         let name = format!("{}-w{index}", unique_worker_name(&config.worker.name));
-        let context = job_context(&config, &database, &blobs, name);
+        let context = job_context(&config, &database, &blobs, &engine, name);
         workers.push(spawn_worker(context, &config, shutdown.clone()));
     }
 
@@ -148,7 +184,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         blobs,
         catalog,
         ner: Arc::new(ner),
-        master_keys: Arc::new(master_keys),
+        master_keys,
         metrics: Arc::new(Metrics::new()),
         key_cache: Arc::new(KeyCache::default()),
         in_process_workers: workers.len(),
@@ -199,8 +235,12 @@ pub async fn run_worker_process(config: Config, shutdown: CancellationToken) -> 
     let blobs = BlobStore::from_config(&config.storage)
         .await
         .context("opening blob storage")?;
+    let master_keys = obscura_platform::secrets::MasterKeys::load(&config)
+        .context("loading the master secret; set OBSCURA__SECURITY__SECRET_KEY")?;
+    let (catalog, _) = crate::commands::load_catalog(&config)?;
+    let engine = document_engine(&config, Arc::new(catalog), Arc::new(master_keys));
     let name = unique_worker_name(&config.worker.name);
-    let context = job_context(&config, &database, &blobs, name.clone());
+    let context = job_context(&config, &database, &blobs, &engine, name.clone());
     let deadline = Duration::from_secs(config.server.shutdown_timeout_secs);
     let mut workers = tokio::spawn(run_workers(context, worker_settings(&config, name), shutdown.clone()));
     tokio::select! {

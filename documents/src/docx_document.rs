@@ -29,7 +29,7 @@ pub(crate) fn docx_document(
         let result = anonymize_text(text, &detections, request.policy, scope)?;
         let part = document.part_name(unit).to_owned();
         let paragraph = (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index);
-        let spans = findings.add_unit(text, &result, &part, paragraph);
+        let spans = findings.add_unit(text, &result, &detections, &part, paragraph);
         document.rewrite(
             unit,
             &docx::Rewrite {

@@ -18,6 +18,9 @@ pub struct Processed {
     pub output: Vec<u8>,
     /// The output's file extension.
     pub output_extension: &'static str,
+    /// The anonymized text (pages parted by form feeds), for text exports made later.
+    #[serde(skip)]
+    pub text: String,
     pub entities: Vec<Entity>,
     pub leak_check: LeakCheck,
     /// Recognizers detection went without, which the request allowed
@@ -41,6 +44,7 @@ pub(crate) struct Outcome {
 
 /// The outcome in the requested export format.
 pub(crate) fn export(outcome: Outcome, format: ExportFormat) -> Result<Processed, DocumentError> {
+    let text = outcome.text.clone();
     let (output, output_extension) = match format {
         ExportFormat::Original => (outcome.original, outcome.format.extension()),
         ExportFormat::Txt => (outcome.text.into_bytes(), "txt"),
@@ -66,6 +70,7 @@ pub(crate) fn export(outcome: Outcome, format: ExportFormat) -> Result<Processed
         encoding: outcome.encoding,
         output,
         output_extension,
+        text,
         entities: outcome.entities,
         leak_check: outcome.leak_check,
         skipped_recognizers: outcome.skipped,
@@ -73,7 +78,7 @@ pub(crate) fn export(outcome: Outcome, format: ExportFormat) -> Result<Processed
 }
 
 /// The entities as CSV: type, location, paragraph, start, end, operator, alias.
-fn entity_table(entities: &[Entity]) -> Result<Vec<u8>, DocumentError> {
+pub fn entity_table(entities: &[Entity]) -> Result<Vec<u8>, DocumentError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |error: csv::Error| DocumentError::Corrupt(error.to_string());
     writer

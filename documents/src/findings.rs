@@ -3,9 +3,9 @@
 
 use std::ops::Range;
 
-use obscura_anonymization::Anonymized;
 use obscura_anonymization::structured::JsonReplacement;
-use obscura_detection::detect::SkippedRecognizer;
+use obscura_anonymization::{Anonymized, Original};
+use obscura_detection::detect::{Detection, SkippedRecognizer};
 use obscura_detection::entity_type::EntityType;
 use serde::Serialize;
 
@@ -34,6 +34,31 @@ pub struct Entity {
     /// For text read with OCR: the lowest confidence (0 to 100) Tesseract gave a word of it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ocr_confidence: Option<f32>,
+    /// The detector's confidence (0 to 1), where the value was detected in this unit; a
+    /// value found in a structure's strings has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    /// The recognizer that found it, where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recognizer: Option<String>,
+    /// The value replaced, for reviews of what was found; never serialized, and printing it
+    /// shows nothing of it.
+    #[serde(skip)]
+    pub original: Original,
+}
+
+/// The detection a replacement of `start..end` came from: the one with those bounds, or
+/// else the best scored one it overlaps.
+fn detection_of(detections: &[Detection], start: usize, end: usize) -> Option<&Detection> {
+    detections
+        .iter()
+        .find(|detection| detection.start == start && detection.end == end)
+        .or_else(|| {
+            detections
+                .iter()
+                .filter(|detection| detection.start < end && detection.end > start)
+                .max_by(|left, right| left.score.total_cmp(&right.score))
+        })
 }
 
 /// The characters of `text` between two code-point offsets.
@@ -62,13 +87,15 @@ pub(crate) struct Found<'a> {
     pub(crate) span: Range<usize>,
     pub(crate) operator: &'static str,
     pub(crate) alias: &'a str,
+    /// The detection behind it, when it was detected in this unit.
+    pub(crate) detection: Option<&'a Detection>,
 }
 
 impl Findings {
     pub(crate) fn add(&mut self, found: Found<'_>) {
         self.replaced.push(Replaced {
             entity_type: EntityType::new(found.entity_type),
-            value: found.value,
+            value: found.value.clone(),
             location: found.location.to_owned(),
         });
         self.entities.push(Entity {
@@ -81,6 +108,9 @@ impl Findings {
             alias: found.alias.to_owned(),
             boxes: Vec::new(),
             ocr_confidence: None,
+            score: found.detection.map(|detection| detection.score),
+            recognizer: found.detection.map(|detection| detection.recognizer.clone()),
+            original: Original::new(found.value),
         });
     }
 
@@ -147,6 +177,7 @@ impl Findings {
                 span: replacement.start..replacement.end,
                 operator: replacement.operator,
                 alias: &replacement.alias,
+                detection: None,
             });
         }
     }
@@ -157,6 +188,7 @@ impl Findings {
         &mut self,
         text: &str,
         result: &Anonymized,
+        detections: &[Detection],
         location: &str,
         paragraph: Option<usize>,
     ) -> Vec<(Range<usize>, String)> {
@@ -176,6 +208,7 @@ impl Findings {
                 span: replacement.start..replacement.end,
                 operator: replacement.operator,
                 alias: &replacement.alias,
+                detection: detection_of(detections, replacement.start, replacement.end),
             });
         }
         spans

@@ -42,7 +42,7 @@ pub(crate) fn burn_reading(
     detections.sort_by_key(|detection| (detection.start, detection.end));
     let result = anonymize_text(&read.text, &detections, request.policy, scope)?;
     let spans: Vec<Range<usize>> = findings
-        .add_unit(&read.text, &result, location, None)
+        .add_unit(&read.text, &result, &detections, location, None)
         .into_iter()
         .map(|(span, _)| span)
         .collect();

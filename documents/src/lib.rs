@@ -45,7 +45,7 @@ use obscura_anonymization::{Policy, Scope};
 use obscura_detection::detect::{DetectOptions, Detector};
 
 pub use error::DocumentError;
-pub use export::Processed;
+pub use export::{Processed, entity_table};
 pub use findings::Entity;
 pub use format::{ExportFormat, Format, sniff};
 pub use limits::Limits;

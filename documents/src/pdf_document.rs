@@ -49,7 +49,7 @@ pub(crate) fn pdf_document(
         let result = anonymize_text(text, &detections, request.policy, scope)?;
         anonymized.push(((page, 0), result.text.clone()));
         let first = findings.entities.len();
-        let spans = findings.add_unit(text, &result, &location, None);
+        let spans = findings.add_unit(text, &result, &detections, &location, None);
         findings.locate(first, |span| document.text_boxes(index, span));
         document.redact(index, &spans)?;
     }

@@ -78,6 +78,7 @@ pub(crate) fn text_document(
                     span: text[..replacement.start].chars().count()..text[..replacement.end].chars().count(),
                     operator: replacement.operator,
                     alias: &replacement.alias,
+                    detection: None,
                 });
             }
             result.text
@@ -87,7 +88,7 @@ pub(crate) fn text_document(
                 .pop()
                 .unwrap_or_default();
             let result = anonymize_text(text, &detections, request.policy, scope)?;
-            findings.add_unit(text, &result, "text", None);
+            findings.add_unit(text, &result, &detections, "text", None);
             result.text
         }
     };

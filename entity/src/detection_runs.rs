@@ -20,6 +20,9 @@ pub struct Model {
     /// Recognizers the run was made without, with why.
     pub skipped_recognizers: Option<Json>,
     pub created_at: DateTimeUtc,
+    /// The options it ran with (`confidence_threshold`, `categories`), which anonymization
+    /// detects with again.
+    pub options: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! `document_entities`: a span of a document's text that detection found or a reviewer
-//! added, with its review status. The value itself is never stored: `value_hash` is the
-//! project's keyed hash of its normalized form, for decisions that apply project-wide.
+//! added, with its review status. The value is stored only sealed, for reviewers;
+//! `value_hash` is the tenant's keyed hash of its category and normalized form, for
+//! decisions that apply to every occurrence of a value.
 
 use sea_orm::entity::prelude::*;
 
@@ -16,7 +17,7 @@ pub struct Model {
     pub run_id: Option<Uuid>,
     /// 1-based page, for paged formats.
     pub page: Option<i32>,
-    /// Code-point offsets in the document's text, end exclusive.
+    /// Code-point offsets in the text of `location`, end exclusive.
     pub start: i64,
     pub end: i64,
     /// `{x, y, width, height}` on the page, where the format has positions.
@@ -30,6 +31,14 @@ pub struct Model {
     pub value_hash: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The part of the file: `text`, `page 3`, `word/document.xml`, a JSON path, a cell.
+    pub location: Option<String>,
+    /// The paragraph within the part, when it has paragraphs.
+    pub paragraph: Option<i32>,
+    /// The value, sealed with the tenant's vault key; `None` once the original is deleted.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub sealed_value: Option<String>,
+    pub sealing_key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -51,6 +51,14 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// Set when the document (or its project) was deleted; the `delete` job then removes it.
     pub deleted_at: Option<DateTimeUtc>,
+    /// The media type a presigned upload announced.
+    pub content_type: Option<String>,
+    /// The hex SHA-256 a presigned upload announced; its completion checks it.
+    pub announced_sha256: Option<String>,
+    /// Whether completing a presigned upload queues its detection.
+    pub detect_on_complete: bool,
+    /// When the one PUT of an upload to the API's own signed URL arrived.
+    pub upload_received_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

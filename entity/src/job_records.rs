@@ -29,6 +29,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    /// The step the job is at, as a stable code (`page_read`, `entities_found`, ...).
+    pub progress_code: Option<String>,
+    /// The step in English words (`page 3 of 10`).
+    pub progress_message: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

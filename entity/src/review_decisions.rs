@@ -1,5 +1,6 @@
-//! `review_decisions`: a reviewer's accept, reject or add that applies to every occurrence
-//! of one value and category in a project, present and future.
+//! `review_decisions`: a reviewer's accept, reject, edit or add that applies to every
+//! occurrence of one value and category in a document, or in every document of a project,
+//! present and future.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,7 +14,7 @@ pub struct Model {
     pub category: String,
     /// The project's keyed hash of the normalized value.
     pub value_hash: String,
-    /// `accept`, `reject` or `add`.
+    /// `accept`, `reject` or `add` (an edit is a reject of the old value and an add).
     pub decision: String,
     /// The value, sealed with the tenant's key: an added value is looked for in every
     /// document, so it must be kept.
@@ -22,6 +23,10 @@ pub struct Model {
     /// The API key that decided.
     pub key_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// `project`, or the id of the one document it applies to.
+    pub scope: String,
+    /// The vault key that sealed `sealed_value`.
+    pub sealing_key_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

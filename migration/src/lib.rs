@@ -7,6 +7,7 @@ mod m20261123_000001_foundation;
 mod m20261124_000001_sessions;
 mod m20261206_000001_documents;
 mod m20261207_000001_deletions;
+mod m20261207_000002_review;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_sessions::Migration),
             Box::new(m20261206_000001_documents::Migration),
             Box::new(m20261207_000001_deletions::Migration),
+            Box::new(m20261207_000002_review::Migration),
         ]
     }
 }

@@ -45,6 +45,11 @@ pub struct ServerConfig {
     pub json_body_limit_bytes: usize,
     /// Largest file uploaded through the API, in bytes (413 past it).
     pub max_upload_bytes: u64,
+    /// Largest file sent to a presigned upload URL, in bytes.
+    pub max_presigned_upload_bytes: u64,
+    /// How long a presigned upload URL is valid, in seconds; an upload not completed by
+    /// then is removed.
+    pub presigned_upload_ttl_secs: u64,
     pub request_timeout_secs: u64,
     pub shutdown_timeout_secs: u64,
     pub workers: usize,
@@ -308,6 +313,18 @@ impl Config {
         }
         if self.server.max_upload_bytes == 0 {
             return Err(ConfigError::invalid("server.max_upload_bytes", "must be positive"));
+        }
+        if self.server.max_presigned_upload_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "server.max_presigned_upload_bytes",
+                "must be positive",
+            ));
+        }
+        if !(60..=7 * 24 * 3600).contains(&self.server.presigned_upload_ttl_secs) {
+            return Err(ConfigError::invalid(
+                "server.presigned_upload_ttl_secs",
+                "must be between 60 and 604800 (7 days, the longest S3 allows)",
+            ));
         }
         for (key, value) in [
             ("server.request_timeout_secs", self.server.request_timeout_secs),

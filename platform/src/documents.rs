@@ -170,6 +170,10 @@ where
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        content_type: None,
+        announced_sha256: None,
+        detect_on_complete: false,
+        upload_received_at: None,
     };
     let written = async {
         let tx = database.begin().await?;
@@ -296,12 +300,18 @@ pub async fn purge(
     if let Some(output) = &record.output_key {
         blobs.delete(output).await?;
     }
+    for derived in [
+        crate::processing::output_text_key(document_id),
+        crate::processing::output_table_key(document_id),
+    ] {
+        blobs.delete(&derived).await?;
+    }
     documents::Entity::delete_by_id(document_id).exec(database).await?;
     Ok(true)
 }
 
 /// What was stored of an upload.
-struct Stored {
+pub(crate) struct Stored {
     size: u64,
     sha256: String,
     format: Format,
@@ -309,7 +319,7 @@ struct Stored {
 
 /// Streams `body` into a blob under `key`, hashing it and sniffing its type; on any failure
 /// nothing stays stored.
-async fn store<S, E>(
+pub(crate) async fn store<S, E>(
     blobs: &BlobStore,
     key: &str,
     filename: &str,
@@ -382,7 +392,7 @@ where
 /// The type of a file from its first bytes and its name. A file taken for text must look
 /// like text: no NUL bytes, and UTF-8 (a character cut at the end of `head` is allowed
 /// unless `whole`).
-fn sniffed(head: &[u8], filename: &str, whole: bool) -> Result<Format, DocumentServiceError> {
+pub(crate) fn sniffed(head: &[u8], filename: &str, whole: bool) -> Result<Format, DocumentServiceError> {
     let format = sniff(head, Some(filename)).map_err(DocumentServiceError::Rejected)?;
     if format.is_text() {
         let valid = match std::str::from_utf8(head) {
@@ -400,7 +410,7 @@ fn sniffed(head: &[u8], filename: &str, whole: bool) -> Result<Format, DocumentS
 }
 
 /// The last path component of a client's file name, checked.
-fn clean_filename(name: &str) -> Result<String, DocumentServiceError> {
+pub(crate) fn clean_filename(name: &str) -> Result<String, DocumentServiceError> {
     let name = name.rsplit(['/', '\\']).next().unwrap_or(name).trim();
     if name.is_empty() || name == "." || name == ".." {
         return Err(DocumentServiceError::InvalidName("is empty"));
@@ -414,7 +424,7 @@ fn clean_filename(name: &str) -> Result<String, DocumentServiceError> {
     Ok(name.to_owned())
 }
 
-async fn find_by_content(
+pub(crate) async fn find_by_content(
     database: &impl ConnectionTrait,
     project_id: Uuid,
     sha256: &str,

@@ -127,6 +127,65 @@ impl JobPayload for DeleteJob {
     const VERSION: u32 = 1;
 }
 
+/// What a detection looks for; anonymization detects with the same settings again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetectionSettings {
+    /// The lowest score reported, 0 to 1; the profile's thresholds when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence_threshold: Option<f32>,
+    /// Only these categories (entity types or aliases); all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<String>>,
+}
+
+/// Detects a document's entities, replacing what an earlier run found, with the review
+/// decisions that apply to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectJob {
+    pub document_id: Uuid,
+    /// The document's version the request left it at; a job that finds another version was
+    /// overtaken (or already ran) and does nothing.
+    pub version: i64,
+    pub settings: DetectionSettings,
+}
+
+impl JobPayload for DetectJob {
+    const KIND: &'static str = "detect";
+    const QUEUE: &'static str = JOBS_QUEUE;
+    const VERSION: u32 = 1;
+}
+
+/// Detects a document again after its project's profile, the model or the decisions
+/// changed, and says how many spans appeared and disappeared.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReprocessJob {
+    pub document_id: Uuid,
+    pub version: i64,
+    pub settings: DetectionSettings,
+}
+
+impl JobPayload for ReprocessJob {
+    const KIND: &'static str = "reprocess";
+    const QUEUE: &'static str = JOBS_QUEUE;
+    const VERSION: u32 = 1;
+}
+
+/// Anonymizes a document with its reviewed entities and its project's glossary, writes the
+/// output in the original format, and stores its leak check.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnonymizeJob {
+    pub document_id: Uuid,
+    pub version: i64,
+    /// `BASIC`, `INTERMEDIATE` or `ADVANCED`.
+    pub level: String,
+}
+
+impl JobPayload for AnonymizeJob {
+    const KIND: &'static str = "anonymize";
+    const QUEUE: &'static str = JOBS_QUEUE;
+    const VERSION: u32 = 1;
+}
+
 /// Largest blob a diagnostic job may write.
 pub const MAX_DIAGNOSTIC_BLOB_BYTES: u32 = 1024 * 1024;
 /// Longest a diagnostic job may hold, in milliseconds.
@@ -197,6 +256,8 @@ pub async fn enqueue<P: JobPayload>(tx: &Tx, options: &EnqueueOptions, payload: 
         updated_at: Set(now),
         started_at: Set(None),
         finished_at: Set(None),
+        progress_code: Set(None),
+        progress_message: Set(None),
     }
     .insert(tx)
     .await?;

@@ -305,6 +305,11 @@ async fn lock(database: &impl ConnectionTrait, tenant_id: Uuid, project_id: Uuid
     Ok(())
 }
 
+/// The language of a project's record.
+pub fn language_of(record: &projects::Model) -> ProjectLanguage {
+    ProjectLanguage::parse(&record.language)
+}
+
 /// The name of a level as projects store it.
 pub fn level_name(level: Level) -> &'static str {
     match level {
@@ -314,7 +319,8 @@ pub fn level_name(level: Level) -> &'static str {
     }
 }
 
-fn level_of(name: &str) -> Level {
+/// A level from its stored name; INTERMEDIATE for a name that is none.
+pub fn level_of(name: &str) -> Level {
     match name {
         "BASIC" => Level::Basic,
         "ADVANCED" => Level::Advanced,

@@ -122,6 +122,12 @@ impl MasterKeys {
         hmac_sha256(key, &data)
     }
 
+    /// The key that signs the API's own upload URLs (embedded mode); it changes with the
+    /// current secret, so a rotation ends the URLs signed before it.
+    pub fn upload_signing_key(&self) -> [u8; 32] {
+        Self::derive(&self.current.0, "upload url", None)
+    }
+
     /// The oldest secret, which keys what must not change with a rotation.
     fn identity(&self) -> &[u8; 32] {
         self.previous.first().map_or(&self.current.0, |(key, _)| key)

@@ -148,11 +148,13 @@ impl BlobStore {
         }
     }
 
-    /// A URL that accepts one PUT of `key` until `expires_in` passes.
+    /// A URL that accepts a PUT of `key` until `expires_in` passes, of `content_type` and,
+    /// when given, exactly `content_length` bytes (both are signed).
     pub async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
+        content_length: Option<u64>,
         expires_in: Duration,
     ) -> Result<PresignedUpload, StorageError> {
         validate_key(key)?;
@@ -163,7 +165,7 @@ impl BlobStore {
                 backend: "local",
                 operation: "presigned upload",
             }),
-            BlobStore::S3(store) => store.presign_put(key, content_type, expires_in).await,
+            BlobStore::S3(store) => store.presign_put(key, content_type, content_length, expires_in).await,
         }
     }
 }
@@ -247,7 +249,7 @@ mod tests {
         let error = store.get("x/y/z.bin").await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::NotFound);
         let error = store
-            .presign_put("x", "text/plain", Duration::from_secs(60))
+            .presign_put("x", "text/plain", None, Duration::from_secs(60))
             .await
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Unsupported);

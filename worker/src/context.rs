@@ -23,6 +23,8 @@ pub struct JobContext {
     pub job_timeout: Duration,
     /// The attempts running now: a worker that stops waits for them, whatever its queue did.
     pub running: tokio_util::task::TaskTracker,
+    /// Detectors, keys and limits of document jobs.
+    pub engine: obscura_platform::processing::Engine,
 }
 
 /// Why a job attempt failed. Messages carry ids and sizes, never document content.
@@ -41,6 +43,8 @@ pub enum JobFailure {
 pub struct Progress {
     database: Database,
     job_id: Uuid,
+    /// Whether the queue will not run this job again if this attempt fails.
+    pub last_attempt: bool,
 }
 
 impl Progress {
@@ -55,6 +59,22 @@ impl Progress {
             .await;
         if let Err(error) = update {
             // Progress is advisory; a failed write must not fail the job.
+            tracing::warn!(job_id = %self.job_id, error = %error, "could not record job progress");
+        }
+    }
+
+    /// Records a step: percent done, its stable code and its words.
+    pub async fn step(&self, step: obscura_platform::processing::Step) {
+        let percent = i32::from(Ord::min(step.percent, 100));
+        let update = job_records::Entity::update_many()
+            .col_expr(job_records::Column::Progress, Expr::value(percent))
+            .col_expr(job_records::Column::ProgressCode, Expr::value(step.code))
+            .col_expr(job_records::Column::ProgressMessage, Expr::value(step.message))
+            .col_expr(job_records::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(job_records::Column::Id.eq(self.job_id))
+            .exec(self.database.orm())
+            .await;
+        if let Err(error) = update {
             tracing::warn!(job_id = %self.job_id, error = %error, "could not record job progress");
         }
     }
@@ -105,6 +125,7 @@ impl JobContext {
         let progress = Progress {
             database: self.database.clone(),
             job_id,
+            last_attempt: record.attempts >= record.max_attempts,
         };
         let result = match tokio::time::timeout(self.job_timeout, work(progress)).await {
             Ok(result) => result,

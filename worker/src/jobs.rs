@@ -2,3 +2,4 @@
 
 pub mod delete;
 pub mod diagnostic;
+pub mod document;

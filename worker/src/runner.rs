@@ -8,7 +8,9 @@ use apalis_core::worker::ext::parallelize::ParallelizeExt;
 use futures::future::BoxFuture;
 use obscura_entity::job_records;
 use obscura_platform::database::Pool;
-use obscura_platform::jobs::{DeleteJob, DiagnosticJob, JOBS_QUEUE, JobEnvelope, JobPayload};
+use obscura_platform::jobs::{
+    AnonymizeJob, DeleteJob, DetectJob, DiagnosticJob, JOBS_QUEUE, JobEnvelope, JobPayload, ReprocessJob,
+};
 use sea_orm::{EntityTrait, QuerySelect};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -16,6 +18,7 @@ use tracing::Instrument;
 use crate::context::{AttemptOutcome, JobContext, JobFailure, Progress};
 use crate::jobs::delete::run_delete;
 use crate::jobs::diagnostic::run_diagnostic;
+use crate::jobs::document::{run_anonymize, run_detect, run_reprocess};
 
 /// How a worker polls. The drain deadline on shutdown belongs to the caller, which owns
 /// the deadline of the whole process.
@@ -75,6 +78,7 @@ pub async fn run_workers(
             })
         }};
     }
+    let sweeper = tokio::spawn(sweep_uploads(context.clone(), shutdown.clone()));
     match context.database.pool().clone() {
         Pool::Postgres(pool) => {
             let storage = |queue: &str| {
@@ -102,8 +106,26 @@ pub async fn run_workers(
     // stopped, so a shutdown never leaves a job half recorded.
     context.running.close();
     context.running.wait().await;
+    sweeper.abort();
     tracing::info!(worker = %settings.name, "worker stopped");
     Ok(())
+}
+
+/// How often a worker removes presigned uploads never completed before their expiry.
+const UPLOAD_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Removes expired uploads now and then until `shutdown`; every worker may, the removal is
+/// idempotent.
+async fn sweep_uploads(context: JobContext, shutdown: CancellationToken) {
+    loop {
+        if let Err(error) = obscura_platform::uploads::sweep_expired(&context.database, &context.blobs).await {
+            tracing::warn!(error = %error, "could not remove expired uploads");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(UPLOAD_SWEEP_INTERVAL) => {}
+            () = shutdown.cancelled() => return,
+        }
+    }
 }
 
 /// First wait before restarting a failed worker; it doubles up to [`MAX_RESTART_DELAY`].
@@ -187,6 +209,24 @@ async fn handle_job(job: serde_json::Value, context: Data<JobContext>) -> Result
         Some(DiagnosticJob::KIND) => {
             dispatch::<DiagnosticJob, _>(job, &context, async |context, envelope, progress| {
                 run_diagnostic(context, envelope, progress).await
+            })
+            .await
+        }
+        Some(DetectJob::KIND) => {
+            dispatch::<DetectJob, _>(job, &context, async |context, envelope, progress| {
+                run_detect(context, envelope, progress).await
+            })
+            .await
+        }
+        Some(ReprocessJob::KIND) => {
+            dispatch::<ReprocessJob, _>(job, &context, async |context, envelope, progress| {
+                run_reprocess(context, envelope, progress).await
+            })
+            .await
+        }
+        Some(AnonymizeJob::KIND) => {
+            dispatch::<AnonymizeJob, _>(job, &context, async |context, envelope, progress| {
+                run_anonymize(context, envelope, progress).await
             })
             .await
         }

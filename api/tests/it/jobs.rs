@@ -226,6 +226,8 @@ async fn unreadable_payloads_fail_their_job_and_newer_ones_go_back_to_the_queue(
         updated_at: Set(now),
         started_at: Set(None),
         finished_at: Set(None),
+        progress_code: Set(None),
+        progress_message: Set(None),
     }
     .insert(database.orm())
     .await

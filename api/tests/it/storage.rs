@@ -37,7 +37,7 @@ async fn s3_store_round_trips_and_reports_missing_blobs() {
 async fn a_presigned_put_uploads_the_exact_bytes() {
     let store = s3_store().await;
     let upload = store
-        .presign_put("uploads/report.pdf", "application/pdf", Duration::from_secs(300))
+        .presign_put("uploads/report.pdf", "application/pdf", None, Duration::from_secs(300))
         .await
         .unwrap();
     assert_eq!(upload.method, "PUT");

@@ -141,16 +141,21 @@ impl S3BlobStore {
         &self,
         key: &str,
         content_type: &str,
+        content_length: Option<u64>,
         expires_in: Duration,
     ) -> Result<PresignedUpload, StorageError> {
         let presigning = PresigningConfig::expires_in(expires_in)
             .map_err(|error| StorageError::Config(format!("presign lifetime: {error}")))?;
-        let request = self
+        let mut request = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(self.object_key(key))
-            .content_type(content_type)
+            .content_type(content_type);
+        if let Some(length) = content_length {
+            request = request.content_length(i64::try_from(length).unwrap_or(i64::MAX));
+        }
+        let request = request
             .presigned(presigning)
             .await
             .map_err(|error| backend("presign", key, error))?;
