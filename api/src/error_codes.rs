@@ -389,6 +389,20 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "Upload mismatch",
         "What arrived differs from what was announced (its size or SHA-256); it was removed, and the URL takes the file again until it expires.",
     ),
+    entry(
+        "glossary_entry_not_found",
+        Some(NotFound),
+        404,
+        "Glossary entry not found",
+        "The glossary entry is not in this project's glossary.",
+    ),
+    entry(
+        "invalid_glossary_change",
+        Some(Invalid),
+        400,
+        "Invalid glossary change",
+        "The merge or split cannot be made: entries of different categories, none to merge, or an entry that has an alias of its own already.",
+    ),
     // Sanitization sessions.
     entry(
         "session_not_found",

@@ -25,8 +25,8 @@ use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
 use crate::routes::{
-    anonymization, audit, detection, docs, documents, health, jobs, models, projects, review, sanitization, service,
-    uploads,
+    anonymization, audit, detection, docs, documents, glossary, health, jobs, models, project_exports, projects,
+    review, sanitization, service, uploads,
 };
 use crate::state::AppState;
 
@@ -131,6 +131,13 @@ fn documented_routes(
         .routes(routes!(review::get_anonymized))
         .routes(routes!(review::export_document))
         .routes(routes!(uploads::create_upload))
+        .routes(routes!(glossary::get_project_glossary))
+        .routes(routes!(glossary::get_document_glossary))
+        .routes(routes!(glossary::export_glossary))
+        .routes(routes!(glossary::merge_glossary))
+        .routes(routes!(glossary::split_glossary))
+        .routes(routes!(project_exports::export_project))
+        .routes(routes!(project_exports::export_annotations))
         .routes(routes!(uploads::complete_upload))
         .routes(routes!(audit::list_audit_records));
     let api_v1 = authenticate(protected);

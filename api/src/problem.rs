@@ -179,6 +179,7 @@ from_classified!(
     obscura_platform::processing::ProcessingError,
     obscura_platform::review::ReviewError,
     obscura_platform::uploads::UploadError,
+    obscura_platform::glossary::GlossaryError,
 );
 
 /// A setting that cannot be names its field, as every validation problem does.

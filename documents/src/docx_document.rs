@@ -23,12 +23,13 @@ pub(crate) fn docx_document(
     let detected = detect_units(&texts, request, deadline, &mut findings.skipped)?;
     for ((unit, text), detections) in units.iter().zip(detected) {
         deadline.check()?;
+        let part = document.part_name(unit).to_owned();
+        let paragraph = (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index);
+        findings.read_unit(&part, paragraph, text);
         if detections.is_empty() {
             continue;
         }
         let result = anonymize_text(text, &detections, request.policy, scope)?;
-        let part = document.part_name(unit).to_owned();
-        let paragraph = (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index);
         let spans = findings.add_unit(text, &result, &detections, &part, paragraph);
         document.rewrite(
             unit,

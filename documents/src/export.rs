@@ -4,6 +4,7 @@
 use obscura_detection::detect::SkippedRecognizer;
 use serde::Serialize;
 
+use crate::findings::Unit;
 use crate::leak::LeakCheck;
 use crate::{DocumentError, Entity, ExportFormat, Format, docx, pdf};
 
@@ -21,6 +22,9 @@ pub struct Processed {
     /// The anonymized text (pages parted by form feeds), for text exports made later.
     #[serde(skip)]
     pub text: String,
+    /// The units of text the input was read as, with their originals; never serialized.
+    #[serde(skip)]
+    pub units: Vec<Unit>,
     pub entities: Vec<Entity>,
     pub leak_check: LeakCheck,
     /// Recognizers detection went without, which the request allowed
@@ -38,6 +42,7 @@ pub(crate) struct Outcome {
     /// pages are parted by form feeds.
     pub(crate) text: String,
     pub(crate) entities: Vec<Entity>,
+    pub(crate) units: Vec<Unit>,
     pub(crate) leak_check: LeakCheck,
     pub(crate) skipped: Vec<SkippedRecognizer>,
 }
@@ -71,6 +76,7 @@ pub(crate) fn export(outcome: Outcome, format: ExportFormat) -> Result<Processed
         output,
         output_extension,
         text,
+        units: outcome.units,
         entities: outcome.entities,
         leak_check: outcome.leak_check,
         skipped_recognizers: outcome.skipped,

@@ -68,11 +68,22 @@ fn slice_chars(characters: &[char], start: usize, end: usize) -> String {
         .collect()
 }
 
+/// A unit of text a document was read as (a page, a paragraph, a scan's reading), with the
+/// location its entities' offsets count in; for labelled-data exports of reviews. Structured
+/// files (CSV, JSON) have none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    pub location: String,
+    pub paragraph: Option<usize>,
+    pub text: Original,
+}
+
 /// What a document's anonymization replaced: the entities for the report, and their values
 /// for the leak check.
 #[derive(Default)]
 pub(crate) struct Findings {
     pub(crate) entities: Vec<Entity>,
+    pub(crate) units: Vec<Unit>,
     replaced: Vec<Replaced>,
     /// Recognizers detection went without (only when the options allow skipping).
     pub(crate) skipped: Vec<SkippedRecognizer>,
@@ -92,6 +103,15 @@ pub(crate) struct Found<'a> {
 }
 
 impl Findings {
+    /// Records a unit of text as it was read.
+    pub(crate) fn read_unit(&mut self, location: &str, paragraph: Option<usize>, text: &str) {
+        self.units.push(Unit {
+            location: location.to_owned(),
+            paragraph,
+            text: Original::new(text.to_owned()),
+        });
+    }
+
     pub(crate) fn add(&mut self, found: Found<'_>) {
         self.replaced.push(Replaced {
             entity_type: EntityType::new(found.entity_type),
@@ -162,6 +182,7 @@ impl Findings {
                     .collect::<Vec<_>>(),
             ),
             entities: self.entities,
+            units: self.units,
             skipped: self.skipped,
         }
     }

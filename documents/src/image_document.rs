@@ -62,6 +62,7 @@ pub(crate) fn image_document(
     let mut pixels = image::decode(bytes, format, request.limits)?;
     let read = image::ocr(&pixels, &language)?;
     let mut findings = Findings::default();
+    findings.read_unit("image", None, &read.text);
     let detections = detect_units(
         std::slice::from_ref(&read.text),
         request,

@@ -46,7 +46,7 @@ use obscura_detection::detect::{DetectOptions, Detector};
 
 pub use error::DocumentError;
 pub use export::{Processed, entity_table};
-pub use findings::Entity;
+pub use findings::{Entity, Unit};
 pub use format::{ExportFormat, Format, sniff};
 pub use limits::Limits;
 

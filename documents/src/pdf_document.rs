@@ -41,6 +41,7 @@ pub(crate) fn pdf_document(
     for (index, (text, detections)) in texts.iter().zip(detected).enumerate() {
         deadline.check()?;
         let page = document.pages[index].number;
+        findings.read_unit(&format!("page {page}"), None, text);
         if detections.is_empty() {
             anonymized.push(((page, 0), text.clone()));
             continue;
@@ -56,6 +57,7 @@ pub(crate) fn pdf_document(
     let mut burnt = Vec::with_capacity(scans.len());
     for (((scan, mut raster), read), detections) in scans.iter().zip(rasters).zip(&readings).zip(scan_detections) {
         deadline.check()?;
+        findings.read_unit(&scan.location(), None, &read.text);
         let first = findings.entities.len();
         let (spans, text) = burn_reading(
             read,

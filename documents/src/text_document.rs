@@ -61,6 +61,7 @@ pub(crate) fn text_document(
                 .map_err(|error| DocumentError::Corrupt(error.to_string()))?
         }
         Format::Html => {
+            findings.read_unit("html", None, text);
             let result = anonymize_html(text, request.detector, request.detect_options, request.policy, scope)?;
             merge_skipped(&mut findings.skipped, result.skipped.iter().cloned());
             for replacement in &result.replacements {
@@ -84,6 +85,7 @@ pub(crate) fn text_document(
             result.text
         }
         Format::Text | Format::Markdown | Format::Docx | Format::Pdf | Format::Png | Format::Jpeg | Format::Tiff => {
+            findings.read_unit("text", None, text);
             let detections = detect_units(&[text.to_owned()], request, deadline, &mut findings.skipped)?
                 .pop()
                 .unwrap_or_default();

@@ -303,6 +303,7 @@ pub async fn purge(
     for derived in [
         crate::processing::output_text_key(document_id),
         crate::processing::output_table_key(document_id),
+        crate::processing::units_key(document_id),
     ] {
         blobs.delete(&derived).await?;
     }

@@ -159,6 +159,13 @@ pub fn output_text_key(document_id: Uuid) -> String {
     format!("documents/{document_id}/output.json")
 }
 
+/// Where the units of text a document was read as are stored (`[{location, paragraph,
+/// text}]`), for labelled-data exports of its review; they hold originals, and go with the
+/// original.
+pub fn units_key(document_id: Uuid) -> String {
+    format!("documents/{document_id}/units.json")
+}
+
 /// Where the table of replaced entities is stored, for the CSV export.
 pub fn output_table_key(document_id: Uuid) -> String {
     format!("documents/{document_id}/output.csv")

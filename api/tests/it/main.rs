@@ -9,6 +9,7 @@ mod auth;
 mod binary;
 mod detection;
 mod documents;
+mod glossary;
 mod jobs;
 mod ner;
 mod outages;

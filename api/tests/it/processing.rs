@@ -9,9 +9,9 @@ use serde_json::{Value, json};
 use crate::both_modes;
 use crate::support::{Mode, TestApp, spawn_app};
 
-const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const JOB_TIMEOUT: Duration = Duration::from_secs(60);
 
-async fn project(app: &TestApp, name: &str, keep_originals: bool) -> String {
+pub(crate) async fn project(app: &TestApp, name: &str, keep_originals: bool) -> String {
     let response = app
         .post("/api/v1/projects")
         .json(&json!({ "name": name, "default_anonymization_level": "INTERMEDIATE", "keep_originals": keep_originals }))
@@ -25,7 +25,7 @@ async fn project(app: &TestApp, name: &str, keep_originals: bool) -> String {
         .to_owned()
 }
 
-async fn upload(app: &TestApp, project_id: &str, name: &str, bytes: Vec<u8>) -> String {
+pub(crate) async fn upload(app: &TestApp, project_id: &str, name: &str, bytes: Vec<u8>) -> String {
     let form = reqwest::multipart::Form::new().part(
         "file",
         reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
@@ -44,7 +44,7 @@ async fn upload(app: &TestApp, project_id: &str, name: &str, bytes: Vec<u8>) -> 
 }
 
 /// POSTs to a document's job route; returns the status and the body.
-async fn ask(app: &TestApp, document_id: &str, what: &str, body: Value) -> (u16, Value) {
+pub(crate) async fn ask(app: &TestApp, document_id: &str, what: &str, body: Value) -> (u16, Value) {
     let response = app
         .post(&format!("/api/v1/documents/{document_id}/{what}"))
         .json(&body)
@@ -55,14 +55,14 @@ async fn ask(app: &TestApp, document_id: &str, what: &str, body: Value) -> (u16,
 }
 
 /// Runs a job route to its end; returns the job.
-async fn run(app: &TestApp, document_id: &str, what: &str, body: Value) -> Value {
+pub(crate) async fn run(app: &TestApp, document_id: &str, what: &str, body: Value) -> Value {
     let (status, accepted) = ask(app, document_id, what, body).await;
     assert_eq!(status, 202, "{accepted}");
     app.wait_for_job(accepted["job_id"].as_str().unwrap(), JOB_TIMEOUT)
         .await
 }
 
-async fn results(app: &TestApp, document_id: &str, query: &str) -> Value {
+pub(crate) async fn results(app: &TestApp, document_id: &str, query: &str) -> Value {
     let response = app
         .get(&format!("/api/v1/documents/{document_id}/detection-results{query}"))
         .send()
@@ -72,7 +72,7 @@ async fn results(app: &TestApp, document_id: &str, query: &str) -> Value {
     response.json().await.unwrap()
 }
 
-fn entity<'a>(results: &'a Value, text: &str) -> &'a Value {
+pub(crate) fn entity<'a>(results: &'a Value, text: &str) -> &'a Value {
     results["entities"]
         .as_array()
         .unwrap()
@@ -81,7 +81,7 @@ fn entity<'a>(results: &'a Value, text: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("{text} is not among {results}"))
 }
 
-async fn review(app: &TestApp, document_id: &str, items: Value) -> (u16, Value) {
+pub(crate) async fn review(app: &TestApp, document_id: &str, items: Value) -> (u16, Value) {
     let response = app
         .client
         .patch(app.url(&format!("/api/v1/documents/{document_id}/entities")))
@@ -93,7 +93,11 @@ async fn review(app: &TestApp, document_id: &str, items: Value) -> (u16, Value) 
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
-async fn export(app: &TestApp, document_id: &str, format: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) async fn export(
+    app: &TestApp,
+    document_id: &str,
+    format: &str,
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let response = app
         .post(&format!("/api/v1/documents/{document_id}/export?format={format}"))
         .send()
@@ -105,7 +109,7 @@ async fn export(app: &TestApp, document_id: &str, format: &str) -> (u16, reqwest
 }
 
 /// The alias each original of a `json` export became, by entity type and alias.
-async fn aliases(app: &TestApp, document_id: &str) -> Vec<(String, String)> {
+pub(crate) async fn aliases(app: &TestApp, document_id: &str) -> Vec<(String, String)> {
     let (status, _, body) = export(app, document_id, "json").await;
     assert_eq!(status, 200);
     let body: Value = serde_json::from_slice(&body).unwrap();

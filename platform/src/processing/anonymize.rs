@@ -256,9 +256,14 @@ pub async fn anonymize(
         )
         .await?;
         tx.commit().await?;
-        if drop_original && let Err(error) = blobs.delete(&document.storage_key).await {
-            // The document says its original is gone; the blob is an orphan to remove later.
-            tracing::warn!(document_id = %document.id, error = %error, "could not delete the original after anonymization");
+        if drop_original {
+            for key in [document.storage_key.clone(), super::units_key(document.id)] {
+                if let Err(error) = blobs.delete(&key).await {
+                    // The document says its original is gone; the blob is an orphan to
+                    // remove later.
+                    tracing::warn!(document_id = %document.id, error = %error, "could not delete an original after anonymization");
+                }
+            }
         }
         return Ok(json!({
             "entities_replaced": processed.entities.len(),
@@ -271,7 +276,8 @@ pub async fn anonymize(
     Err(ProcessingError::Contended)
 }
 
-/// The project's glossary as vault entries with their ids, and its version.
+/// The project's glossary as vault entries with their ids, and its version. Merged entries
+/// carry the alias of the entry they were merged into.
 async fn load_glossary(
     database: &Database,
     project_id: Uuid,
@@ -282,7 +288,6 @@ async fn load_glossary(
         .map_or(0, |project| project.vault_version);
     let records = glossary_entries::Entity::find()
         .filter(glossary_entries::Column::ProjectId.eq(project_id))
-        .filter(glossary_entries::Column::MergedInto.is_null())
         .order_by_asc(glossary_entries::Column::Number)
         .all(database.orm())
         .await?;

@@ -112,6 +112,16 @@ pub async fn detect(
     })
     .await;
 
+    let units: Vec<serde_json::Value> = processed
+        .units
+        .iter()
+        .map(|unit| json!({ "location": unit.location, "paragraph": unit.paragraph, "text": unit.text.expose() }))
+        .collect();
+    let units = serde_json::to_vec(&units).map_err(|error| ProcessingError::Stored(error.to_string()))?;
+    blobs
+        .put(&super::units_key(document.id), bytes::Bytes::from(units))
+        .await?;
+
     let now = Utc::now();
     let run_id = Uuid::now_v7();
     let mut rows = Vec::with_capacity(processed.entities.len());
