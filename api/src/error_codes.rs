@@ -403,6 +403,20 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "Invalid glossary change",
         "The merge or split cannot be made: entries of different categories, none to merge, or an entry that has an alias of its own already.",
     ),
+    entry(
+        "job_finished",
+        Some(Conflict),
+        409,
+        "Job finished",
+        "The job ended already (succeeded, failed or cancelled); there is nothing to cancel.",
+    ),
+    entry(
+        "cancelled",
+        Some(Conflict),
+        409,
+        "Cancelled",
+        "A document's state: its job was cancelled. Detect or anonymize it again.",
+    ),
     // Sanitization sessions.
     entry(
         "session_not_found",

@@ -34,6 +34,22 @@ pub struct JobLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct JobStateLabels {
+    pub kind: String,
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CategoryLabels {
+    pub category: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ComponentLabels {
     pub component: String,
 }
@@ -52,6 +68,16 @@ pub struct Metrics {
     pub http_requests_in_flight: Gauge,
     pub jobs_enqueued: Family<JobLabels, Counter>,
     pub component_up: Family<ComponentLabels, Gauge>,
+    /// Fleet-wide figures, read from the database at each scrape.
+    pub documents: Family<StateLabels, Gauge>,
+    pub jobs: Family<JobStateLabels, Gauge>,
+    pub queue_depth: Gauge,
+    pub entities: Family<CategoryLabels, Gauge>,
+    pub pages: Gauge,
+    /// Durations of the jobs of the whole fleet that ended since this process started.
+    pub job_duration: Family<JobStateLabels, Histogram>,
+    /// Where the last scrape stopped reading ended jobs.
+    finished_cursor: std::sync::Mutex<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
 }
 
 impl Metrics {
@@ -85,6 +111,32 @@ impl Metrics {
             "1 when the component answered the last health check, 0 when it did not",
             component_up.clone(),
         );
+        let documents = Family::<StateLabels, Gauge>::default();
+        registry.register("documents", "Documents by state, in the whole fleet", documents.clone());
+        let jobs = Family::<JobStateLabels, Gauge>::default();
+        registry.register(
+            "jobs",
+            "Job records by type and state, in the whole fleet",
+            jobs.clone(),
+        );
+        let queue_depth = Gauge::default();
+        registry.register("queue_depth", "Jobs waiting in the queue", queue_depth.clone());
+        let entities = Family::<CategoryLabels, Gauge>::default();
+        registry.register(
+            "document_entities",
+            "Entities of documents kept by review, by category",
+            entities.clone(),
+        );
+        let pages = Gauge::default();
+        registry.register("pages_processed", "Pages of the documents detected", pages.clone());
+        let job_duration = Family::<JobStateLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.05, 2.0, 14))
+        });
+        registry.register(
+            "job_duration_seconds",
+            "Time of the last attempt of jobs that ended since this process started, by type and outcome",
+            job_duration.clone(),
+        );
         registry.register(
             "build",
             "Build information",
@@ -99,7 +151,61 @@ impl Metrics {
             http_requests_in_flight,
             jobs_enqueued,
             component_up,
+            documents,
+            jobs,
+            queue_depth,
+            entities,
+            pages,
+            job_duration,
+            finished_cursor: std::sync::Mutex::new((chrono::Utc::now(), uuid::Uuid::nil())),
         }
+    }
+
+    /// Reads the fleet-wide figures from the database.
+    pub async fn refresh(&self, database: &obscura_platform::database::Database) -> Result<(), sea_orm::DbErr> {
+        use obscura_platform::stats;
+        let orm = database.orm();
+        self.documents.clear();
+        for (state, count) in stats::documents_by_state(orm).await? {
+            self.documents.get_or_create(&StateLabels { state }).set(count);
+        }
+        self.jobs.clear();
+        for (kind, state, count) in stats::jobs_by_kind_and_state(orm).await? {
+            self.jobs.get_or_create(&JobStateLabels { kind, state }).set(count);
+        }
+        self.entities.clear();
+        for (category, count) in stats::entities_by_category(orm).await? {
+            self.entities.get_or_create(&CategoryLabels { category }).set(count);
+        }
+        self.pages.set(stats::pages_processed(orm).await?);
+        if let Ok(depth) = obscura_platform::jobs::queue_depth(database).await {
+            self.queue_depth.set(depth);
+        }
+        let cursor = *self
+            .finished_cursor
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let finished = stats::jobs_finished_after(orm, Some(cursor), 10_000).await?;
+        if let Some(last) = finished.last() {
+            let mut stored = self
+                .finished_cursor
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Another scrape may have read them meanwhile.
+            if *stored != cursor {
+                return Ok(());
+            }
+            *stored = (last.finished_at, last.id);
+        }
+        for job in finished {
+            self.job_duration
+                .get_or_create(&JobStateLabels {
+                    kind: job.kind,
+                    state: job.state,
+                })
+                .observe(job.seconds);
+        }
+        Ok(())
     }
 
     /// The registry in the Prometheus text format.

@@ -115,6 +115,7 @@ fn documented_routes(
         .routes(routes!(jobs::create_diagnostic_job))
         .routes(routes!(jobs::list_jobs))
         .routes(routes!(jobs::get_job))
+        .routes(routes!(jobs::cancel_job))
         .routes(routes!(projects::create_project, projects::list_projects))
         .routes(routes!(
             projects::get_project,

@@ -33,6 +33,8 @@ pub struct Model {
     pub progress_code: Option<String>,
     /// The step in English words (`page 3 of 10`).
     pub progress_message: Option<String>,
+    /// The document the job works on, for document jobs.
+    pub document_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -55,6 +55,9 @@ pub enum JobState {
     Retrying,
     Succeeded,
     Failed,
+    /// Cancelled by a user; it does not run again, and what an attempt running meanwhile
+    /// makes is discarded.
+    Cancelled,
 }
 
 impl JobState {
@@ -65,12 +68,13 @@ impl JobState {
             JobState::Retrying => "retrying",
             JobState::Succeeded => "succeeded",
             JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
         }
     }
 
     /// True once the job will not run again.
     pub fn is_terminal(self) -> bool {
-        matches!(self, JobState::Succeeded | JobState::Failed)
+        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Cancelled)
     }
 
     pub fn parse(value: &str) -> Option<JobState> {
@@ -80,6 +84,7 @@ impl JobState {
             JobState::Retrying,
             JobState::Succeeded,
             JobState::Failed,
+            JobState::Cancelled,
         ]
         .into_iter()
         .find(|state| state.as_str() == value)
@@ -195,6 +200,8 @@ pub const MAX_DIAGNOSTIC_HOLD_MS: u32 = 60_000;
 pub enum JobError {
     #[error("job {0} does not exist")]
     NotFound(Uuid),
+    #[error("job {id} ended already ({state})")]
+    Finished { id: Uuid, state: String },
     #[error("job payload could not be encoded")]
     Encode(#[source] serde_json::Error),
     #[error("the job could not be queued")]
@@ -213,6 +220,7 @@ impl ErrorClass for JobError {
     fn kind(&self) -> ErrorKind {
         match self {
             JobError::NotFound(_) => ErrorKind::NotFound,
+            JobError::Finished { .. } => ErrorKind::Conflict,
             JobError::Encode(_) | JobError::Push(_) => ErrorKind::Internal,
             JobError::Database(error) => error.kind(),
         }
@@ -221,6 +229,7 @@ impl ErrorClass for JobError {
     fn code(&self) -> &'static str {
         match self {
             JobError::NotFound(_) => "job_not_found",
+            JobError::Finished { .. } => "job_finished",
             JobError::Encode(_) | JobError::Push(_) => "internal_error",
             JobError::Database(error) => error.code(),
         }
@@ -233,6 +242,8 @@ pub struct EnqueueOptions {
     pub tenant_id: Uuid,
     pub request_id: Option<String>,
     pub max_attempts: u32,
+    /// The document a document job works on.
+    pub document_id: Option<Uuid>,
 }
 
 /// Records the job and pushes it to its queue, both inside `tx`. Returns the job id.
@@ -258,6 +269,7 @@ pub async fn enqueue<P: JobPayload>(tx: &Tx, options: &EnqueueOptions, payload: 
         finished_at: Set(None),
         progress_code: Set(None),
         progress_message: Set(None),
+        document_id: Set(options.document_id),
     }
     .insert(tx)
     .await?;
@@ -345,6 +357,64 @@ pub async fn find<C: sea_orm::ConnectionTrait>(
         .one(connection)
         .await?
         .ok_or(JobError::NotFound(job_id))
+}
+
+/// Cancels a job that has not ended: it does not run again, what an attempt running
+/// meanwhile makes is discarded, and a document it held goes to ERROR (`cancelled`), from
+/// where it can be asked for again. The write comes first, so that the transaction locks
+/// before it reads.
+pub async fn cancel(
+    database: &crate::database::Database,
+    tenant_id: Uuid,
+    job_id: Uuid,
+) -> Result<job_records::Model, JobError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let tx = database.begin().await?;
+    let now = Utc::now();
+    let cancelled = job_records::Entity::update_many()
+        .col_expr(job_records::Column::State, Expr::value(JobState::Cancelled.as_str()))
+        .col_expr(job_records::Column::Error, Expr::value("cancelled by request"))
+        .col_expr(job_records::Column::FinishedAt, Expr::value(now))
+        .col_expr(job_records::Column::UpdatedAt, Expr::value(now))
+        .filter(job_records::Column::Id.eq(job_id))
+        .filter(job_records::Column::TenantId.eq(tenant_id))
+        .filter(job_records::Column::State.is_not_in([
+            JobState::Succeeded.as_str(),
+            JobState::Failed.as_str(),
+            JobState::Cancelled.as_str(),
+        ]))
+        .exec(&tx)
+        .await?;
+    let record = find(&tx, tenant_id, job_id).await?;
+    if cancelled.rows_affected == 0 {
+        return Err(JobError::Finished {
+            id: job_id,
+            state: record.state,
+        });
+    }
+    if let Some(document_id) = record.document_id {
+        obscura_entity::documents::Entity::update_many()
+            .col_expr(
+                obscura_entity::documents::Column::State,
+                Expr::value(crate::documents::state::ERROR),
+            )
+            .col_expr(obscura_entity::documents::Column::Error, Expr::value("cancelled"))
+            .col_expr(
+                obscura_entity::documents::Column::ErrorDetail,
+                Expr::value("its job was cancelled"),
+            )
+            .col_expr(
+                obscura_entity::documents::Column::Version,
+                Expr::col(obscura_entity::documents::Column::Version).add(Expr::value(1)),
+            )
+            .col_expr(obscura_entity::documents::Column::UpdatedAt, Expr::value(now))
+            .filter(obscura_entity::documents::Column::Id.eq(document_id))
+            .filter(obscura_entity::documents::Column::State.eq(crate::documents::state::PROCESSING))
+            .exec(&tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(record)
 }
 
 #[cfg(test)]

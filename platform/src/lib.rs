@@ -17,6 +17,7 @@ pub mod review;
 pub mod secrets;
 pub mod services;
 pub mod sessions;
+pub mod stats;
 pub mod storage;
 pub mod uploads;
 pub mod worker_name;

@@ -202,7 +202,11 @@ impl JobContext {
             .col_expr(job_records::Column::StartedAt, Expr::value(now))
             .col_expr(job_records::Column::UpdatedAt, Expr::value(now))
             .filter(job_records::Column::Id.eq(job_id))
-            .filter(job_records::Column::State.is_not_in([JobState::Succeeded.as_str(), JobState::Failed.as_str()]))
+            .filter(job_records::Column::State.is_not_in([
+                JobState::Succeeded.as_str(),
+                JobState::Failed.as_str(),
+                JobState::Cancelled.as_str(),
+            ]))
             .exec(self.database.orm())
             .await?;
         let record = job_records::Entity::find_by_id(job_id).one(self.database.orm()).await?;
@@ -233,8 +237,10 @@ impl JobContext {
                 .col_expr(job_records::Column::Result, Expr::value(result))
                 .col_expr(job_records::Column::Progress, Expr::value(100));
         }
+        // A job cancelled meanwhile stays cancelled.
         update
             .filter(job_records::Column::Id.eq(job_id))
+            .filter(job_records::Column::State.ne(JobState::Cancelled.as_str()))
             .exec(self.database.orm())
             .await?;
         Ok(())

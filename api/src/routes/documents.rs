@@ -327,6 +327,7 @@ pub async fn enqueue_delete(
         tenant_id: principal.tenant_id,
         request_id: Some(request_id::current()),
         max_attempts: state.config.worker.max_attempts,
+        document_id: None,
     };
     let job_id = jobs::enqueue(tx, &options, DeleteJob { target }).await?;
     state

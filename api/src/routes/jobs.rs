@@ -28,10 +28,16 @@ pub struct JobView {
     pub id: Uuid,
     /// The job type, such as `diagnostic`.
     pub kind: String,
-    /// `queued`, `running`, `retrying`, `succeeded` or `failed`.
+    /// `queued`, `running`, `retrying`, `succeeded`, `failed` or `cancelled`.
     pub state: String,
     /// Percent done, 0 to 100.
     pub progress: i32,
+    /// The step it is at, as a stable code (`document_read`, `entities_found`, ...).
+    pub progress_code: Option<String>,
+    /// The step in English words.
+    pub message: Option<String>,
+    /// The document a document job works on.
+    pub document_id: Option<Uuid>,
     /// How many times a worker started the job.
     pub attempts: i32,
     pub max_attempts: i32,
@@ -56,6 +62,9 @@ impl From<job_records::Model> for JobView {
             kind: record.kind,
             state: record.state,
             progress: record.progress,
+            progress_code: record.progress_code,
+            message: record.progress_message,
+            document_id: record.document_id,
             attempts: record.attempts,
             max_attempts: record.max_attempts,
             error: record.error,
@@ -174,6 +183,7 @@ pub async fn create_diagnostic_job(
         tenant_id: principal.tenant_id,
         request_id: Some(request_id::current()),
         max_attempts: state.config.worker.max_attempts,
+        document_id: None,
     };
     let tx = state.database.begin().await?;
     let job_id = jobs::enqueue(&tx, &options, DiagnosticJob { blob_bytes, hold_ms }).await?;
@@ -225,6 +235,50 @@ pub async fn get_job(
     ApiPath(job_id): ApiPath<Uuid>,
 ) -> Result<ApiJson<JobView>, ApiError> {
     let record = jobs::find(state.database.orm(), principal.tenant_id, job_id).await?;
+    Ok(ApiJson(record.into()))
+}
+
+/// Cancels a job that has not ended.
+///
+/// It does not run again; an attempt running now finishes on its worker, and what it makes
+/// is discarded. A document the job held goes to `ERROR` with the code `cancelled`, and can
+/// be detected or anonymized again.
+#[utoipa::path(
+    post,
+    path = "/jobs/{job_id}/cancel",
+    tag = "jobs",
+    params(("job_id" = Uuid, Path, description = "The job id")),
+    responses(
+        (status = 200, description = "The job, cancelled", body = JobView),
+        (status = 403, description = "A viewer key", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The job ended already (`job_finished`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiPath(job_id): ApiPath<Uuid>,
+) -> Result<ApiJson<JobView>, ApiError> {
+    principal.require(&[Role::Admin, Role::Analyst])?;
+    let record = jobs::cancel(&state.database, principal.tenant_id, job_id).await?;
+    let request_id = request_id::current();
+    obscura_platform::audit::record(
+        state.database.orm(),
+        obscura_platform::audit::AuditEvent {
+            tenant_id: principal.tenant_id,
+            actor: crate::routes::projects::actor(&principal),
+            action: "job.cancel",
+            resource_type: "job",
+            resource_id: Some(job_id),
+            project_id: None,
+            counts: None,
+            request_id: Some(&request_id),
+        },
+    )
+    .await
+    .map_err(ApiError::internal)?;
     Ok(ApiJson(record.into()))
 }
 

@@ -16,6 +16,10 @@ use crate::state::AppState;
     responses((status = 200, description = "Prometheus text", content_type = "application/openmetrics-text", body = String))
 )]
 pub async fn get_metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    // The database may be away; the process's own figures are still worth reading.
+    if let Err(error) = state.metrics.refresh(&state.database).await {
+        tracing::warn!(error = %error, "metrics: the fleet's figures could not be read");
+    }
     let text = state.metrics.encode().map_err(ApiError::internal)?;
     let mut response = text.into_response();
     response.headers_mut().insert(

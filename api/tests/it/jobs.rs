@@ -62,6 +62,7 @@ async fn a_job_enqueued_in_a_rolled_back_transaction_never_runs(mode: Mode) {
         tenant_id: obscura_entity::DEFAULT_TENANT_ID,
         request_id: None,
         max_attempts: 3,
+        document_id: None,
     };
 
     let tx = database.begin().await.unwrap();
@@ -228,6 +229,7 @@ async fn unreadable_payloads_fail_their_job_and_newer_ones_go_back_to_the_queue(
         finished_at: Set(None),
         progress_code: Set(None),
         progress_message: Set(None),
+        document_id: Set(None),
     }
     .insert(database.orm())
     .await

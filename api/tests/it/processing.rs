@@ -355,6 +355,30 @@ async fn detection_review_anonymization_and_export(mode: Mode) {
         assert!(actions.contains(&action), "{action} not in {actions:?}");
     }
     assert!(!audit.to_string().contains("ana.garcia"), "{audit}");
+
+    // The fleet's figures, from the database.
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "obscura_documents{state=\"ANONYMIZATION_COMPLETE\"} 2",
+        "obscura_jobs{kind=\"anonymize\",state=\"succeeded\"} 2",
+        "obscura_jobs{kind=\"reprocess\",state=\"succeeded\"} 1",
+        "obscura_job_duration_seconds_count{kind=\"detect\",state=\"succeeded\"} 2",
+        "obscura_queue_depth 0",
+    ] {
+        assert!(metrics.contains(line), "{line} is not in {metrics}");
+    }
+    assert!(
+        metrics.contains("obscura_document_entities{category=\"EMAIL_ADDRESS\"}"),
+        "{metrics}"
+    );
     app.stop().await;
 }
 both_modes!(detection_review_anonymization_and_export);
@@ -529,3 +553,48 @@ async fn handlers_that_run_twice_leave_one_result(mode: Mode) {
     app.stop().await;
 }
 both_modes!(handlers_that_run_twice_leave_one_result);
+
+/// A cancelled job does not run, and hands its document back.
+async fn cancelled_jobs_hand_their_document_back(mode: Mode) {
+    let mut setup = crate::support::TestSetup::new(mode).await;
+    setup.set("OBSCURA__SERVER__WORKERS", "0");
+    let app = setup.start().await;
+    let project_id = project(&app, "Cancelar", true).await;
+    let document_id = upload(&app, &project_id, "nota.txt", b"Escribir a luis@example.com\n".to_vec()).await;
+    let (status, accepted) = ask(&app, &document_id, "detect", json!({})).await;
+    assert_eq!(status, 202, "{accepted}");
+    let job_id = accepted["job_id"].as_str().unwrap();
+    let job: Value = app
+        .get(&format!("/api/v1/jobs/{job_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(job["document_id"], document_id.as_str(), "{job}");
+    let response = app.post(&format!("/api/v1/jobs/{job_id}/cancel")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let job: Value = response.json().await.unwrap();
+    assert_eq!(job["state"], "cancelled", "{job}");
+    let response = app.post(&format!("/api/v1/jobs/{job_id}/cancel")).send().await.unwrap();
+    assert_eq!(response.status(), 409);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "job_finished");
+    let document: Value = app
+        .get(&format!("/api/v1/documents/{document_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (document["state"].as_str(), document["error"].as_str()),
+        (Some("ERROR"), Some("cancelled"))
+    );
+    let (status, accepted) = ask(&app, &document_id, "detect", json!({})).await;
+    assert_eq!(status, 202, "{accepted}");
+    app.stop().await;
+}
+both_modes!(cancelled_jobs_hand_their_document_back);

@@ -180,9 +180,21 @@ pub async fn detect(
         "by_category": by_category,
     });
 
+    // Pages of a PDF; an image is one.
+    let pages: BTreeSet<i32> = processed
+        .units
+        .iter()
+        .filter_map(|unit| page_of(&unit.location))
+        .collect();
+    let page_count = if !pages.is_empty() {
+        Some(i32::try_from(pages.len()).unwrap_or(i32::MAX))
+    } else {
+        processed.units.iter().any(|unit| unit.location == "image").then_some(1)
+    };
     let tx = database.begin().await?;
     let moved = documents::Entity::update_many()
         .col_expr(documents::Column::State, Expr::value(state::DETECTION_COMPLETE))
+        .col_expr(documents::Column::PageCount, Expr::value(page_count))
         .col_expr(
             documents::Column::Version,
             Expr::col(documents::Column::Version).add(Expr::value(1)),

@@ -107,6 +107,7 @@ fn options(request: &JobRequest<'_>) -> EnqueueOptions {
         tenant_id: request.tenant_id,
         request_id: request.request_id.map(str::to_owned),
         max_attempts: request.max_attempts,
+        document_id: Some(request.document_id),
     }
 }
 
