@@ -82,8 +82,11 @@ pub async fn run_workers(
     match context.database.pool().clone() {
         Pool::Postgres(pool) => {
             let storage = |queue: &str| {
+                // A worker takes no more jobs than it runs at once, so that another worker
+                // with room takes the rest instead of waiting behind a hoarded batch.
                 let config = apalis_postgres::Config::default()
                     .queue(queue)
+                    .batch_size(settings.concurrency)
                     .heartbeat_interval(HEARTBEAT)
                     .missed_heartbeats(MISSED_HEARTBEATS);
                 apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config)
@@ -94,6 +97,7 @@ pub async fn run_workers(
             let storage = |queue: &str| {
                 let config = apalis_sqlite::Config::default()
                     .queue(queue)
+                    .batch_size(settings.concurrency)
                     .heartbeat_interval(HEARTBEAT)
                     .missed_heartbeats(MISSED_HEARTBEATS);
                 apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config)

@@ -173,3 +173,200 @@ async fn api_and_two_workers_run_each_job_exactly_once() {
         assert!(status.success(), "exit status {status}");
     }
 }
+
+/// Thirty documents that mention the same five people, detected and then anonymized all at
+/// once by two worker processes: every job runs once, and each person's address has one
+/// alias in every document, never shared with another's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_anonymize_a_project_with_one_alias_per_person() {
+    let database_url = fresh_postgres_database().await;
+    let port = free_port();
+    let key = format!("obs_topology_{}", Uuid::new_v4().simple());
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), database_url),
+        (
+            "OBSCURA__SECURITY__SECRET_KEY".to_owned(),
+            crate::support::TEST_SECRET_KEY.to_owned(),
+        ),
+        ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), key.clone()),
+        ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
+        ("OBSCURA__LOG__FILTER".to_owned(), "warn".to_owned()),
+        ("OBSCURA__MODELS__NER".to_owned(), String::new()),
+        (
+            "OBSCURA__MODELS__DIR".to_owned(),
+            crate::support::required_env("OBSCURA_TEST_MODELS_DIR"),
+        ),
+    ];
+    vars.extend(S3Settings::from_env().config_vars(&format!("fleet-{}", Uuid::new_v4().simple())));
+    let data_dir = tempfile::tempdir().unwrap();
+    let data_dir = data_dir.path().display().to_string();
+    let bind = format!("127.0.0.1:{port}");
+    let api = Process::spawn(
+        &["serve", "--workers", "0", "--bind", &bind, "--data-dir", &data_dir],
+        &vars,
+    );
+    let worker_a = Process::spawn(&["worker", "--name", "fleet-a", "--concurrency", "2"], &vars);
+    let worker_b = Process::spawn(&["worker", "--name", "fleet-b", "--concurrency", "2"], &vars);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_listening(&format!("{base}/health"), Duration::from_secs(60)).await;
+    // Both workers poll before the work is queued.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let client = reqwest::Client::new();
+    let post = |path: &str| client.post(format!("{base}{path}")).bearer_auth(&key);
+    let get = |path: &str| client.get(format!("{base}{path}")).bearer_auth(&key);
+
+    let project: serde_json::Value = post("/api/v1/projects")
+        .json(&serde_json::json!({ "name": "Flota" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let project_id = project["id"].as_str().unwrap().to_owned();
+    let people = [
+        "lucia.fernandez@example.com",
+        "jorge.navarro@example.org",
+        "amaia.etxeberria@example.net",
+        "pablo.quintana@example.com",
+        "irene.soler@example.org",
+    ];
+    const DOCUMENTS: usize = 30;
+    let mut documents = Vec::new();
+    let mut mentions: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for index in 0..DOCUMENTS {
+        let (first, second) = (people[index % 5], people[(index * 3 + 1) % 5]);
+        let text = format!("Acta {index}.\nComparecen {first} y {second}.\nSe notifica a {first}.\n");
+        let (name, bytes) = match index % 3 {
+            0 => (format!("acta-{index}.txt"), text.into_bytes()),
+            1 => (
+                format!("acta-{index}.docx"),
+                obscura_documents::docx::write_text(&text).unwrap(),
+            ),
+            _ => (
+                format!("acta-{index}.pdf"),
+                obscura_documents::pdf::write_text(&text).unwrap(),
+            ),
+        };
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        let response = post(&format!("/api/v1/documents?project_id={project_id}"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201);
+        let document: serde_json::Value = response.json().await.unwrap();
+        let id = document["id"].as_str().unwrap().to_owned();
+        for person in [first, second] {
+            mentions.entry(person).or_default().push(id.clone());
+        }
+        documents.push(id);
+    }
+
+    let run_all = |what: &'static str| {
+        let documents = documents.clone();
+        let post = &post;
+        async move {
+            let mut jobs = Vec::new();
+            for document in &documents {
+                let response = post(&format!("/api/v1/documents/{document}/{what}"))
+                    .json(&serde_json::json!({}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 202, "{what} {document}");
+                let body: serde_json::Value = response.json().await.unwrap();
+                jobs.push(body["job_id"].as_str().unwrap().to_owned());
+            }
+            jobs
+        }
+    };
+    let wait_all = |jobs: Vec<String>| {
+        let get = &get;
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(240);
+            let mut workers = BTreeMap::<String, usize>::new();
+            for job_id in jobs {
+                let job = loop {
+                    let job: serde_json::Value = get(&format!("/api/v1/jobs/{job_id}"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    if matches!(job["state"].as_str(), Some("succeeded" | "failed")) {
+                        break job;
+                    }
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "job {job_id} did not finish: {job}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                };
+                assert_eq!(job["state"], "succeeded", "{job}");
+                assert_eq!(job["attempts"], 1, "job {job_id} ran more than once: {job}");
+                *workers.entry(job["worker"].as_str().unwrap().to_owned()).or_default() += 1;
+            }
+            workers
+        }
+    };
+    let detections = run_all("detect").await;
+    eprintln!("detections per worker: {:?}", wait_all(detections).await);
+    // All at once: both workers write the project's glossary concurrently.
+    let anonymizations = run_all("anonymize").await;
+    let per_worker = wait_all(anonymizations).await;
+    eprintln!("anonymizations per worker: {per_worker:?}");
+    assert_eq!(
+        per_worker.len(),
+        2,
+        "one worker did all the anonymizations: {per_worker:?}"
+    );
+
+    for document in &documents {
+        let record: serde_json::Value = get(&format!("/api/v1/documents/{document}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(record["state"], "ANONYMIZATION_COMPLETE", "{record}");
+    }
+    let glossary: serde_json::Value = get(&format!("/api/v1/projects/{project_id}/export/glossary?format=json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let emails: Vec<&serde_json::Value> = glossary
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["category"] == "EMAIL_ADDRESS")
+        .collect();
+    assert_eq!(emails.len(), people.len(), "{glossary}");
+    let mut aliases: Vec<&str> = emails.iter().map(|entry| entry["alias"].as_str().unwrap()).collect();
+    aliases.sort_unstable();
+    aliases.dedup();
+    assert_eq!(aliases.len(), people.len(), "two people share an alias: {glossary}");
+    for entry in emails {
+        let original = entry["original"].as_str().unwrap();
+        let mut listed: Vec<String> = entry["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|id| id.as_str().unwrap().to_owned())
+            .collect();
+        listed.sort();
+        let mut expected = mentions[original].clone();
+        expected.sort();
+        expected.dedup();
+        assert_eq!(listed, expected, "{original} does not have one alias in every document");
+    }
+    for process in [api, worker_a, worker_b] {
+        let status = process.terminate();
+        assert!(status.success(), "exit status {status}");
+    }
+}
