@@ -49,6 +49,85 @@ pub enum Command {
     /// Install, list, inspect and remove NER models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Create and list projects on a running server (OBSCURA_URL, OBSCURA_KEY).
+    #[command(subcommand)]
+    Projects(ProjectsCommand),
+    /// Upload and export documents on a running server (OBSCURA_URL, OBSCURA_KEY).
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+}
+
+/// Where a running server is and the key to speak to it with.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// The server's base URL.
+    #[arg(long, env = "OBSCURA_URL", default_value = "http://127.0.0.1:8000")]
+    pub url: String,
+    /// An API key (analyst or admin).
+    #[arg(long, env = "OBSCURA_KEY", hide_env_values = true)]
+    pub key: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectsCommand {
+    /// Create a project; prints its id.
+    Create {
+        /// Unique in the tenant.
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+        /// BASIC, INTERMEDIATE (the default) or ADVANCED.
+        #[arg(long)]
+        level: Option<String>,
+        /// es, en or auto (the default).
+        #[arg(long)]
+        language: Option<String>,
+        /// Delete each original once its anonymized output passed the leak check.
+        #[arg(long)]
+        discard_originals: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// List the projects, with their documents counted by state.
+    List {
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Upload files (or every file of folders) to a project, with a progress bar; files
+    /// over 10 MiB go through a presigned upload.
+    Upload {
+        /// Files or folders.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The project, by id or by name.
+        #[arg(long)]
+        project: String,
+        /// Queue each document's detection once it is uploaded.
+        #[arg(long)]
+        detect: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Write an anonymized document to a file.
+    Export {
+        /// The document id.
+        id: Uuid,
+        /// original, pdf, docx, txt, json or csv.
+        #[arg(long, default_value = "original")]
+        format: String,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Export although the leak check failed (admin keys only; audited).
+        #[arg(long)]
+        allow_leaks: bool,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -381,7 +460,7 @@ impl Command {
             Command::AnonymizeFile(args) => {
                 overrides.set("server.data_dir", args.detector.data_dir.clone());
             }
-            Command::Openapi | Command::Eval(_) => {}
+            Command::Openapi | Command::Eval(_) | Command::Projects(_) | Command::Documents(_) => {}
         }
         overrides
     }

@@ -151,6 +151,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Models(command) => {
             tokio::task::spawn_blocking(move || obscura_api::commands::run_models(command, &config)).await?
         }
+        Command::Projects(command) => obscura_api::client::run_projects(command).await,
+        Command::Documents(command) => obscura_api::client::run_documents(command).await,
         Command::Openapi => Ok(()),
     }
 }

@@ -7,6 +7,7 @@
 mod anonymization;
 mod auth;
 mod binary;
+mod client;
 mod detection;
 mod documents;
 mod glossary;
