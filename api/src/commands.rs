@@ -336,6 +336,7 @@ pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::
         policy: &policy,
         limits: &limits,
         export,
+        observer: None,
     };
     let bar = indicatif::ProgressBar::new(files.len() as u64);
     bar.set_style(

@@ -4,7 +4,7 @@
 use obscura_detection::detect::{Detection, SkippedRecognizer, merge_skipped};
 
 use crate::limits::Deadline;
-use crate::{DocumentError, Request, propagate};
+use crate::{DocumentError, Request, Stage, propagate};
 
 /// Units detected together (a model batches their windows) and then with every value
 /// found in one of them propagated to all (see [`propagate`]).
@@ -22,6 +22,7 @@ pub(crate) fn detect_units(
         let found = request.detector.detect_many(&batch, request.detect_options)?;
         merge_skipped(skipped, found.skipped);
         detected.extend(found.detections);
+        request.observe(Stage::Detected, detected.len(), texts.len());
     }
     let values = texts.iter().zip(&detected).flat_map(|(text, detections)| {
         detections.iter().map(move |detection| {

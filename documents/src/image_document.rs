@@ -10,7 +10,7 @@ use crate::detection::detect_units;
 use crate::export::Outcome;
 use crate::findings::Findings;
 use crate::limits::Deadline;
-use crate::{DocumentError, Format, Request, image};
+use crate::{DocumentError, Format, Request, Stage, image};
 
 /// The language OCR reads first.
 pub(crate) fn ocr_language(request: &Request<'_>) -> String {
@@ -61,6 +61,7 @@ pub(crate) fn image_document(
     let language = ocr_language(request);
     let mut pixels = image::decode(bytes, format, request.limits)?;
     let read = image::ocr(&pixels, &language)?;
+    request.observe(Stage::OcrPage, 1, 1);
     let mut findings = Findings::default();
     findings.read_unit("image", None, &read.text);
     let detections = detect_units(

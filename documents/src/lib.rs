@@ -64,6 +64,37 @@ pub struct Request<'a> {
     pub policy: &'a Policy,
     pub limits: &'a Limits,
     pub export: ExportFormat,
+    /// Told of each step as the document advances (pages read, pages read with OCR, parts
+    /// detected), for progress reports; it must return at once.
+    pub observer: Option<&'a (dyn Fn(Step) + Sync)>,
+}
+
+/// A stage of a document's processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// A page's text layer was read.
+    PageRead,
+    /// An image (a scanned page, a picture of text) was read with OCR.
+    OcrPage,
+    /// Units of text (pages, paragraphs, readings) went through detection.
+    Detected,
+}
+
+/// How far a document is: `done` of `total` in a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub stage: Stage,
+    pub done: usize,
+    pub total: usize,
+}
+
+impl Request<'_> {
+    /// Tells the observer, if any, of a step.
+    pub(crate) fn observe(&self, stage: Stage, done: usize, total: usize) {
+        if let Some(observer) = self.observer {
+            observer(Step { stage, done, total });
+        }
+    }
 }
 
 /// Reads, detects, anonymizes and verifies one document.

@@ -8,7 +8,7 @@ use crate::export::Outcome;
 use crate::findings::Findings;
 use crate::image_document::{burn_reading, ocr_language};
 use crate::limits::Deadline;
-use crate::{DocumentError, Format, Request, image, pdf};
+use crate::{DocumentError, Format, Request, Stage, image, pdf};
 
 /// PDF: every page's text layer, redacted in its content stream, and every image worth
 /// reading (a scanned page, a picture of text), read with OCR and redacted in its pixels.
@@ -21,6 +21,9 @@ pub(crate) fn pdf_document(
     let language = ocr_language(request);
     let mut document = pdf::Pdf::open(bytes, request.limits)?;
     let mut findings = Findings::default();
+    for read in 1..=document.pages.len() {
+        request.observe(Stage::PageRead, read, document.pages.len());
+    }
     let scans = document.scans();
     let mut rasters = Vec::with_capacity(scans.len());
     let mut readings = Vec::with_capacity(scans.len());
@@ -29,6 +32,7 @@ pub(crate) fn pdf_document(
         let raster = document.scan_pixels(scan, request.limits)?;
         readings.push(image::ocr(&raster.pixels, &language)?);
         rasters.push(raster);
+        request.observe(Stage::OcrPage, readings.len(), scans.len());
     }
     // Text layers and scans are detected together, so that a value found in one is
     // replaced in all.

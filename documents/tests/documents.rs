@@ -48,6 +48,7 @@ fn run_with(
         policy: &policy,
         limits,
         export,
+        observer: None,
     };
     process(bytes, Some(name), &request, &mut scope)
 }

@@ -41,6 +41,7 @@ pub fn process_as(name: &str, bytes: &[u8]) {
         policy: &policy,
         limits: &limits,
         export: ExportFormat::Original,
+        observer: None,
     };
     let _ = process(bytes, Some(name), &request, &mut scope);
 }

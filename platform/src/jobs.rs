@@ -359,6 +359,21 @@ pub async fn find<C: sea_orm::ConnectionTrait>(
         .ok_or(JobError::NotFound(job_id))
 }
 
+/// What a document whose job was cancelled says: its state's error.
+#[derive(Debug, thiserror::Error)]
+#[error("its job was cancelled")]
+pub struct Cancelled;
+
+impl ErrorClass for Cancelled {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Conflict
+    }
+
+    fn code(&self) -> &'static str {
+        "cancelled"
+    }
+}
+
 /// Cancels a job that has not ended: it does not run again, what an attempt running
 /// meanwhile makes is discarded, and a document it held goes to ERROR (`cancelled`), from
 /// where it can be asked for again. The write comes first, so that the transaction locks
@@ -398,10 +413,10 @@ pub async fn cancel(
                 obscura_entity::documents::Column::State,
                 Expr::value(crate::documents::state::ERROR),
             )
-            .col_expr(obscura_entity::documents::Column::Error, Expr::value("cancelled"))
+            .col_expr(obscura_entity::documents::Column::Error, Expr::value(Cancelled.code()))
             .col_expr(
                 obscura_entity::documents::Column::ErrorDetail,
-                Expr::value("its job was cancelled"),
+                Expr::value(Cancelled.to_string()),
             )
             .col_expr(
                 obscura_entity::documents::Column::Version,

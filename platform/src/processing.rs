@@ -9,6 +9,7 @@
 
 mod anonymize;
 mod detect;
+mod pipeline;
 mod request;
 
 use std::sync::Arc;

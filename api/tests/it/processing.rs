@@ -598,3 +598,66 @@ async fn cancelled_jobs_hand_their_document_back(mode: Mode) {
     app.stop().await;
 }
 both_modes!(cancelled_jobs_hand_their_document_back);
+
+/// A PDF's detection reports each page it reads, then its detection, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detection_reports_its_steps_page_by_page() {
+    use obscura_platform::processing::{self, DetectRun, Step};
+    use std::sync::{Arc, Mutex};
+    let mut setup = crate::support::TestSetup::new(Mode::Embedded).await;
+    setup.set("OBSCURA__SERVER__WORKERS", "0");
+    let app = setup.start().await;
+    let project_id = project(&app, "Pasos", true).await;
+    let pdf = obscura_documents::pdf::write_text("Uno: ana@example.com\u{c}Dos\u{c}Tres: luis@example.com").unwrap();
+    let document_id = upload(&app, &project_id, "tres.pdf", pdf).await;
+    let (status, accepted) = ask(&app, &document_id, "detect", json!({})).await;
+    assert_eq!(status, 202, "{accepted}");
+    let state = &app.server.as_ref().unwrap().state;
+    let engine = obscura_api::server::document_engine(&state.config, state.catalog.clone(), state.master_keys.clone());
+    let steps: Arc<Mutex<Vec<Step>>> = Arc::default();
+    let seen = steps.clone();
+    let report = move |step: Step| -> futures::future::BoxFuture<'static, ()> {
+        seen.lock().unwrap().push(step);
+        Box::pin(async {})
+    };
+    let summary = processing::detect(
+        &state.database,
+        &state.blobs,
+        &engine,
+        DetectRun {
+            tenant_id: obscura_entity::DEFAULT_TENANT_ID,
+            job_id: accepted["job_id"].as_str().unwrap().parse().unwrap(),
+            document_id: document_id.parse().unwrap(),
+            version: 1,
+            settings: Default::default(),
+            request_id: None,
+        },
+        &report,
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary["entities_found"], 2, "{summary}");
+    let steps = steps.lock().unwrap().clone();
+    let messages: Vec<&str> = steps.iter().map(|step| step.message.as_str()).collect();
+    for expected in [
+        "page 1 of 3 read",
+        "page 2 of 3 read",
+        "page 3 of 3 read",
+        "3 of 3 parts searched for personal data",
+        "2 entities found",
+    ] {
+        assert!(messages.contains(&expected), "{expected} not in {messages:?}");
+    }
+    let percents: Vec<u8> = steps.iter().map(|step| step.percent).collect();
+    assert!(percents.windows(2).all(|pair| pair[0] <= pair[1]), "{percents:?}");
+    let document: Value = app
+        .get(&format!("/api/v1/documents/{document_id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["page_count"], 3, "{document}");
+    app.stop().await;
+}

@@ -19,7 +19,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::detect::{Reporter, Step, process_blocking};
+use super::detect::{Reporter, Step};
+use super::pipeline::{self, Pipeline};
 use super::{
     Engine, GLOSSARY_TRIES, ProcessingError, counts_by_category, current, output_key, output_table_key, output_text_key,
 };
@@ -111,16 +112,20 @@ pub async fn anonymize(
             },
         })
         .await;
-        let (processed, entries) = process_blocking(
-            bytes.clone(),
-            document.filename.clone(),
-            selection,
-            options,
+        let (processed, entries) = pipeline::run(
+            Pipeline {
+                bytes: bytes.clone(),
+                filename: document.filename.clone(),
+                selection,
+                options,
+                language: language.clone().unwrap_or_else(|| "en".into()),
+                policy: Policy::level(level),
+                tenant_id: run.tenant_id,
+            },
             engine,
-            run.tenant_id,
-            language.clone().unwrap_or_else(|| "en".into()),
-            Policy::level(level),
             vault,
+            report,
+            (15, 85),
         )
         .await?;
         report(Step {

@@ -5,14 +5,14 @@ use std::collections::BTreeSet;
 
 use chrono::Utc;
 use obscura_anonymization::vault::MemoryVault;
-use obscura_anonymization::{Level, Policy, Scope};
-use obscura_documents::{ExportFormat, Processed};
+use obscura_anonymization::{Level, Policy};
 use obscura_entity::{detection_runs, document_entities, documents};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::pipeline::{self, Pipeline};
 use super::{Engine, ProcessingError, counts_by_category, current};
 use crate::audit::{self, Actor, AuditEvent};
 use crate::database::Database;
@@ -92,16 +92,20 @@ pub async fn detect(
         message: "finding personal data".into(),
     })
     .await;
-    let processed = process_blocking(
-        bytes,
-        document.filename.clone(),
-        selection,
-        options,
+    let processed = pipeline::run(
+        Pipeline {
+            bytes,
+            filename: document.filename.clone(),
+            selection,
+            options,
+            language: language.unwrap_or_else(|| "en".into()),
+            policy: Policy::level(Level::Intermediate),
+            tenant_id: run.tenant_id,
+        },
         engine,
-        run.tenant_id,
-        language.unwrap_or_else(|| "en".into()),
-        Policy::level(Level::Intermediate),
         MemoryVault::for_request(),
+        report,
+        (15, 90),
     )
     .await?
     .0;
@@ -272,53 +276,4 @@ async fn stored_summary(database: &Database, job_id: Uuid) -> Result<serde_json:
         }),
         None => json!({ "skipped": "the document was deleted or changed before the job ran" }),
     })
-}
-
-/// Runs the document pipeline on a blocking thread, with `vault` as the scope's vault;
-/// returns what it made and the vault's entries afterwards. A parser's panic is the file's
-/// failure (`corrupt`), never the worker's.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn process_blocking(
-    bytes: bytes::Bytes,
-    filename: String,
-    selection: obscura_detection::catalog::Selection,
-    options: obscura_detection::DetectOptions,
-    engine: &Engine,
-    tenant_id: Uuid,
-    language: String,
-    policy: Policy,
-    mut vault: MemoryVault,
-) -> Result<(Processed, Vec<obscura_anonymization::vault::VaultEntry>), ProcessingError> {
-    let keys = engine.master_keys.vault_keys(tenant_id);
-    let secrets = engine.master_keys.scope_secrets(tenant_id);
-    let limits = engine.limits.clone();
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        span.in_scope(|| {
-            let mut scope = Scope {
-                vault: &mut vault,
-                keys: &keys,
-                secrets: &secrets,
-                language,
-            };
-            let request = obscura_documents::Request {
-                detector: &selection.detector,
-                detect_options: &options,
-                policy: &policy,
-                limits: &limits,
-                export: ExportFormat::Original,
-            };
-            let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                obscura_documents::process(&bytes, Some(&filename), &request, &mut scope)
-            }))
-            .map_err(|_| {
-                ProcessingError::Failed(obscura_documents::DocumentError::Corrupt(
-                    "the file could not be read (an internal error of the reader)".into(),
-                ))
-            })??;
-            Ok((processed, vault.entries().to_vec()))
-        })
-    })
-    .await
-    .map_err(|error| ProcessingError::Service(crate::services::ServiceError::Task(error)))?
 }
