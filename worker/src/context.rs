@@ -80,6 +80,15 @@ impl Progress {
     }
 }
 
+/// The wait before attempt `attempts + 1`: 1 s, then doubling, at most [`MAX_RETRY_DELAY`].
+fn retry_delay(attempts: i32) -> Duration {
+    let exponent = Ord::min(u32::try_from(attempts.saturating_sub(1)).unwrap_or(0), 16);
+    Ord::min(Duration::from_secs(1) * 2_u32.pow(exponent), MAX_RETRY_DELAY)
+}
+
+/// The longest wait between two attempts of a job.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(16);
+
 enum Started {
     Running(Box<job_records::Model>),
     AlreadyFinished,
@@ -173,7 +182,11 @@ impl JobContext {
         match &outcome {
             AttemptOutcome::Succeeded => tracing::info!("job succeeded"),
             AttemptOutcome::Retry(message) => {
-                tracing::warn!(error = %message, "job attempt failed; it will be retried")
+                let delay = retry_delay(record.attempts);
+                tracing::warn!(error = %message, retry_in_ms = delay.as_millis() as u64, "job attempt failed; it will be retried");
+                // The queue runs a failed job again at once; waiting here spaces the
+                // attempts out, exponentially, while a dependency comes back.
+                tokio::time::sleep(delay).await;
             }
             AttemptOutcome::GiveUp(message) => tracing::warn!(error = %message, "job failed"),
         }
@@ -244,5 +257,17 @@ impl JobContext {
             .exec(self.database.orm())
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_exponentially_longer_up_to_a_cap() {
+        let delays: Vec<u64> = (1..=7).map(|attempts| retry_delay(attempts).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 16, 16]);
+        assert_eq!(retry_delay(0).as_secs(), 1);
     }
 }
