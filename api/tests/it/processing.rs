@@ -661,3 +661,92 @@ async fn detection_reports_its_steps_page_by_page() {
     assert_eq!(document["page_count"], 3, "{document}");
     app.stop().await;
 }
+
+/// Two anonymizations of one project's documents that read the glossary at the same moment:
+/// the one that stores second finds the glossary changed and runs again on it, so the same
+/// address has one alias in both and different addresses never share one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_anonymizations_share_one_glossary() {
+    use obscura_platform::processing::{self, AnonymizeRun, Step};
+    let mut setup = crate::support::TestSetup::new(Mode::Distributed).await;
+    setup.set("OBSCURA__SERVER__WORKERS", "0");
+    let app = setup.start().await;
+    let project_id = project(&app, "Carrera", true).await;
+    let state = &app.server.as_ref().unwrap().state;
+    let engine = obscura_api::server::document_engine(&state.config, state.catalog.clone(), state.master_keys.clone());
+    let quiet = |_: Step| -> futures::future::BoxFuture<'static, ()> { Box::pin(async {}) };
+    let mut documents = Vec::new();
+    for (name, text) in [
+        ("uno.txt", "Firma: eva@example.com y tomas@example.com\n"),
+        (
+            "dos.txt",
+            "Copia a tomas@example.com y a eva@example.com; también nuria@example.com\n",
+        ),
+    ] {
+        let id = upload(&app, &project_id, name, text.as_bytes().to_vec()).await;
+        let (status, accepted) = ask(&app, &id, "detect", json!({})).await;
+        assert_eq!(status, 202, "{accepted}");
+        processing::detect(
+            &state.database,
+            &state.blobs,
+            &engine,
+            processing::DetectRun {
+                tenant_id: obscura_entity::DEFAULT_TENANT_ID,
+                job_id: accepted["job_id"].as_str().unwrap().parse().unwrap(),
+                document_id: id.parse().unwrap(),
+                version: 1,
+                settings: Default::default(),
+                request_id: None,
+            },
+            &quiet,
+        )
+        .await
+        .unwrap();
+        documents.push(id);
+    }
+    let mut runs = Vec::new();
+    for document in &documents {
+        let (status, accepted) = ask(&app, document, "anonymize", json!({})).await;
+        assert_eq!(status, 202, "{accepted}");
+        runs.push(AnonymizeRun {
+            tenant_id: obscura_entity::DEFAULT_TENANT_ID,
+            job_id: accepted["job_id"].as_str().unwrap().parse().unwrap(),
+            document_id: document.parse().unwrap(),
+            version: 3,
+            level: "INTERMEDIATE".into(),
+            request_id: None,
+        });
+    }
+    let second = runs.pop().unwrap();
+    let first = runs.pop().unwrap();
+    let (one, two) = tokio::join!(
+        processing::anonymize(&state.database, &state.blobs, &engine, first, &quiet),
+        processing::anonymize(&state.database, &state.blobs, &engine, second, &quiet),
+    );
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert_eq!(one["leak_check"], "passed", "{one}");
+    assert_eq!(two["leak_check"], "passed", "{two}");
+    let keys = state.master_keys.vault_keys(obscura_entity::DEFAULT_TENANT_ID);
+    let exported = obscura_platform::glossary::export(
+        &state.database,
+        &keys,
+        obscura_entity::DEFAULT_TENANT_ID,
+        project_id.parse().unwrap(),
+        obscura_platform::audit::Actor::SYSTEM,
+        None,
+    )
+    .await
+    .unwrap();
+    let mut originals: Vec<&str> = exported.iter().map(|entry| entry.original.as_str()).collect();
+    originals.sort_unstable();
+    assert_eq!(originals, ["eva@example.com", "nuria@example.com", "tomas@example.com"]);
+    let mut aliases: Vec<&str> = exported.iter().map(|entry| entry.alias.as_str()).collect();
+    aliases.sort_unstable();
+    aliases.dedup();
+    assert_eq!(aliases.len(), 3, "two addresses share an alias: {exported:?}");
+    for entry in &exported {
+        let expected = if entry.original == "nuria@example.com" { 1 } else { 2 };
+        assert_eq!(entry.documents.len(), expected, "{entry:?}");
+    }
+    app.stop().await;
+}

@@ -312,15 +312,21 @@ async fn two_workers_anonymize_a_project_with_one_alias_per_person() {
         }
     };
     let detections = run_all("detect").await;
-    eprintln!("detections per worker: {:?}", wait_all(detections).await);
-    // All at once: both workers write the project's glossary concurrently.
+    let mut detected_by = wait_all(detections).await;
+    eprintln!("detections per worker: {detected_by:?}");
+    // All at once: the workers write the project's glossary side by side.
     let anonymizations = run_all("anonymize").await;
     let per_worker = wait_all(anonymizations).await;
     eprintln!("anonymizations per worker: {per_worker:?}");
-    assert_eq!(
-        per_worker.len(),
-        2,
-        "one worker did all the anonymizations: {per_worker:?}"
+    // Which worker takes which job is the queue's choice; over both rounds both took part.
+    // (`processing::concurrent_anonymizations_share_one_glossary` makes two anonymizations
+    // race for the glossary every time.)
+    for worker in per_worker.keys() {
+        detected_by.remove(worker);
+    }
+    assert!(
+        per_worker.len() == 2 || !detected_by.is_empty(),
+        "one worker did all the work: {per_worker:?}"
     );
 
     for document in &documents {
