@@ -9,6 +9,7 @@
 
 mod anonymize;
 mod detect;
+mod gate;
 mod pipeline;
 mod request;
 

@@ -374,10 +374,16 @@ fn apply(record: &mut projects::Model, settings: ProjectSettings) -> Result<(), 
         record.profile = profile;
     }
     if let Some(operators) = settings.operators {
-        if operators.as_ref().is_some_and(|value| !value.is_object()) {
+        if let Some(value) = &operators
+            && let Err(error) = crate::services::operators::entity_operators(value)
+        {
             return Err(ProjectError::Invalid {
                 field: "body.operators",
-                message: "must be an object of operators by entity type".into(),
+                message: if error.option.is_empty() {
+                    error.message
+                } else {
+                    format!("{}: {}", error.option, error.message)
+                },
             });
         }
         record.operators = operators;

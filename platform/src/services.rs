@@ -4,6 +4,7 @@
 //! Callers check who may do what; services do the work and say why it failed.
 
 pub mod detection;
+pub mod operators;
 pub mod scope;
 
 use obscura_detection::error_kind::{ErrorClass, ErrorKind};

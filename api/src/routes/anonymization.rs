@@ -8,8 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use obscura_anonymization::check::{Pair, validate, validate_batch};
-use obscura_anonymization::keyed::{HashAlgorithm, HashOptions};
-use obscura_anonymization::operator::{DateGranularity, GeneralizeOptions, MaskOptions, Operator, Template};
+use obscura_anonymization::operator::Operator;
 use obscura_anonymization::structured::{JsonOptions, anonymize_json};
 use obscura_anonymization::{Level, Policy, anonymize_text, decrypt_value};
 use obscura_detection::taxonomy::Taxonomy;
@@ -23,109 +22,13 @@ use crate::detect_settings::{
 };
 use crate::problem::{ApiError, ApiJson, Problem};
 use crate::state::AppState;
+use obscura_platform::services::operators::{self, OperatorName, OperatorOptions};
 use obscura_platform::services::scope::with_scope;
 
-/// Operators by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OperatorName {
-    Replace,
-    Mask,
-    Remove,
-    Tag,
-    Hash,
-    Encrypt,
-    Surrogate,
-    Generalize,
-}
-
-impl OperatorName {
-    fn parse(name: &str) -> Option<OperatorName> {
-        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
-    }
-}
-
-/// Operator options shared by the text and JSON endpoints.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct OperatorOptions {
-    /// `mask`: the mask character (default `*`).
-    pub mask_char: Option<char>,
-    /// `mask`: keep the value's length (default true).
-    pub preserve_length: Option<bool>,
-    /// `mask`: keep the last N letters and digits.
-    pub keep_last: Option<usize>,
-    /// `mask`: keep an e-mail address's domain.
-    pub keep_email_domain: Option<bool>,
-    /// `replace`: a template (`<{entity_type}_{n}>`, or the presets `tag`, `bracket`,
-    /// `prefixed`, `masking_engine`).
-    pub template: Option<String>,
-    /// `hash`: `hmac_sha256` (default) or `hmac_sha512`.
-    pub hash_algorithm: Option<String>,
-    /// `hash`: characters of output kept.
-    pub hash_length: Option<usize>,
-    /// `encrypt`: equal values encrypt equally (default false).
-    pub deterministic: Option<bool>,
-    /// `generalize`: dates to `month` or `year` (default).
-    pub date_granularity: Option<String>,
-}
-
-/// The operator a name and options describe.
+/// The operator a name and options describe; a bad option names its field under `field`.
 fn build_operator(name: OperatorName, options: &OperatorOptions, field: &str) -> Result<Operator, ApiError> {
-    Ok(match name {
-        OperatorName::Replace => Operator::Replace {
-            template: match &options.template {
-                Some(template) => Template::parse(template).map_err(|error| {
-                    ApiError::invalid_field("invalid_body", &format!("{field}.template"), error.to_string())
-                })?,
-                None => Template::default(),
-            },
-        },
-        OperatorName::Mask => {
-            let defaults = MaskOptions::default();
-            Operator::Mask(MaskOptions {
-                mask_char: options.mask_char.unwrap_or(defaults.mask_char),
-                preserve_length: options.preserve_length.unwrap_or(defaults.preserve_length),
-                keep_last: options.keep_last.unwrap_or(0),
-                keep_email_domain: options.keep_email_domain.unwrap_or(false),
-                ..defaults
-            })
-        }
-        OperatorName::Remove => Operator::Remove,
-        OperatorName::Tag => Operator::Tag,
-        OperatorName::Hash => Operator::Hash(HashOptions {
-            algorithm: match options.hash_algorithm.as_deref() {
-                None | Some("hmac_sha256") => HashAlgorithm::HmacSha256,
-                Some("hmac_sha512") => HashAlgorithm::HmacSha512,
-                Some(other) => {
-                    return Err(ApiError::invalid_field(
-                        "invalid_body",
-                        &format!("{field}.hash_algorithm"),
-                        format!("{other:?} is not hmac_sha256 or hmac_sha512"),
-                    ));
-                }
-            },
-            length: options.hash_length,
-            ..HashOptions::default()
-        }),
-        OperatorName::Encrypt => Operator::Encrypt {
-            deterministic: options.deterministic.unwrap_or(false),
-        },
-        OperatorName::Surrogate => Operator::Surrogate,
-        OperatorName::Generalize => Operator::Generalize(GeneralizeOptions {
-            date: match options.date_granularity.as_deref() {
-                None | Some("year") => DateGranularity::Year,
-                Some("month") => DateGranularity::Month,
-                Some(other) => {
-                    return Err(ApiError::invalid_field(
-                        "invalid_body",
-                        &format!("{field}.date_granularity"),
-                        format!("{other:?} is not month or year"),
-                    ));
-                }
-            },
-            ..GeneralizeOptions::default()
-        }),
-    })
+    operators::build_operator(name, options)
+        .map_err(|error| ApiError::invalid_field("invalid_body", &format!("{field}.{}", error.option), error.message))
 }
 
 /// A text to anonymize, and how.

@@ -662,9 +662,9 @@ async fn detection_reports_its_steps_page_by_page() {
     app.stop().await;
 }
 
-/// Two anonymizations of one project's documents that read the glossary at the same moment:
-/// the one that stores second finds the glossary changed and runs again on it, so the same
-/// address has one alias in both and different addresses never share one.
+/// Two anonymizations of one project's documents asked for at the same moment take turns
+/// with the glossary: the same address has one alias in both, and different addresses never
+/// share one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_anonymizations_share_one_glossary() {
     use obscura_platform::processing::{self, AnonymizeRun, Step};
@@ -750,3 +750,55 @@ async fn concurrent_anonymizations_share_one_glossary() {
     }
     app.stop().await;
 }
+
+/// A project's operators by entity type refine its level in every document; bad ones are
+/// refused when they are set, naming the type and option.
+async fn a_project_s_operators_apply_to_its_documents(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let response = app
+        .post("/api/v1/projects")
+        .json(&json!({ "name": "Dominios", "operators": { "EMAIL_ADDRESS": { "operator": "mask", "keep_email_domain": true } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let project_id = response.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let document_id = upload(
+        &app,
+        &project_id,
+        "nota.txt",
+        b"Escribir a marisa.gil@example.com hoy.\n".to_vec(),
+    )
+    .await;
+    assert_eq!(run(&app, &document_id, "detect", json!({})).await["state"], "succeeded");
+    assert_eq!(
+        run(&app, &document_id, "anonymize", json!({})).await["state"],
+        "succeeded"
+    );
+    let (status, _, text) = export(&app, &document_id, "txt").await;
+    assert_eq!(status, 200);
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("@example.com") && !text.contains("marisa.gil"), "{text}");
+
+    let response = app
+        .post("/api/v1/projects")
+        .json(&json!({ "name": "Mal", "operators": { "PERSON": { "operator": "hash", "hash_algorithm": "md5" } } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["loc"], "body.operators");
+    assert!(
+        problem["errors"][0]["msg"]
+            .as_str()
+            .unwrap()
+            .contains("PERSON.hash_algorithm"),
+        "{problem}"
+    );
+    app.stop().await;
+}
+both_modes!(a_project_s_operators_apply_to_its_documents);

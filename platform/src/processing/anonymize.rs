@@ -2,15 +2,15 @@
 //! project's glossary, the output written in the original format, and its leak check
 //! stored.
 //!
-//! The glossary is written race-free: a run reads the glossary and its version, and stores
-//! the entries it added only if the version is unchanged (bumping it), with a unique index
-//! on (project, category, lookup) behind that; a run that lost the race runs again on the
-//! fresh glossary, so two documents anonymized at once never give one person two aliases.
+//! The glossary is written race-free: anonymizations of one project take turns (see
+//! `gate`), and behind that a run stores the entries it added only if the glossary's version
+//! is unchanged (bumping it), with a unique index on (project, category, lookup); a run that
+//! finds it changed (a merge, a split) runs again on the fresh glossary, so two documents
+//! anonymized at once never give one person two aliases.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
-use obscura_anonymization::Policy;
 use obscura_anonymization::identity::NameTokens;
 use obscura_anonymization::vault::{MemoryVault, SealedValue, Vault, VaultEntry};
 use obscura_entity::{detection_runs, documents, glossary_entries, glossary_occurrences, projects as project_rows};
@@ -81,8 +81,15 @@ pub async fn anonymize(
         .unwrap_or_default();
     let language = super::detection_language(&project);
     let level = projects::level_of(&run.level);
+    // The project's operators by entity type, over the level; checked when they were set.
+    let policy = crate::services::operators::project_policy(level, project.operators.as_ref())
+        .map_err(|error| ProcessingError::Stored(format!("the project's operators: {error}")))?;
     let delete_original = !project.keep_originals;
 
+    // One anonymization of the project at a time, so that none renders in vain.
+    let _turn = super::gate::turn(database, document.project_id)
+        .await
+        .map_err(|error| ProcessingError::Transaction(crate::database::DatabaseError::from(error)))?;
     for attempt in 0..GLOSSARY_TRIES {
         let (selection, options) = prepare(
             &engine.catalog,
@@ -119,7 +126,7 @@ pub async fn anonymize(
                 selection,
                 options,
                 language: language.clone().unwrap_or_else(|| "en".into()),
-                policy: Policy::level(level),
+                policy: policy.clone(),
                 tenant_id: run.tenant_id,
             },
             engine,
