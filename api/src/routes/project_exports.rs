@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use obscura_documents::Format;
 use obscura_entity::documents;
 use obscura_platform::annotations;
 use obscura_platform::audit::{self, AuditEvent};
@@ -24,6 +23,7 @@ use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiPath, ApiQuery, Problem};
 use crate::request_id;
 use crate::routes::projects::actor;
+use crate::routes::review::{anonymized_name, leak_check_passed, source_format};
 use crate::state::AppState;
 
 /// Chunks of the zip in flight between the thread that writes it and the response.
@@ -174,12 +174,7 @@ fn write_zip(
     let mut names = std::collections::BTreeSet::new();
     let mut report = Vec::with_capacity(anonymized.len());
     for document in anonymized {
-        let passed = document
-            .leak_check
-            .as_ref()
-            .and_then(|check| check.get("status"))
-            .and_then(serde_json::Value::as_str)
-            == Some("passed");
+        let passed = leak_check_passed(document);
         let counts = runtime
             .block_on(blobs.get(&processing::output_text_key(document.id)))
             .ok()
@@ -190,15 +185,10 @@ fn write_zip(
         let mut file = None;
         if included && let Some(key) = &document.output_key {
             let bytes = runtime.block_on(blobs.get(key))?;
-            let extension = Format::from_extension(&format!("file.{}", document.format.as_deref().unwrap_or("txt")))
-                .map_or("txt", Format::extension);
-            let stem = document
-                .filename
-                .rsplit_once('.')
-                .map_or(document.filename.as_str(), |(stem, _)| stem);
-            let mut name = format!("{stem}.anonymized.{extension}");
+            let extension = source_format(document).extension();
+            let mut name = anonymized_name(&document.filename, extension, None);
             if !names.insert(name.clone()) {
-                name = format!("{stem}.{}.anonymized.{extension}", document.id);
+                name = anonymized_name(&document.filename, extension, Some(document.id));
                 names.insert(name.clone());
             }
             zip.start_file(name.as_str(), options)?;

@@ -657,12 +657,7 @@ pub async fn export_document(
     let Some(output_key) = document.output_key.clone().filter(|_| document.anonymized_at.is_some()) else {
         return Err(ApiError::from_class(ProcessingError::NotAnonymized(document_id)));
     };
-    let passed = document
-        .leak_check
-        .as_ref()
-        .and_then(|check| check.get("status"))
-        .and_then(serde_json::Value::as_str)
-        == Some("passed");
+    let passed = leak_check_passed(&document);
     if !passed && !allow_leaks {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -670,8 +665,7 @@ pub async fn export_document(
             "the leak check of this document's output failed: an original value may remain in it; see GET /api/v1/documents/{id}/anonymized, review and anonymize again, or export as an admin with allow_leaks=true",
         ));
     }
-    let source = Format::from_extension(&format!("file.{}", document.format.as_deref().unwrap_or("txt")))
-        .unwrap_or(Format::Text);
+    let source = source_format(&document);
     let text = || async {
         let stored = state.blobs.get(&processing::output_text_key(document_id)).await?;
         let value: serde_json::Value = serde_json::from_slice(&stored).map_err(ApiError::internal)?;
@@ -736,11 +730,7 @@ pub async fn export_document(
     )
     .await
     .map_err(ApiError::internal)?;
-    let stem = document
-        .filename
-        .rsplit_once('.')
-        .map_or(document.filename.as_str(), |(stem, _)| stem);
-    let filename = format!("{stem}.anonymized.{extension}");
+    let filename = anonymized_name(&document.filename, extension, None);
     let mut response = Response::new(Body::from(bytes));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -748,6 +738,31 @@ pub async fn export_document(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// Whether the leak check of a document's output passed.
+pub(crate) fn leak_check_passed(document: &obscura_entity::documents::Model) -> bool {
+    document
+        .leak_check
+        .as_ref()
+        .and_then(|check| check.get("status"))
+        .and_then(serde_json::Value::as_str)
+        == Some("passed")
+}
+
+/// The format a document was sniffed as.
+pub(crate) fn source_format(document: &obscura_entity::documents::Model) -> Format {
+    Format::from_extension(&format!("file.{}", document.format.as_deref().unwrap_or("txt"))).unwrap_or(Format::Text)
+}
+
+/// The name of an anonymized output: `acta.pdf` in `pdf` is `acta.anonymized.pdf`, with a
+/// tag (a document id) before `anonymized` when the plain name is taken.
+pub(crate) fn anonymized_name(filename: &str, extension: &str, tag: Option<Uuid>) -> String {
+    let stem = filename.rsplit_once('.').map_or(filename, |(stem, _)| stem);
+    match tag {
+        Some(tag) => format!("{stem}.{tag}.anonymized.{extension}"),
+        None => format!("{stem}.anonymized.{extension}"),
+    }
 }
 
 /// An attachment header with an ASCII fallback name and the UTF-8 name (RFC 6266).
