@@ -9,9 +9,11 @@
 //! - `structured`: JSON, with key names as hints and path filters, and HTML;
 //! - `html`: the text nodes and attributes of an HTML document;
 //! - `sanitize`: reversible placeholders for content sent to language models;
+//! - `given`: entities decided beforehand (a reviewed set) in place of detection;
 //! - `check`: whether a masked value leaks, lost its format or fails its checksum.
 
 pub mod check;
+pub mod given;
 pub mod html;
 pub mod identity;
 pub mod keyed;
@@ -209,6 +211,10 @@ pub enum AnonymizeError {
         end: usize,
         length: usize,
     },
+    #[error(
+        "the text at {location} is not the text that was detected (the file or the reader changed); detect the document again"
+    )]
+    Stale { location: String },
 }
 
 impl ErrorClass for AnonymizeError {
@@ -217,6 +223,7 @@ impl ErrorClass for AnonymizeError {
             AnonymizeError::Key(KeyError::Missing(_) | KeyError::WrongLength { .. }) => ErrorKind::Unsupported,
             AnonymizeError::Key(KeyError::NotDecryptable) | AnonymizeError::SpanOutOfRange { .. } => ErrorKind::Invalid,
             AnonymizeError::Vault(_) => ErrorKind::Internal,
+            AnonymizeError::Stale { .. } => ErrorKind::Conflict,
         }
     }
 
@@ -227,6 +234,7 @@ impl ErrorClass for AnonymizeError {
             AnonymizeError::Key(KeyError::NotDecryptable) => "not_decryptable",
             AnonymizeError::Vault(_) => "vault_error",
             AnonymizeError::SpanOutOfRange { .. } => "span_out_of_range",
+            AnonymizeError::Stale { .. } => "detection_stale",
         }
     }
 }

@@ -18,10 +18,11 @@ use super::Original;
 use obscura_detection::entity_type::names;
 use serde_json::Value;
 
+use super::given::{Finder, UnitText, outside};
 use super::html::{Edit, apply_edits, escape, scannable};
 use super::{AnonymizeError, Anonymized, Policy, Replacement, Scope, anonymize_text};
 use obscura_detection::context::fold_word;
-use obscura_detection::detect::{DetectError, DetectOptions, Detection, Detector, SkippedRecognizer, merge_skipped};
+use obscura_detection::detect::{DetectError, Detection, SkippedRecognizer, merge_skipped};
 use obscura_detection::entity_type::EntityType;
 use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 use obscura_detection::validate::Validator;
@@ -264,8 +265,7 @@ fn fits_hint(entity_type: &str, value: &str, language: &str) -> bool {
 /// what was replaced. The same value gets the same replacement throughout (the scope's).
 pub fn anonymize_json(
     value: &Value,
-    detector: &Detector,
-    detect_options: &DetectOptions,
+    finder: &Finder<'_>,
     policy: &Policy,
     scope: &mut Scope<'_>,
     options: &JsonOptions,
@@ -281,8 +281,7 @@ pub fn anonymize_json(
         .map(|path| PathPattern::parse(path))
         .collect::<Result<Vec<_>, _>>()?;
     let mut walker = Walker {
-        detector,
-        detect_options,
+        finder,
         policy,
         scope,
         options,
@@ -302,8 +301,7 @@ pub fn anonymize_json(
 }
 
 struct Walker<'a, 'b> {
-    detector: &'a Detector,
-    detect_options: &'a DetectOptions,
+    finder: &'a Finder<'a>,
     policy: &'a Policy,
     scope: &'a mut Scope<'b>,
     options: &'a JsonOptions,
@@ -376,11 +374,17 @@ impl Walker<'_, '_> {
                 limit: self.options.max_strings,
             });
         }
-        let language = self.detect_options.language.clone().unwrap_or_else(|| "en".into());
-        let findings = self.detector.detect(text, self.detect_options)?;
-        merge_skipped(&mut self.skipped, findings.skipped);
-        let mut detections = findings.detections;
+        let language = self.finder.options.language.clone().unwrap_or_else(|| "en".into());
+        let rendered = render_path(path);
+        let (mut detections, skipped) = self.finder.find(UnitText {
+            location: &rendered,
+            paragraph: None,
+            text,
+        })?;
+        merge_skipped(&mut self.skipped, skipped);
+        // Given entities were decided with the hints already.
         if self.options.key_hints
+            && !self.finder.is_given()
             && let Some(hint) = key.and_then(key_hint)
             && self.wanted(hint)
         {
@@ -404,7 +408,6 @@ impl Walker<'_, '_> {
             return Ok(text.to_owned());
         }
         let result = anonymize_text(text, &detections, self.policy, self.scope)?;
-        let rendered = render_path(path);
         let characters: Vec<char> = text.chars().collect();
         self.replacements
             .extend(result.replacements.into_iter().map(|replacement| JsonReplacement {
@@ -421,9 +424,10 @@ impl Walker<'_, '_> {
 
     /// Whether the request's entity filter lets a hinted type through.
     fn wanted(&self, entity_type: &str) -> bool {
-        self.detect_options.entities.as_ref().is_none_or(|entities| {
+        self.finder.options.entities.as_ref().is_none_or(|entities| {
             entities.iter().any(|name| {
-                self.detector
+                self.finder
+                    .detector
                     .entity_name(name)
                     .is_ok_and(|canonical| canonical == entity_type)
             })
@@ -431,12 +435,15 @@ impl Walker<'_, '_> {
     }
 }
 
+/// The location of an HTML document's entities, whose offsets count in code points of the
+/// whole document.
+pub const HTML_LOCATION: &str = "html";
+
 /// Anonymizes an HTML document's text nodes and chosen attributes. Replacement offsets are
 /// byte offsets in the document (`start`, `end`) and in the output.
 pub fn anonymize_html(
     html: &str,
-    detector: &Detector,
-    detect_options: &DetectOptions,
+    finder: &Finder<'_>,
     policy: &Policy,
     scope: &mut Scope<'_>,
 ) -> Result<Anonymized, StructuredError> {
@@ -444,12 +451,20 @@ pub fn anonymize_html(
     let mut replacements = Vec::new();
     let mut skipped = Vec::new();
     for piece in scannable(html) {
-        let findings = detector.detect(&piece.text, detect_options)?;
+        let findings = finder.detector.detect(&piece.text, finder.options)?;
         merge_skipped(&mut skipped, findings.skipped);
-        if findings.detections.is_empty() {
+        // Given entities count in code points of the whole document.
+        let detections = match finder.given {
+            Some(given) => outside(
+                given.detections_in_piece(HTML_LOCATION, html, &piece.text, &piece.offsets)?,
+                findings.detections,
+            ),
+            None => findings.detections,
+        };
+        if detections.is_empty() {
             continue;
         }
-        let result = anonymize_text(&piece.text, &findings.detections, policy, scope)?;
+        let result = anonymize_text(&piece.text, &detections, policy, scope)?;
         let output: Vec<char> = result.text.chars().collect();
         for replacement in result.replacements {
             let written: String = output[replacement.output_start..replacement.output_end]
@@ -516,8 +531,7 @@ pub struct CsvError {
 /// are `row[column]` (1-based rows counting the header).
 pub fn anonymize_csv(
     text: &str,
-    detector: &Detector,
-    detect_options: &DetectOptions,
+    finder: &Finder<'_>,
     policy: &Policy,
     scope: &mut Scope<'_>,
     options: &CsvOptions,
@@ -533,8 +547,7 @@ pub fn anonymize_csv(
         .from_writer(Vec::with_capacity(text.len()));
     let json_options = JsonOptions::default();
     let mut walker = Walker {
-        detector,
-        detect_options,
+        finder,
         policy,
         scope,
         options: &json_options,
@@ -610,6 +623,7 @@ mod tests {
     use crate::operator::{Operator, Template};
     use crate::vault::{MemoryVault, VaultKeys};
     use crate::{Policy, ScopeSecrets};
+    use obscura_detection::detect::{DetectOptions, Detector};
 
     /// Runs `work` with the built-in detector, Spanish options, the default `replace`
     /// policy and a fresh vault.
@@ -636,8 +650,14 @@ mod tests {
 
     fn run(value: &Value, options: &JsonOptions) -> Result<(Value, Vec<JsonReplacement>), StructuredError> {
         in_scope(|detector, detect_options, policy, scope| {
-            anonymize_json(value, detector, detect_options, policy, scope, options)
-                .map(|output| (output.content, output.replacements))
+            anonymize_json(
+                value,
+                &Finder::detecting(detector, detect_options),
+                policy,
+                scope,
+                options,
+            )
+            .map(|output| (output.content, output.replacements))
         })
     }
 
@@ -731,9 +751,10 @@ mod tests {
     #[test]
     fn html_markup_stays_and_only_text_changes() {
         let html = r#"<div class="ana@example.com"><p title="Ana García">Escribir a ana@example.com &amp; <a href="mailto:ana@example.com">aquí</a></p></div>"#;
-        let result =
-            in_scope(|detector, options, policy, scope| anonymize_html(html, detector, options, policy, scope))
-                .unwrap();
+        let result = in_scope(|detector, options, policy, scope| {
+            anonymize_html(html, &Finder::detecting(detector, options), policy, scope)
+        })
+        .unwrap();
         assert_eq!(
             result.text,
             r#"<div class="ana@example.com"><p title="Ana García">Escribir a &lt;EMAIL_ADDRESS_1&gt; &amp; <a href="mailto:&lt;EMAIL_ADDRESS_1&gt;">aquí</a></p></div>"#
@@ -751,7 +772,14 @@ mod tests {
         let text = "nombre,email,nota,importe\nRosa,rosa@example.com,\"llamar, luego, a rosa@example.com\",12.5\nLuis,,sin datos,3\n";
         let csv = |options: &CsvOptions| {
             in_scope(|detector, detect_options, policy, scope| {
-                let output = anonymize_csv(text, detector, detect_options, policy, scope, options).unwrap();
+                let output = anonymize_csv(
+                    text,
+                    &Finder::detecting(detector, detect_options),
+                    policy,
+                    scope,
+                    options,
+                )
+                .unwrap();
                 (output.content, output.replacements)
             })
         };

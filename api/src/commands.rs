@@ -7,6 +7,7 @@ use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use obscura_anonymization::given::Finder;
 use obscura_anonymization::operator::Operator;
 use obscura_anonymization::structured::{JsonOptions, anonymize_json};
 use obscura_anonymization::vault::{MemoryVault, VaultKeys};
@@ -158,7 +159,13 @@ pub fn run_anonymize(args: &AnonymizeArgs, config: &Config) -> anyhow::Result<()
             max_depth: config.security.json_max_depth,
             ..JsonOptions::default()
         };
-        let anonymized = anonymize_json(&value, &selection.detector, options, &policy, &mut scope, &json_options)?;
+        let anonymized = anonymize_json(
+            &value,
+            &Finder::detecting(&selection.detector, options),
+            &policy,
+            &mut scope,
+            &json_options,
+        )?;
         warn_skipped(&anonymized.skipped);
         let mut text = serde_json::to_string_pretty(&anonymized.content)?;
         text.push('\n');
@@ -333,6 +340,7 @@ pub fn run_anonymize_file(args: &AnonymizeFileArgs, config: &Config) -> anyhow::
     let request = obscura_documents::Request {
         detector: &setup.selection.detector,
         detect_options: &setup.options,
+        given: None,
         policy: &policy,
         limits: &limits,
         export,

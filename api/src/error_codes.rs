@@ -313,6 +313,13 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "The document has not been anonymized; POST /api/v1/documents/{id}/anonymize first.",
     ),
     entry(
+        "detection_stale",
+        Some(Conflict),
+        409,
+        "Detection stale",
+        "A document is anonymized with the spans its detection and review kept, and the text at one of their places is no longer the text that was detected (the file or the reader changed since); the document went to ERROR with this code. Detect it again (`reprocess`), review, and anonymize.",
+    ),
+    entry(
         "original_deleted",
         Some(Conflict),
         409,

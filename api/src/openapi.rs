@@ -25,8 +25,8 @@ use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
 use crate::routes::{
-    anonymization, audit, detection, docs, documents, glossary, health, jobs, models, project_exports, projects,
-    review, sanitization, service, uploads,
+    anonymization, audit, detection, docs, document_exports, documents, glossary, health, jobs, models,
+    project_exports, projects, review, sanitization, service, uploads,
 };
 use crate::state::AppState;
 
@@ -129,8 +129,8 @@ fn documented_routes(
         .routes(routes!(review::anonymize_document))
         .routes(routes!(review::get_detection_results))
         .routes(routes!(review::review_entities))
-        .routes(routes!(review::get_anonymized))
-        .routes(routes!(review::export_document))
+        .routes(routes!(document_exports::get_anonymized))
+        .routes(routes!(document_exports::export_document))
         .routes(routes!(uploads::create_upload))
         .routes(routes!(glossary::get_project_glossary))
         .routes(routes!(glossary::get_document_glossary))

@@ -4,6 +4,7 @@ pub mod anonymization;
 pub mod audit;
 pub mod detection;
 pub mod docs;
+pub mod document_exports;
 pub mod documents;
 pub mod glossary;
 pub mod health;

@@ -1,6 +1,7 @@
 //! Word documents: every paragraph of every text part, and external link targets, rewritten
 //! inside the runs they came from.
 
+use obscura_anonymization::given::UnitText;
 use obscura_anonymization::{Scope, anonymize_text};
 
 use crate::detection::detect_units;
@@ -19,18 +20,34 @@ pub(crate) fn docx_document(
     let mut document = docx::Docx::open(bytes, request.limits)?;
     let units = document.units();
     let mut findings = Findings::default();
-    let texts: Vec<String> = units.iter().map(|(_, text)| text.clone()).collect();
+    let places: Vec<(String, Option<usize>)> = units
+        .iter()
+        .map(|(unit, _)| {
+            (
+                document.part_name(unit).to_owned(),
+                (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index),
+            )
+        })
+        .collect();
+    let texts: Vec<UnitText<'_>> = units
+        .iter()
+        .zip(&places)
+        .map(|((_, text), (part, paragraph))| UnitText {
+            location: part,
+            paragraph: *paragraph,
+            text,
+        })
+        .collect();
     let detected = detect_units(&texts, request, deadline, &mut findings.skipped)?;
-    for ((unit, text), detections) in units.iter().zip(detected) {
+    for (((unit, text), (part, paragraph)), detections) in units.iter().zip(&places).zip(detected) {
         deadline.check()?;
-        let part = document.part_name(unit).to_owned();
-        let paragraph = (unit.kind == docx::UnitKind::Paragraph).then_some(unit.index);
-        findings.read_unit(&part, paragraph, text);
+        let (part, paragraph) = (part.as_str(), *paragraph);
+        findings.read_unit(part, paragraph, text);
         if detections.is_empty() {
             continue;
         }
         let result = anonymize_text(text, &detections, request.policy, scope)?;
-        let spans = findings.add_unit(text, &result, &detections, &part, paragraph);
+        let spans = findings.add_unit(text, &result, &detections, part, paragraph);
         document.rewrite(
             unit,
             &docx::Rewrite {

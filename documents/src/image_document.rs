@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use obscura_anonymization::given::UnitText;
 use obscura_anonymization::{Scope, anonymize_text};
 use obscura_detection::detect::Detection;
 
@@ -28,7 +29,13 @@ pub(crate) fn burn_reading(
     scope: &mut Scope<'_>,
     findings: &mut Findings,
 ) -> Result<(Vec<Range<usize>>, String), DocumentError> {
-    for misread in image::misread_dni(&read.text) {
+    // A review decided about these already.
+    let misread = if request.given.is_some() {
+        Vec::new()
+    } else {
+        image::misread_dni(&read.text)
+    };
+    for misread in misread {
         if !detections
             .iter()
             .any(|detection| detection.start < misread.end && detection.end > misread.start)
@@ -64,14 +71,14 @@ pub(crate) fn image_document(
     request.observe(Stage::OcrPage, 1, 1);
     let mut findings = Findings::default();
     findings.read_unit("image", None, &read.text);
-    let detections = detect_units(
-        std::slice::from_ref(&read.text),
-        request,
-        deadline,
-        &mut findings.skipped,
-    )?
-    .pop()
-    .unwrap_or_default();
+    let unit = UnitText {
+        location: "image",
+        paragraph: None,
+        text: &read.text,
+    };
+    let detections = detect_units(&[unit], request, deadline, &mut findings.skipped)?
+        .pop()
+        .unwrap_or_default();
     let (burnt, text) = burn_reading(&read, detections, &mut pixels, "image", request, scope, &mut findings)?;
     findings.locate_read(0, &read, |[left, top, width, height]| {
         [left, top, left + width, top + height].map(|value| value as f32)

@@ -41,6 +41,7 @@ mod limits;
 mod pdf_document;
 mod text_document;
 
+use obscura_anonymization::given::{Finder, GivenSpans};
 use obscura_anonymization::{Policy, Scope};
 use obscura_detection::detect::{DetectOptions, Detector};
 
@@ -61,6 +62,10 @@ use text_document::text_document;
 pub struct Request<'a> {
     pub detector: &'a Detector,
     pub detect_options: &'a DetectOptions,
+    /// Entities decided beforehand (a reviewed set), by unit of text, used in place of the
+    /// detector's; the detector then only adds what it finds outside them (see
+    /// [`obscura_anonymization::given`]), and nothing is propagated.
+    pub given: Option<&'a GivenSpans>,
     pub policy: &'a Policy,
     pub limits: &'a Limits,
     pub export: ExportFormat,
@@ -89,6 +94,15 @@ pub struct Step {
 }
 
 impl Request<'_> {
+    /// How the document's entities are found.
+    pub(crate) fn finder(&self) -> Finder<'_> {
+        Finder {
+            detector: self.detector,
+            options: self.detect_options,
+            given: self.given,
+        }
+    }
+
     /// Tells the observer, if any, of a step.
     pub(crate) fn observe(&self, stage: Stage, done: usize, total: usize) {
         if let Some(observer) = self.observer {
@@ -120,5 +134,8 @@ pub fn process(
         Format::Pdf => pdf_document(bytes, request, scope, &deadline)?,
         Format::Png | Format::Jpeg | Format::Tiff => image_document(bytes, format, request, scope, &deadline)?,
     };
+    if let Some(given) = request.given {
+        given.check_all_read()?;
+    }
     export(outcome, request.export)
 }

@@ -1,6 +1,7 @@
 //! PDF documents: the text layer of every page redacted in its content stream, and the images
 //! worth reading redacted in their pixels.
 
+use obscura_anonymization::given::UnitText;
 use obscura_anonymization::{Scope, anonymize_text};
 
 use crate::detection::detect_units;
@@ -38,7 +39,22 @@ pub(crate) fn pdf_document(
     // replaced in all.
     let mut texts: Vec<String> = document.pages.iter().map(|page| page.text.clone()).collect();
     texts.extend(readings.iter().map(|read| read.text.clone()));
-    let mut detected = detect_units(&texts, request, deadline, &mut findings.skipped)?;
+    let locations: Vec<String> = document
+        .pages
+        .iter()
+        .map(|page| format!("page {}", page.number))
+        .chain(scans.iter().map(pdf::Scan::location))
+        .collect();
+    let units: Vec<UnitText<'_>> = locations
+        .iter()
+        .zip(&texts)
+        .map(|(location, text)| UnitText {
+            location,
+            paragraph: None,
+            text,
+        })
+        .collect();
+    let mut detected = detect_units(&units, request, deadline, &mut findings.skipped)?;
     let scan_detections = detected.split_off(document.pages.len());
     // The anonymized text of each page's text layer and scans, for the text exports.
     let mut anonymized: Vec<((u32, usize), String)> = Vec::new();

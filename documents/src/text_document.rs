@@ -1,6 +1,8 @@
 //! Plain text, Markdown, CSV, JSON and HTML documents: decoded, anonymized as text or by
 //! their structure, and checked as a reader sees them.
 
+use obscura_anonymization::given::UnitText;
+use obscura_anonymization::structured::HTML_LOCATION;
 use obscura_anonymization::structured::{CsvOptions, JsonOptions, anonymize_csv, anonymize_html, anonymize_json};
 use obscura_anonymization::{Scope, anonymize_text};
 use obscura_detection::detect::merge_skipped;
@@ -32,14 +34,7 @@ pub(crate) fn text_document(
                 },
                 ..CsvOptions::default()
             };
-            let anonymized = anonymize_csv(
-                text,
-                request.detector,
-                request.detect_options,
-                request.policy,
-                scope,
-                &options,
-            )?;
+            let anonymized = anonymize_csv(text, &request.finder(), request.policy, scope, &options)?;
             findings.add_structured(&anonymized.replacements);
             merge_skipped(&mut findings.skipped, anonymized.skipped);
             anonymized.content
@@ -49,8 +44,7 @@ pub(crate) fn text_document(
                 serde_json::from_str(text).map_err(|error| DocumentError::Corrupt(format!("JSON: {error}")))?;
             let anonymized = anonymize_json(
                 &value,
-                request.detector,
-                request.detect_options,
+                &request.finder(),
                 request.policy,
                 scope,
                 &JsonOptions::default(),
@@ -61,8 +55,8 @@ pub(crate) fn text_document(
                 .map_err(|error| DocumentError::Corrupt(error.to_string()))?
         }
         Format::Html => {
-            findings.read_unit("html", None, text);
-            let result = anonymize_html(text, request.detector, request.detect_options, request.policy, scope)?;
+            findings.read_unit(HTML_LOCATION, None, text);
+            let result = anonymize_html(text, &request.finder(), request.policy, scope)?;
             merge_skipped(&mut findings.skipped, result.skipped.iter().cloned());
             for replacement in &result.replacements {
                 // Offsets are bytes of the document; the value is its text with entities decoded.
@@ -74,7 +68,7 @@ pub(crate) fn text_document(
                 findings.add(Found {
                     entity_type: &replacement.entity_type,
                     value: if value.is_empty() { raw.to_owned() } else { value },
-                    location: "html",
+                    location: HTML_LOCATION,
                     paragraph: None,
                     span: text[..replacement.start].chars().count()..text[..replacement.end].chars().count(),
                     operator: replacement.operator,
@@ -86,7 +80,12 @@ pub(crate) fn text_document(
         }
         Format::Text | Format::Markdown | Format::Docx | Format::Pdf | Format::Png | Format::Jpeg | Format::Tiff => {
             findings.read_unit("text", None, text);
-            let detections = detect_units(&[text.to_owned()], request, deadline, &mut findings.skipped)?
+            let unit = UnitText {
+                location: "text",
+                paragraph: None,
+                text,
+            };
+            let detections = detect_units(&[unit], request, deadline, &mut findings.skipped)?
                 .pop()
                 .unwrap_or_default();
             let result = anonymize_text(text, &detections, request.policy, scope)?;

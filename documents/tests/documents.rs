@@ -45,6 +45,7 @@ fn run_with(
     let request = Request {
         detector: &selection.detector,
         detect_options: &options,
+        given: None,
         policy: &policy,
         limits,
         export,

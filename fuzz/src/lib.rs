@@ -38,6 +38,7 @@ pub fn process_as(name: &str, bytes: &[u8]) {
     let request = Request {
         detector: &SELECTION.detector,
         detect_options: &options,
+        given: None,
         policy: &policy,
         limits: &limits,
         export: ExportFormat::Original,

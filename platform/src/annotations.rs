@@ -7,13 +7,13 @@ use std::collections::BTreeMap;
 
 use obscura_entity::{document_entities, documents};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, AuditEvent};
 use crate::database::Database;
 use crate::documents::DocumentServiceError;
-use crate::processing::units_key;
+use crate::processing::stored_units;
 use crate::projects::{self, ProjectLanguage};
 use crate::review::status;
 use crate::storage::{BlobStore, StorageError};
@@ -27,8 +27,6 @@ pub enum AnnotationError {
     Storage(#[from] StorageError),
     #[error("annotation storage: {0}")]
     Database(#[from] sea_orm::DbErr),
-    #[error("stored units could not be read: {0}")]
-    Units(String),
 }
 
 impl From<projects::ProjectError> for AnnotationError {
@@ -42,7 +40,7 @@ impl obscura_detection::ErrorClass for AnnotationError {
         match self {
             AnnotationError::Document(error) => error.kind(),
             AnnotationError::Storage(error) => error.kind(),
-            AnnotationError::Database(_) | AnnotationError::Units(_) => obscura_detection::ErrorKind::Internal,
+            AnnotationError::Database(_) => obscura_detection::ErrorKind::Internal,
         }
     }
 
@@ -51,16 +49,8 @@ impl obscura_detection::ErrorClass for AnnotationError {
             AnnotationError::Document(error) => error.code(),
             AnnotationError::Storage(error) => error.code(),
             AnnotationError::Database(_) => "database_error",
-            AnnotationError::Units(_) => "internal_error",
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct StoredUnit {
-    location: String,
-    paragraph: Option<usize>,
-    text: String,
 }
 
 /// One labelled line.
@@ -106,14 +96,10 @@ pub async fn export(
     let mut lines = Vec::new();
     let mut spans_written = 0;
     for document in &detected {
-        let stored = match blobs.get(&units_key(document.id)).await {
-            Ok(stored) => stored,
-            // Detected before units were kept: nothing to label.
-            Err(StorageError::NotFound { .. }) => continue,
-            Err(error) => return Err(error.into()),
+        // Detected before units were kept, or structured: nothing to label.
+        let Some(units) = stored_units(blobs, document.id).await? else {
+            continue;
         };
-        let units: Vec<StoredUnit> =
-            serde_json::from_slice(&stored).map_err(|error| AnnotationError::Units(error.to_string()))?;
         let entities = document_entities::Entity::find()
             .filter(document_entities::Column::DocumentId.eq(document.id))
             .filter(document_entities::Column::Status.ne(status::REJECTED))

@@ -33,7 +33,7 @@ use crate::jobs::JobError;
 use crate::projects::ProjectError;
 use crate::secrets::MasterKeys;
 use crate::services::ServiceError;
-use crate::storage::StorageError;
+use crate::storage::{BlobStore, StorageError};
 
 /// What document jobs run with.
 #[derive(Debug, Clone)]
@@ -166,6 +166,31 @@ pub fn output_text_key(document_id: Uuid) -> String {
 /// original.
 pub fn units_key(document_id: Uuid) -> String {
     format!("documents/{document_id}/units.json")
+}
+
+/// A unit of text a document was read as, as stored beside its original (see [`units_key`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredUnit {
+    pub location: String,
+    pub paragraph: Option<usize>,
+    pub text: String,
+}
+
+/// The units of text stored for a document; `None` when it has none: a CSV or JSON file, a
+/// document detected before they were kept, or one whose original was deleted.
+pub async fn stored_units(blobs: &BlobStore, document_id: Uuid) -> Result<Option<Vec<StoredUnit>>, StorageError> {
+    let key = units_key(document_id);
+    match blobs.get(&key).await {
+        Ok(stored) => serde_json::from_slice(&stored)
+            .map(Some)
+            .map_err(|error| StorageError::Backend {
+                operation: "parse",
+                key,
+                source: Box::new(error),
+            }),
+        Err(StorageError::NotFound { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// Where the table of replaced entities is stored, for the CSV export.

@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::audit::{self, Actor, AuditEvent};
 use crate::database::{Database, DatabaseError};
 use crate::documents::{self, DocumentServiceError, state};
+use crate::processing::StoredUnit;
 
 /// Most items one review request may carry.
 pub const MAX_REVIEW_ITEMS: usize = 1_000;
@@ -297,6 +298,8 @@ pub struct ReviewItem {
     pub action: ReviewAction,
     pub id: Option<Uuid>,
     pub location: Option<String>,
+    /// The paragraph within the location, for documents read by paragraph (Word).
+    pub paragraph: Option<u64>,
     pub start: Option<u64>,
     pub end: Option<u64>,
     pub text: Option<String>,
@@ -327,12 +330,14 @@ pub struct Reviewer<'a> {
     pub request_id: Option<&'a str>,
 }
 
-/// Applies a batch of review items, all or none.
+/// Applies a batch of review items, all or none. Spans added at a position are checked
+/// against `units`, the document's stored units of text, where it has them.
 pub async fn apply(
     database: &Database,
     keys: &VaultKeys,
     reviewer: Reviewer<'_>,
     items: &[ReviewItem],
+    units: Option<&[StoredUnit]>,
 ) -> Result<ReviewOutcome, ReviewError> {
     if items.len() > MAX_REVIEW_ITEMS {
         return Err(ReviewError::TooManyItems);
@@ -341,7 +346,7 @@ pub async fn apply(
     let document = lock(&tx, reviewer.tenant_id, reviewer.document_id).await?;
     let mut outcome = ReviewOutcome::default();
     for (index, item) in items.iter().enumerate() {
-        apply_item(&tx, keys, &document, index, item, &mut outcome).await?;
+        apply_item(&tx, keys, &document, index, item, units, &mut outcome).await?;
     }
     if document.state == state::ANONYMIZATION_COMPLETE {
         document_rows::Entity::update_many()
@@ -413,6 +418,7 @@ async fn apply_item(
     document: &document_rows::Model,
     index: usize,
     item: &ReviewItem,
+    units: Option<&[StoredUnit]>,
     outcome: &mut ReviewOutcome,
 ) -> Result<(), ReviewError> {
     let scope = match item.scope {
@@ -528,7 +534,17 @@ async fn apply_item(
                             text.chars().count()
                         )));
                     }
-                    insert_added(database, keys, document, location, start, end, &category, text).await?;
+                    let paragraph = item.paragraph.and_then(|paragraph| usize::try_from(paragraph).ok());
+                    if let Some(units) = units {
+                        check_position(index, units, location, paragraph, (start, end), text)?;
+                    }
+                    let span = Placed {
+                        location,
+                        paragraph,
+                        start,
+                        end,
+                    };
+                    insert_added(database, keys, document, &span, &category, text).await?;
                     outcome.entities_updated += 1;
                 }
                 (None, None, None) => outcome.reprocess_recommended = true,
@@ -576,6 +592,10 @@ async fn find_entity(
                 .filter(document_entities::Column::End.eq(i64::try_from(end).unwrap_or(i64::MAX)));
             if let Some(location) = &item.location {
                 query = query.filter(document_entities::Column::Location.eq(location.as_str()));
+            }
+            if let Some(paragraph) = item.paragraph {
+                query =
+                    query.filter(document_entities::Column::Paragraph.eq(i32::try_from(paragraph).unwrap_or(i32::MAX)));
             }
             let mut matches = query.all(database).await?;
             if matches.len() > 1 {
@@ -660,18 +680,65 @@ async fn set_status(
     Ok(update.exec(database).await?.rows_affected)
 }
 
+/// Where an added span lies.
+struct Placed<'a> {
+    location: &'a str,
+    paragraph: Option<usize>,
+    start: u64,
+    end: u64,
+}
+
+/// Checks that `text` is what the document's unit at `location` holds between the offsets.
+fn check_position(
+    index: usize,
+    units: &[StoredUnit],
+    location: &str,
+    paragraph: Option<usize>,
+    (start, end): (u64, u64),
+    text: &str,
+) -> Result<(), ReviewError> {
+    let invalid = |message: String| ReviewError::Item { index, message };
+    let unit = units
+        .iter()
+        .find(|unit| unit.location == location && unit.paragraph == paragraph)
+        .ok_or_else(|| {
+            invalid(match paragraph {
+                Some(paragraph) => format!("the document has no paragraph {paragraph} at location {location:?}"),
+                None if units.iter().any(|unit| unit.location == location) => {
+                    format!("location {location:?} is read by paragraph; name the `paragraph`")
+                }
+                None => format!("the document has no text at location {location:?}"),
+            })
+        })?;
+    let held: String = unit
+        .text
+        .chars()
+        .skip(usize::try_from(start).unwrap_or(usize::MAX))
+        .take(usize::try_from(end - start).unwrap_or(usize::MAX))
+        .collect();
+    if held != text {
+        return Err(invalid(format!(
+            "the text at {location:?} from `start` to `end` is not `text` (offsets count code points of that location's text)"
+        )));
+    }
+    Ok(())
+}
+
 /// Records a span a reviewer added at a known position.
-#[allow(clippy::too_many_arguments)]
 async fn insert_added(
     database: &impl ConnectionTrait,
     keys: &VaultKeys,
     document: &document_rows::Model,
-    location: &str,
-    start: u64,
-    end: u64,
+    span: &Placed<'_>,
     category: &str,
     text: &str,
 ) -> Result<(), ReviewError> {
+    let Placed {
+        location,
+        paragraph,
+        start,
+        end,
+    } = *span;
     let sealed = keys.seal(text)?;
     let now = Utc::now();
     document_entities::ActiveModel::from(document_entities::Model {
@@ -693,7 +760,7 @@ async fn insert_added(
         created_at: now,
         updated_at: now,
         location: Some(location.to_owned()),
-        paragraph: None,
+        paragraph: paragraph.and_then(|paragraph| i32::try_from(paragraph).ok()),
         sealed_value: Some(sealed.sealed),
         sealing_key_id: Some(sealed.key_id),
     })

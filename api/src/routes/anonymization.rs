@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use obscura_anonymization::check::{Pair, validate, validate_batch};
+use obscura_anonymization::given::Finder;
 use obscura_anonymization::operator::Operator;
 use obscura_anonymization::structured::{JsonOptions, anonymize_json};
 use obscura_anonymization::{Level, Policy, anonymize_text, decrypt_value};
@@ -309,8 +310,14 @@ pub async fn create_anonymization(
     }
     let sessions = state.sessions(principal.tenant_id);
     let anonymized = with_scope(sessions, query.session_id, language, move |scope| {
-        anonymize_json(&value, &selection.detector, &options, &policy, scope, &json_options)
-            .map_err(ApiError::from_class)
+        anonymize_json(
+            &value,
+            &Finder::detecting(&selection.detector, &options),
+            &policy,
+            scope,
+            &json_options,
+        )
+        .map_err(ApiError::from_class)
     })
     .await?;
     tracing::debug!(

@@ -22,8 +22,8 @@ use uuid::Uuid;
 use crate::auth::{Principal, Role};
 use crate::problem::{ApiError, ApiPath, ApiQuery, Problem};
 use crate::request_id;
+use crate::routes::document_exports::{anonymized_name, leak_check_passed, source_format};
 use crate::routes::projects::actor;
-use crate::routes::review::{anonymized_name, leak_check_passed, source_format};
 use crate::state::AppState;
 
 /// Chunks of the zip in flight between the thread that writes it and the response.

@@ -596,7 +596,10 @@ fn the_es_en_model_is_rebuilt_by_its_two_training_stages() {
     )
     .unwrap();
     let datasets = directory.path().join("datasets");
-    let repository = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../datasets");
+    let repository = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../datasets");
     std::fs::create_dir_all(datasets.join("label-maps")).unwrap();
     for map in ["meddocan", "echr-es", "synthetic-en"] {
         std::fs::copy(

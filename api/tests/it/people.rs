@@ -17,7 +17,10 @@ const SEED: &str = "20261206";
 const COUNT: &str = "3";
 
 fn generate(out: &Path) -> Vec<Value> {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("..");
     let status = Command::new(required_env("OBSCURA_TEST_PYTHON"))
         .arg(repo.join("documents/tests/fixtures/people/make_people.py"))
         .args([SEED, COUNT])

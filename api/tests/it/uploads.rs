@@ -28,13 +28,13 @@ async fn project(app: &TestApp) -> String {
         .to_owned()
 }
 
-async fn announce(app: &TestApp, body: Value) -> (u16, Value) {
+pub(crate) async fn announce(app: &TestApp, body: Value) -> (u16, Value) {
     let response = app.post("/api/v1/uploads").json(&body).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
 /// Sends the bytes as the ticket says; returns the status.
-async fn send(app: &TestApp, ticket: &Value, bytes: Vec<u8>) -> u16 {
+pub(crate) async fn send(app: &TestApp, ticket: &Value, bytes: Vec<u8>) -> u16 {
     let mut request = app.client.put(ticket["upload_url"].as_str().unwrap()).body(bytes);
     for (name, value) in ticket["headers"].as_object().unwrap() {
         // The client computes the length of what it sends.
@@ -45,7 +45,7 @@ async fn send(app: &TestApp, ticket: &Value, bytes: Vec<u8>) -> u16 {
     request.send().await.unwrap().status().as_u16()
 }
 
-async fn complete(app: &TestApp, document_id: &str) -> (u16, Value) {
+pub(crate) async fn complete(app: &TestApp, document_id: &str) -> (u16, Value) {
     let response = app
         .post(&format!("/api/v1/documents/{document_id}/complete"))
         .send()

@@ -2,6 +2,12 @@
 //! project's glossary, the output written in the original format, and its leak check
 //! stored.
 //!
+//! The entities are the reviewed set, not a fresh detection: the spans detection stored
+//! (and reviewers edited or added) that no decision rejects, each checked against the text
+//! it was found in, plus every occurrence of the values that decisions of the document and
+//! its project ask to find everywhere (accepted, edited and added ones), where no stored span
+//! lies. A document not reviewed is anonymized with the set it was detected with.
+//!
 //! The glossary is written race-free: anonymizations of one project take turns (see
 //! `gate`), and behind that a run stores the entries it added only if the glossary's version
 //! is unchanged (bumping it), with a unique index on (project, category, lookup); a run that
@@ -11,9 +17,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
+use obscura_anonymization::given::{GivenSpan, GivenSpans};
 use obscura_anonymization::identity::NameTokens;
 use obscura_anonymization::vault::{MemoryVault, SealedValue, Vault, VaultEntry};
-use obscura_entity::{detection_runs, documents, glossary_entries, glossary_occurrences, projects as project_rows};
+use obscura_detection::entity_type::EntityType;
+use obscura_entity::{
+    detection_runs, document_entities, documents, glossary_entries, glossary_occurrences, projects as project_rows,
+};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
 use serde_json::json;
@@ -29,7 +39,7 @@ use crate::database::Database;
 use crate::documents::state;
 use crate::jobs::DetectionSettings;
 use crate::projects;
-use crate::review::Decisions;
+use crate::review::{Decisions, status};
 use crate::services::detection::{DetectSettings, prepare};
 use crate::storage::BlobStore;
 
@@ -71,6 +81,7 @@ pub async fn anonymize(
         .await
         .map_err(|error| ProcessingError::Stored(error.to_string()))?;
     // The settings of the detection that was reviewed.
+    let given = std::sync::Arc::new(reviewed_set(database, &keys, &decisions, document.id).await?);
     let settings: DetectionSettings = detection_runs::Entity::find()
         .filter(detection_runs::Column::DocumentId.eq(document.id))
         .order_by_desc(detection_runs::Column::CreatedAt)
@@ -91,15 +102,17 @@ pub async fn anonymize(
         .await
         .map_err(|error| ProcessingError::Transaction(crate::database::DatabaseError::from(error)))?;
     for attempt in 0..GLOSSARY_TRIES {
+        // No recognizer runs: only the values decisions ask to find everywhere are looked for.
         let (selection, options) = prepare(
             &engine.catalog,
             DetectSettings {
                 language: language.clone(),
                 entities: settings.categories.clone(),
-                min_score: settings.confidence_threshold,
                 allow_list: decisions.allow_list(),
                 deny_list: decisions.deny_list(),
                 profile: project.profile.clone(),
+                pattern_packs: Some(Vec::new()),
+                engines: Some(Vec::new()),
                 ..DetectSettings::default()
             },
         )?;
@@ -125,6 +138,7 @@ pub async fn anonymize(
                 filename: document.filename.clone(),
                 selection,
                 options,
+                given: Some(given.clone()),
                 language: language.clone().unwrap_or_else(|| "en".into()),
                 policy: policy.clone(),
                 tenant_id: run.tenant_id,
@@ -286,6 +300,60 @@ pub async fn anonymize(
         }));
     }
     Err(ProcessingError::Contended)
+}
+
+/// The stored entities of a document that no decision rejects, by the unit of text they lie
+/// in, with the values they held.
+async fn reviewed_set(
+    database: &Database,
+    keys: &obscura_anonymization::vault::VaultKeys,
+    decisions: &Decisions,
+    document_id: Uuid,
+) -> Result<GivenSpans, ProcessingError> {
+    let rows = document_entities::Entity::find()
+        .filter(document_entities::Column::DocumentId.eq(document_id))
+        .all(database.orm())
+        .await?;
+    let mut given = GivenSpans::new();
+    for row in rows {
+        let decided = decisions.status_of(&row.category, &row.value_hash);
+        let current = if decided == status::DETECTED {
+            row.status.as_str()
+        } else {
+            decided
+        };
+        if current == status::REJECTED {
+            continue;
+        }
+        // Entities stored before their place was recorded cannot be placed again.
+        let Some(location) = row.location.as_deref() else {
+            return Err(ProcessingError::Failed(obscura_documents::DocumentError::Anonymize(
+                obscura_anonymization::AnonymizeError::Stale {
+                    location: "an entity without a recorded place".into(),
+                },
+            )));
+        };
+        let value = match (&row.sealed_value, &row.sealing_key_id) {
+            (Some(sealed), Some(key_id)) => Some(keys.open(&SealedValue {
+                key_id: key_id.clone(),
+                sealed: sealed.clone(),
+            })?),
+            _ => None,
+        };
+        given.insert(
+            location,
+            row.paragraph.and_then(|paragraph| usize::try_from(paragraph).ok()),
+            GivenSpan {
+                entity_type: EntityType::new(row.category.clone()),
+                start: usize::try_from(row.start).unwrap_or(usize::MAX),
+                end: usize::try_from(row.end).unwrap_or(usize::MAX),
+                value,
+                score: row.score,
+                recognizer: row.recognizer,
+            },
+        );
+    }
+    Ok(given)
 }
 
 /// The project's glossary as vault entries with their ids, and its version. Merged entries

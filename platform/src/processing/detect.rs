@@ -98,6 +98,7 @@ pub async fn detect(
             filename: document.filename.clone(),
             selection,
             options,
+            given: None,
             language: language.unwrap_or_else(|| "en".into()),
             policy: Policy::level(Level::Intermediate),
             tenant_id: run.tenant_id,
@@ -116,10 +117,14 @@ pub async fn detect(
     })
     .await;
 
-    let units: Vec<serde_json::Value> = processed
+    let units: Vec<super::StoredUnit> = processed
         .units
         .iter()
-        .map(|unit| json!({ "location": unit.location, "paragraph": unit.paragraph, "text": unit.text.expose() }))
+        .map(|unit| super::StoredUnit {
+            location: unit.location.clone(),
+            paragraph: unit.paragraph,
+            text: unit.text.expose().to_owned(),
+        })
         .collect();
     let units = serde_json::to_vec(&units).map_err(|error| ProcessingError::Stored(error.to_string()))?;
     blobs

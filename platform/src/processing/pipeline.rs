@@ -14,6 +14,8 @@ pub(super) struct Pipeline {
     pub(super) filename: String,
     pub(super) selection: obscura_detection::catalog::Selection,
     pub(super) options: obscura_detection::DetectOptions,
+    /// The entities to use in place of detection (a reviewed set).
+    pub(super) given: Option<std::sync::Arc<obscura_anonymization::given::GivenSpans>>,
     pub(super) language: String,
     pub(super) policy: Policy,
     pub(super) tenant_id: Uuid,
@@ -49,6 +51,7 @@ pub(super) async fn run(
             let request = obscura_documents::Request {
                 detector: &pipeline.selection.detector,
                 detect_options: &pipeline.options,
+                given: pipeline.given.as_deref(),
                 policy: &pipeline.policy,
                 limits: &limits,
                 export: ExportFormat::Original,
