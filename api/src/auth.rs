@@ -132,8 +132,12 @@ fn unauthenticated(detail: &str) -> ApiError {
 }
 
 fn bearer_key(request: &Request) -> Result<SecretString, ApiError> {
-    let header = request
-        .headers()
+    bearer_from_headers(request.headers())
+}
+
+/// The key of an `Authorization: Bearer` header, or why there is none.
+pub fn bearer_from_headers(headers: &axum::http::HeaderMap) -> Result<SecretString, ApiError> {
+    let header = headers
         .get(AUTHORIZATION)
         .ok_or_else(|| unauthenticated("Send an API key as `Authorization: Bearer <key>`."))?;
     let value = header

@@ -14,5 +14,6 @@ pub mod problem;
 pub mod request_id;
 pub mod routes;
 pub mod server;
+pub mod socket;
 pub mod state;
 pub mod telemetry;

@@ -25,7 +25,7 @@ use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
 use crate::routes::{
-    anonymization, audit, detection, docs, document_exports, documents, glossary, health, jobs, models,
+    anonymization, audit, detection, docs, document_exports, documents, glossary, health, jobs, models, progress,
     project_exports, projects, review, sanitization, service, uploads,
 };
 use crate::state::AppState;
@@ -47,6 +47,7 @@ use crate::state::AppState;
         (name = "projects", description = "Projects: documents that share settings and one glossary"),
         (name = "documents", description = "Uploaded files, their detection, review and anonymization"),
         (name = "audit", description = "Who did what, and when"),
+        (name = "progress", description = "Job and document progress as it happens: a WebSocket, and the same events by polling"),
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
 )]
@@ -140,13 +141,16 @@ fn documented_routes(
         .routes(routes!(project_exports::export_project))
         .routes(routes!(project_exports::export_annotations))
         .routes(routes!(uploads::complete_upload))
-        .routes(routes!(audit::list_audit_records));
+        .routes(routes!(audit::list_audit_records))
+        .routes(routes!(progress::create_ws_ticket))
+        .routes(routes!(progress::list_events));
     let api_v1 = authenticate(protected);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::get_health))
         .routes(routes!(service::get_metrics))
         .routes(routes!(service::get_openapi))
         .routes(routes!(uploads::put_upload))
+        .routes(routes!(progress::progress_socket))
         .nest("/api/v1", api_v1)
 }
 

@@ -10,6 +10,7 @@ pub mod glossary;
 pub mod health;
 pub mod jobs;
 pub mod models;
+pub mod progress;
 pub mod project_exports;
 pub mod projects;
 pub mod review;

@@ -112,6 +112,7 @@ fn job_context(
         job_timeout: Duration::from_secs(config.worker.job_timeout_secs),
         running: tokio_util::task::TaskTracker::new(),
         engine: engine.clone(),
+        event_retention: Duration::from_secs(config.events.retention_secs),
     }
 }
 
@@ -178,7 +179,12 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         workers.push(spawn_worker(context, &config, shutdown.clone()));
     }
 
+    // Progress: announcements from other processes (PostgreSQL), read once for all sockets.
+    let _listener = obscura_platform::events::listen(&database, shutdown.clone());
+    let feed = obscura_platform::events::Feed::start(&database, shutdown.clone());
     let state = AppState {
+        feed,
+        shutdown: shutdown.clone(),
         config: Arc::new(config),
         database,
         blobs,

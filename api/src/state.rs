@@ -26,6 +26,10 @@ pub struct AppState {
     pub key_cache: SharedKeyCache,
     /// Workers running inside this process (0 for a stateless API).
     pub in_process_workers: usize,
+    /// The events this process hears of, for progress sockets.
+    pub feed: obscura_platform::events::Feed,
+    /// Cancelled when the server stops; long-lived connections (sockets) end then.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {

@@ -35,6 +35,8 @@ pub struct Model {
     pub progress_message: Option<String>,
     /// The document the job works on, for document jobs.
     pub document_id: Option<Uuid>,
+    /// The project of the document, for document jobs.
+    pub project_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m20261206_000001_documents;
 mod m20261207_000001_deletions;
 mod m20261207_000002_review;
 mod m20261207_000003_job_documents;
+mod m20261208_000001_events;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_deletions::Migration),
             Box::new(m20261207_000002_review::Migration),
             Box::new(m20261207_000003_job_documents::Migration),
+            Box::new(m20261208_000001_events::Migration),
         ]
     }
 }

@@ -30,6 +30,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub storage: StorageConfig,
     pub worker: WorkerConfig,
+    pub events: EventsConfig,
     pub models: ModelsConfig,
     pub auth: AuthConfig,
     pub security: SecurityConfig,
@@ -97,6 +98,14 @@ pub struct WorkerConfig {
     pub max_attempts: u32,
     pub poll_interval_ms: u64,
     pub job_timeout_secs: u64,
+}
+
+/// Progress events: how long they are kept, and how far a WebSocket client may fall behind.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsConfig {
+    pub retention_secs: u64,
+    pub socket_buffer: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -332,6 +341,8 @@ impl Config {
             ("database.connect_timeout_secs", self.database.connect_timeout_secs),
             ("worker.poll_interval_ms", self.worker.poll_interval_ms),
             ("worker.job_timeout_secs", self.worker.job_timeout_secs),
+            ("events.retention_secs", self.events.retention_secs),
+            ("events.socket_buffer", self.events.socket_buffer as u64),
         ] {
             if value == 0 {
                 return Err(ConfigError::invalid(key, "must be positive"));

@@ -39,6 +39,8 @@ pub enum Pool {
 pub struct Database {
     pool: Pool,
     orm: DatabaseConnection,
+    /// This process's notices of committed events (see [`crate::events`]).
+    notices: crate::events::Notices,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +146,7 @@ impl Database {
             return Ok(Database {
                 pool: Pool::Postgres(pool),
                 orm,
+                notices: tokio::sync::broadcast::channel(crate::events::NOTICE_CAPACITY).0,
             });
         }
 
@@ -176,6 +179,7 @@ impl Database {
         Ok(Database {
             pool: Pool::Sqlite(pool),
             orm,
+            notices: tokio::sync::broadcast::channel(crate::events::NOTICE_CAPACITY).0,
         })
     }
 
@@ -201,8 +205,14 @@ impl Database {
     pub async fn begin(&self) -> Result<Tx, DatabaseError> {
         Ok(match &self.pool {
             Pool::Postgres(pool) => Tx::postgres(pool.begin().await?),
-            Pool::Sqlite(pool) => Tx::sqlite(pool.begin().await?),
+            Pool::Sqlite(pool) => Tx::sqlite(pool.begin().await?, self.notices.clone()),
         })
+    }
+
+    /// This process's notices of committed events: on SQLite its own transactions', on
+    /// PostgreSQL what [`crate::events::listen`] hears.
+    pub fn notices(&self) -> &crate::events::Notices {
+        &self.notices
     }
 
     /// Runs `work` while holding the startup lock, so one process at a time migrates.

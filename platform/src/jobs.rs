@@ -251,7 +251,14 @@ pub async fn enqueue<P: JobPayload>(tx: &Tx, options: &EnqueueOptions, payload: 
     let ulid = ulid::Ulid::generate();
     let job_id = Uuid::from_u128(ulid.0);
     let now = Utc::now();
-    job_records::ActiveModel {
+    let project_id = match options.document_id {
+        Some(document_id) => obscura_entity::documents::Entity::find_by_id(document_id)
+            .one(tx)
+            .await?
+            .map(|document| document.project_id),
+        None => None,
+    };
+    let record = job_records::ActiveModel {
         id: Set(job_id),
         tenant_id: Set(options.tenant_id),
         kind: Set(P::KIND.to_owned()),
@@ -270,6 +277,7 @@ pub async fn enqueue<P: JobPayload>(tx: &Tx, options: &EnqueueOptions, payload: 
         progress_code: Set(None),
         progress_message: Set(None),
         document_id: Set(options.document_id),
+        project_id: Set(project_id),
     }
     .insert(tx)
     .await?;
@@ -298,6 +306,15 @@ pub async fn enqueue<P: JobPayload>(tx: &Tx, options: &EnqueueOptions, payload: 
                 .map_err(|error| JobError::Push(Box::new(error)))
         }
     })
+    .await?;
+    crate::events::record(
+        tx,
+        crate::events::NewEvent {
+            code: Some("queued".into()),
+            message: Some("waiting for a worker".into()),
+            ..crate::events::NewEvent::of_job(&record, crate::events::kind::PROGRESS)
+        },
+    )
     .await?;
     tracing::debug!(job_id = %job_id, kind = P::KIND, "job queued");
     Ok(job_id)
@@ -428,6 +445,16 @@ pub async fn cancel(
             .exec(&tx)
             .await?;
     }
+    crate::events::record(
+        &tx,
+        crate::events::NewEvent {
+            status: Some(JobState::Cancelled.as_str().to_owned()),
+            code: Some(Cancelled.code().to_owned()),
+            message: Some(Cancelled.to_string()),
+            ..crate::events::NewEvent::of_job(&record, crate::events::kind::ERROR)
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(record)
 }

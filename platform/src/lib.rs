@@ -8,6 +8,7 @@ pub mod audit;
 pub mod config;
 pub mod database;
 pub mod documents;
+pub mod events;
 pub mod glossary;
 pub mod jobs;
 pub mod key_store;

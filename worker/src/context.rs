@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use obscura_entity::job_records;
-use obscura_platform::database::Database;
+use obscura_platform::database::{Database, DatabaseError};
+use obscura_platform::events::{self, NewEvent};
 use obscura_platform::jobs::{JobEnvelope, JobState};
 use obscura_platform::storage::BlobStore;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -25,6 +26,8 @@ pub struct JobContext {
     pub running: tokio_util::task::TaskTracker,
     /// Detectors, keys and limits of document jobs.
     pub engine: obscura_platform::processing::Engine,
+    /// How long progress events are kept.
+    pub event_retention: Duration,
 }
 
 /// Why a job attempt failed. Messages carry ids and sizes, never document content.
@@ -48,33 +51,46 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Records `percent` (clamped to 0..=100) on the job record.
+    /// Records `percent` (clamped to 0..=100) on the job record, and its event.
     pub async fn report(&self, percent: u8) {
-        let percent = i32::from(Ord::min(percent, 100));
-        let update = job_records::Entity::update_many()
-            .col_expr(job_records::Column::Progress, Expr::value(percent))
-            .col_expr(job_records::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(job_records::Column::Id.eq(self.job_id))
-            .exec(self.database.orm())
-            .await;
-        if let Err(error) = update {
-            // Progress is advisory; a failed write must not fail the job.
-            tracing::warn!(job_id = %self.job_id, error = %error, "could not record job progress");
-        }
+        self.step(obscura_platform::processing::Step {
+            percent,
+            code: "progress",
+            message: format!("{} % done", Ord::min(percent, 100)),
+        })
+        .await;
     }
 
-    /// Records a step: percent done, its stable code and its words.
+    /// Records a step on the job record, percent done, its stable code and its words, and
+    /// publishes it as an event.
     pub async fn step(&self, step: obscura_platform::processing::Step) {
         let percent = i32::from(Ord::min(step.percent, 100));
-        let update = job_records::Entity::update_many()
-            .col_expr(job_records::Column::Progress, Expr::value(percent))
-            .col_expr(job_records::Column::ProgressCode, Expr::value(step.code))
-            .col_expr(job_records::Column::ProgressMessage, Expr::value(step.message))
-            .col_expr(job_records::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(job_records::Column::Id.eq(self.job_id))
-            .exec(self.database.orm())
-            .await;
-        if let Err(error) = update {
+        let recorded = async {
+            let tx = self.database.begin().await?;
+            job_records::Entity::update_many()
+                .col_expr(job_records::Column::Progress, Expr::value(percent))
+                .col_expr(job_records::Column::ProgressCode, Expr::value(step.code))
+                .col_expr(job_records::Column::ProgressMessage, Expr::value(step.message.clone()))
+                .col_expr(job_records::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(job_records::Column::Id.eq(self.job_id))
+                .exec(&tx)
+                .await?;
+            if let Some(record) = job_records::Entity::find_by_id(self.job_id).one(&tx).await? {
+                events::record(
+                    &tx,
+                    NewEvent {
+                        code: Some(step.code.to_owned()),
+                        message: Some(step.message.clone()),
+                        ..NewEvent::of_job(&record, events::kind::PROGRESS)
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<(), DatabaseError>(())
+        };
+        if let Err(error) = recorded.await {
+            // Progress is advisory; a failed write must not fail the job.
             tracing::warn!(job_id = %self.job_id, error = %error, "could not record job progress");
         }
     }
@@ -203,8 +219,9 @@ impl JobContext {
         }
     }
 
-    async fn mark_started(&self, job_id: Uuid) -> Result<Started, sea_orm::DbErr> {
+    async fn mark_started(&self, job_id: Uuid) -> Result<Started, DatabaseError> {
         let now = Utc::now();
+        let tx = self.database.begin().await?;
         let updated = job_records::Entity::update_many()
             .col_expr(job_records::Column::State, Expr::value(JobState::Running.as_str()))
             .col_expr(
@@ -220,14 +237,30 @@ impl JobContext {
                 JobState::Failed.as_str(),
                 JobState::Cancelled.as_str(),
             ]))
-            .exec(self.database.orm())
+            .exec(&tx)
             .await?;
-        let record = job_records::Entity::find_by_id(job_id).one(self.database.orm()).await?;
-        Ok(match record {
+        let record = job_records::Entity::find_by_id(job_id).one(&tx).await?;
+        let started = match record {
             None => Started::Missing,
             Some(_) if updated.rows_affected == 0 => Started::AlreadyFinished,
-            Some(record) => Started::Running(Box::new(record)),
-        })
+            Some(record) => {
+                events::record(
+                    &tx,
+                    NewEvent {
+                        code: Some("started".into()),
+                        message: Some(format!(
+                            "attempt {} of {} started",
+                            record.attempts, record.max_attempts
+                        )),
+                        ..NewEvent::of_job(&record, events::kind::PROGRESS)
+                    },
+                )
+                .await?;
+                Started::Running(Box::new(record))
+            }
+        };
+        tx.commit().await?;
+        Ok(started)
     }
 
     async fn mark_finished(
@@ -236,11 +269,12 @@ impl JobContext {
         state: JobState,
         error: Option<String>,
         result: Option<serde_json::Value>,
-    ) -> Result<(), sea_orm::DbErr> {
+    ) -> Result<(), DatabaseError> {
         let now = Utc::now();
+        let tx = self.database.begin().await?;
         let mut update = job_records::Entity::update_many()
             .col_expr(job_records::Column::State, Expr::value(state.as_str()))
-            .col_expr(job_records::Column::Error, Expr::value(error))
+            .col_expr(job_records::Column::Error, Expr::value(error.clone()))
             .col_expr(job_records::Column::UpdatedAt, Expr::value(now));
         if state.is_terminal() {
             update = update.col_expr(job_records::Column::FinishedAt, Expr::value(now));
@@ -251,13 +285,78 @@ impl JobContext {
                 .col_expr(job_records::Column::Progress, Expr::value(100));
         }
         // A job cancelled meanwhile stays cancelled.
-        update
+        let updated = update
             .filter(job_records::Column::Id.eq(job_id))
             .filter(job_records::Column::State.ne(JobState::Cancelled.as_str()))
-            .exec(self.database.orm())
+            .exec(&tx)
             .await?;
+        if updated.rows_affected > 0
+            && let Some(record) = job_records::Entity::find_by_id(job_id).one(&tx).await?
+        {
+            let event = outcome_event(&tx, &record, error.as_deref()).await?;
+            events::record(&tx, event).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
+}
+
+/// The event of a job's outcome: `complete` with what it made, `error` with the code its
+/// document was left in (or `job_failed`), or `progress` when it will be tried again.
+async fn outcome_event(
+    tx: &obscura_platform::database::Tx,
+    record: &job_records::Model,
+    error: Option<&str>,
+) -> Result<NewEvent, DatabaseError> {
+    let state = JobState::parse(&record.state);
+    let result = record.result.as_ref();
+    let count = |field: &str| result.and_then(|result| result[field].as_u64());
+    let (kind, code, message) = match state {
+        Some(JobState::Succeeded) => {
+            let leak_failed = result.is_some_and(|result| result["leak_check"] == "failed");
+            let (code, message) = match (record.kind.as_str(), leak_failed) {
+                ("anonymize", true) => (
+                    "leak_check_failed",
+                    "anonymized, but the leak check found originals in the output".to_owned(),
+                ),
+                ("anonymize", false) => (
+                    "anonymized",
+                    format!("{} entities replaced", count("entities_replaced").unwrap_or(0)),
+                ),
+                ("detect" | "reprocess", _) => (
+                    "entities_found",
+                    format!("{} entities found", count("entities_found").unwrap_or(0)),
+                ),
+                (_, _) => ("succeeded", "done".to_owned()),
+            };
+            (events::kind::COMPLETE, code.to_owned(), message)
+        }
+        Some(JobState::Retrying) => (
+            events::kind::PROGRESS,
+            "retrying".to_owned(),
+            format!("attempt {} failed; it will be tried again", record.attempts),
+        ),
+        Some(JobState::Failed | JobState::Cancelled | JobState::Queued | JobState::Running) | None => {
+            // A document job leaves its document in ERROR with the engine's code.
+            let document_code = match record.document_id {
+                Some(document_id) => obscura_entity::documents::Entity::find_by_id(document_id)
+                    .one(tx)
+                    .await?
+                    .and_then(|document| document.error),
+                None => None,
+            };
+            (
+                events::kind::ERROR,
+                document_code.unwrap_or_else(|| "job_failed".to_owned()),
+                error.unwrap_or("the job failed").to_owned(),
+            )
+        }
+    };
+    Ok(NewEvent {
+        code: Some(code),
+        message: Some(message),
+        ..NewEvent::of_job(record, kind)
+    })
 }
 
 #[cfg(test)]

@@ -118,12 +118,15 @@ pub async fn run_workers(
 /// How often a worker removes presigned uploads never completed before their expiry.
 const UPLOAD_SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Removes expired uploads now and then until `shutdown`; every worker may, the removal is
-/// idempotent.
+/// Removes expired uploads and progress events past their retention now and then until
+/// `shutdown`; every worker may, the removals are idempotent.
 async fn sweep_uploads(context: JobContext, shutdown: CancellationToken) {
     loop {
         if let Err(error) = obscura_platform::uploads::sweep_expired(&context.database, &context.blobs).await {
             tracing::warn!(error = %error, "could not remove expired uploads");
+        }
+        if let Err(error) = obscura_platform::events::sweep(context.database.orm(), context.event_retention).await {
+            tracing::warn!(error = %error, "could not remove old progress events");
         }
         tokio::select! {
             () = tokio::time::sleep(UPLOAD_SWEEP_INTERVAL) => {}

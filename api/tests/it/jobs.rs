@@ -230,6 +230,7 @@ async fn unreadable_payloads_fail_their_job_and_newer_ones_go_back_to_the_queue(
         progress_code: Set(None),
         progress_message: Set(None),
         document_id: Set(None),
+        project_id: Set(None),
     }
     .insert(database.orm())
     .await

@@ -17,6 +17,7 @@ mod ner;
 mod outages;
 mod people;
 mod processing;
+mod progress;
 mod projects;
 mod recognizer_failure;
 mod reviewed;

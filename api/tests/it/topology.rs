@@ -376,3 +376,105 @@ async fn two_workers_anonymize_a_project_with_one_alias_per_person() {
         assert!(status.success(), "exit status {status}");
     }
 }
+
+/// Two stateless API replicas and a worker process on PostgreSQL: a client subscribed on
+/// one replica receives the progress of a job queued through the other and run by the
+/// worker, in sequence order, up to its completion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_delivers_the_events_of_a_job_started_on_another() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let database_url = fresh_postgres_database().await;
+    let key = format!("obs_replicas_{}", Uuid::new_v4().simple());
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), database_url),
+        (
+            "OBSCURA__SECURITY__SECRET_KEY".to_owned(),
+            crate::support::TEST_SECRET_KEY.to_owned(),
+        ),
+        ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), key.clone()),
+        ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
+        ("OBSCURA__LOG__FILTER".to_owned(), "warn".to_owned()),
+        ("OBSCURA__MODELS__NER".to_owned(), String::new()),
+    ];
+    vars.extend(S3Settings::from_env().config_vars(&format!("replicas-{}", Uuid::new_v4().simple())));
+    let data_dir = tempfile::tempdir().unwrap();
+    let data_dir = data_dir.path().display().to_string();
+    let (port_a, port_b) = (free_port(), free_port());
+    let replica = |port: u16| {
+        Process::spawn(
+            &[
+                "serve",
+                "--workers",
+                "0",
+                "--bind",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+                &data_dir,
+            ],
+            &vars,
+        )
+    };
+    let api_a = replica(port_a);
+    let api_b = replica(port_b);
+    let worker = Process::spawn(&["worker", "--name", "replicas-w", "--concurrency", "2"], &vars);
+    wait_until_listening(&format!("http://127.0.0.1:{port_a}/health"), Duration::from_secs(60)).await;
+    wait_until_listening(&format!("http://127.0.0.1:{port_b}/health"), Duration::from_secs(60)).await;
+
+    let mut request = format!("ws://127.0.0.1:{port_a}/ws/progress")
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {key}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket
+        .send(Message::Text(r#"{"action":"subscribe","tenant":true}"#.into()))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port_b}/api/v1/jobs/diagnostic"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({ "blob_bytes": 1024 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no completion of {job_id} on the other replica: {seen:#?}"))
+            .expect("the socket stays open")
+            .unwrap();
+        let Message::Text(text) = message else { continue };
+        let event: serde_json::Value = serde_json::from_str(text.as_str()).unwrap();
+        if event["job_id"] != job_id.as_str() {
+            continue;
+        }
+        let complete = event["type"] == "complete";
+        seen.push(event);
+        if complete {
+            break;
+        }
+    }
+    drop(socket);
+    let codes: Vec<&str> = seen.iter().map(|event| event["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.first(), Some(&"queued"), "{seen:#?}");
+    assert!(codes.contains(&"started"), "{seen:#?}");
+    let numbers: Vec<i64> = seen.iter().map(|event| event["seq"].as_i64().unwrap()).collect();
+    assert!(numbers.windows(2).all(|pair| pair[0] < pair[1]), "{numbers:?}");
+    for process in [api_a, api_b, worker] {
+        let status = process.terminate();
+        assert!(status.success(), "exit status {status}");
+    }
+}

@@ -15,6 +15,10 @@ use super::DatabaseError;
 pub struct Tx {
     inner: Mutex<Inner>,
     backend: DbBackend,
+    /// Where notices of the events recorded in it go once it commits (SQLite; PostgreSQL
+    /// announces them itself).
+    notices: Option<crate::events::Notices>,
+    pending: std::sync::Mutex<Vec<crate::events::Notice>>,
 }
 
 pub(crate) enum Inner {
@@ -33,21 +37,44 @@ impl Tx {
         Tx {
             inner: Mutex::new(Inner::Postgres(transaction)),
             backend: DbBackend::Postgres,
+            notices: None,
+            pending: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    pub(crate) fn sqlite(transaction: Transaction<'static, Sqlite>) -> Tx {
+    pub(crate) fn sqlite(transaction: Transaction<'static, Sqlite>, notices: crate::events::Notices) -> Tx {
         Tx {
             inner: Mutex::new(Inner::Sqlite(transaction)),
             backend: DbBackend::Sqlite,
+            notices: Some(notices),
+            pending: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    /// Commits every write made in the transaction, queue pushes included.
+    /// Publishes `notice` to this process once the transaction commits.
+    pub(crate) fn notify_after_commit(&self, notice: crate::events::Notice) {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(notice);
+    }
+
+    /// Commits every write made in the transaction, queue pushes included, then publishes
+    /// the notices of the events recorded in it.
     pub async fn commit(self) -> Result<(), DatabaseError> {
         match self.inner.into_inner() {
             Inner::Postgres(transaction) => transaction.commit().await?,
             Inner::Sqlite(transaction) => transaction.commit().await?,
+        }
+        if let Some(notices) = &self.notices {
+            for notice in self
+                .pending
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+            {
+                // No receiver is no one listening, which is fine.
+                let _ = notices.send(notice);
+            }
         }
         Ok(())
     }
