@@ -108,8 +108,19 @@ impl Propagation {
     /// Adds a detection for every whole-word occurrence in `text` that no detection in
     /// `detections` overlaps; keeps them sorted by start.
     pub fn apply(&self, text: &str, detections: &mut Vec<Detection>) {
-        let folded: String = text.chars().map(fold).collect();
-        // Folding keeps one character for one, so character indices agree; bytes do not.
+        // Folded, with each run of whitespace as one space (justified PDF lines space words
+        // out: "68  años"), and for each folded character the original one it stands for.
+        let characters: Vec<char> = text.chars().collect();
+        let mut folded = String::with_capacity(text.len());
+        let mut origin: Vec<usize> = Vec::with_capacity(characters.len());
+        for (index, character) in characters.iter().enumerate() {
+            let character = fold(*character);
+            if character == ' ' && folded.ends_with(' ') {
+                continue;
+            }
+            folded.push(character);
+            origin.push(index);
+        }
         let folded_starts: Vec<usize> = folded.char_indices().map(|(byte, _)| byte).collect();
         let char_of = |byte: usize| folded_starts.partition_point(|&start| start < byte);
         let original_bytes: Vec<usize> = text
@@ -117,14 +128,17 @@ impl Propagation {
             .map(|(byte, _)| byte)
             .chain(std::iter::once(text.len()))
             .collect();
-        let characters: Vec<char> = folded.chars().collect();
         let mut added = Vec::new();
         // Every occurrence, overlapping ones too (a value may start inside another one's
-        // occurrence), longest first where two start together.
+        // occurrence), longest first where two start together; in original characters.
         let mut occurrences: Vec<(usize, usize, usize)> = self
             .automaton
             .find_overlapping_iter(&folded)
-            .map(|found| (char_of(found.start()), char_of(found.end()), found.pattern().as_usize()))
+            .filter(|found| found.end() > found.start())
+            .map(|found| {
+                let (start, end) = (char_of(found.start()), char_of(found.end()));
+                (origin[start], origin[end - 1] + 1, found.pattern().as_usize())
+            })
             .collect();
         occurrences.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
         for (start, end, pattern) in occurrences {
@@ -229,6 +243,19 @@ mod tests {
             .map(|detection| detection.entity_type.as_str())
             .collect();
         assert_eq!(types, ["PERSON", "LOCATION"]);
+    }
+
+    #[test]
+    fn values_are_found_across_the_extra_spaces_of_justified_lines() {
+        let propagation = Propagation::new([("AGE", "68 años")]).unwrap();
+        let text = "Edad:68 años Sexo: H.\nMotivo de  ingreso:  Varón  de  68  años  de  edad.";
+        let mut detections = vec![detection(text, "68 años", "AGE")];
+        propagation.apply(text, &mut detections);
+        let found: Vec<&str> = detections
+            .iter()
+            .map(|detection| &text[detection.byte_start..detection.byte_end])
+            .collect();
+        assert_eq!(found, ["68 años", "68  años"]);
     }
 
     #[test]
