@@ -10,6 +10,7 @@ mod binary;
 mod client;
 mod detection;
 mod documents;
+mod fleet;
 mod full_flow;
 mod glossary;
 mod jobs;

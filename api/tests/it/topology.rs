@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::support::{S3Settings, free_port, fresh_postgres_database, obscura_binary, wait_until_listening};
 
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Process {
-    fn spawn(args: &[&str], vars: &[(String, String)]) -> Process {
+    pub(crate) fn spawn(args: &[&str], vars: &[(String, String)]) -> Process {
         let child = Command::new(obscura_binary())
             .args(args)
             .env_clear()
@@ -26,7 +26,7 @@ impl Process {
     }
 
     /// Sends SIGTERM and waits for a clean exit.
-    fn terminate(mut self) -> std::process::ExitStatus {
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
             .args(["-TERM", &self.0.id().to_string()])
             .status()
