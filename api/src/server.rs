@@ -228,7 +228,7 @@ fn spawn_worker(context: JobContext, config: &Config, shutdown: CancellationToke
 pub fn worker_settings(config: &Config, name: String) -> WorkerSettings {
     WorkerSettings {
         name,
-        concurrency: config.worker.concurrency,
+        concurrency: config.worker.jobs_at_once(),
         poll_interval: Duration::from_millis(config.worker.poll_interval_ms),
     }
 }

@@ -93,11 +93,23 @@ pub struct StorageConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerConfig {
+    /// Jobs run at once; 0 means one per core (see [`WorkerConfig::jobs_at_once`]).
     pub concurrency: usize,
     pub name: String,
     pub max_attempts: u32,
     pub poll_interval_ms: u64,
     pub job_timeout_secs: u64,
+}
+
+impl WorkerConfig {
+    /// How many jobs a worker runs at once: `concurrency`, or one per core when it is 0.
+    pub fn jobs_at_once(&self) -> usize {
+        if self.concurrency > 0 {
+            self.concurrency
+        } else {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        }
+    }
 }
 
 /// Progress events: how long they are kept, and how far a WebSocket client may fall behind.
@@ -378,9 +390,6 @@ impl Config {
                 "access_key_id and secret_access_key must be set together",
             ));
         }
-        if self.worker.concurrency == 0 {
-            return Err(ConfigError::invalid("worker.concurrency", "must be positive"));
-        }
         if self.worker.max_attempts == 0 {
             return Err(ConfigError::invalid("worker.max_attempts", "must be positive"));
         }
@@ -533,6 +542,21 @@ mod tests {
     fn load(vars: &[(&str, &str)], overrides: &Overrides) -> Result<Config, ConfigError> {
         let vars = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         Config::load(None, &EnvSource::Fixed(vars), overrides)
+    }
+
+    #[test]
+    fn workers_run_one_job_per_core_unless_told() {
+        let mut worker = WorkerConfig {
+            concurrency: 0,
+            name: String::new(),
+            max_attempts: 3,
+            poll_interval_ms: 200,
+            job_timeout_secs: 600,
+        };
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        assert_eq!(worker.jobs_at_once(), cores);
+        worker.concurrency = 5;
+        assert_eq!(worker.jobs_at_once(), 5);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod documents;
 mod fleet;
 mod full_flow;
 mod glossary;
+mod image;
 mod jobs;
 mod ner;
 mod outages;
