@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod database_gate;
 pub mod detect_settings;
 pub mod error_codes;
 pub mod metrics;

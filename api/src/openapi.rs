@@ -180,8 +180,16 @@ pub fn build_router(state: AppState) -> Router {
         database: state.database.clone(),
         key_cache: state.key_cache.clone(),
     };
+    let gate_state = crate::database_gate::GateState {
+        gate: Default::default(),
+        database: state.database.clone(),
+    };
+    // The gate goes first: while the database is out of reach, requests are refused before
+    // authentication, which needs it too.
     let (router, _) = documented_routes(move |router| {
-        router.route_layer(middleware::from_fn_with_state(auth_state, auth::require_api_key))
+        router
+            .route_layer(middleware::from_fn_with_state(auth_state, auth::require_api_key))
+            .route_layer(middleware::from_fn_with_state(gate_state, crate::database_gate::guard))
     })
     .split_for_parts();
     let json_limit = state.config.server.json_body_limit_bytes;

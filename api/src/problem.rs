@@ -85,6 +85,9 @@ impl ApiError {
         E: ErrorClass + Send + Sync + 'static,
     {
         let status = status_for(error.kind());
+        if status == StatusCode::INTERNAL_SERVER_ERROR && database_unreachable(&error) {
+            return ApiError::database_unavailable(Box::new(error));
+        }
         let public = error.public_detail().filter(|_| status.is_server_error());
         ApiError {
             status,
@@ -99,14 +102,40 @@ impl ApiError {
 
     /// A 500 whose cause is logged and whose detail stays generic.
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+        let source = source.into();
+        if database_unreachable(source.as_ref()) {
+            return ApiError::database_unavailable(source);
+        }
         ApiError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code: "internal_error",
             detail: String::new(),
             errors: Vec::new(),
             headers: Vec::new(),
-            source: Some(source.into()),
+            source: Some(source),
             detail_is_public: false,
+        }
+    }
+
+    /// A 503 for a request that failed because the database could not be reached, whatever
+    /// layer noticed it.
+    fn database_unavailable(source: Box<dyn std::error::Error + Send + Sync>) -> ApiError {
+        ApiError {
+            source: Some(source),
+            ..ApiError::database_unreachable()
+        }
+    }
+
+    /// A 503 for a request refused because the database is known to be out of reach.
+    pub fn database_unreachable() -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: DATABASE_UNAVAILABLE,
+            detail: "The database cannot be reached; try again shortly.".to_owned(),
+            errors: Vec::new(),
+            headers: vec![(axum::http::header::RETRY_AFTER, "5")],
+            source: None,
+            detail_is_public: true,
         }
     }
 
@@ -196,6 +225,27 @@ impl From<obscura_platform::projects::ProjectError> for ApiError {
     }
 }
 
+const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+
+/// Whether `error`, or one of its causes, is the database being out of reach.
+fn database_unreachable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(error) = error.downcast_ref::<sea_orm::DbErr>()
+            && obscura_platform::database::query_unavailable(error)
+        {
+            return true;
+        }
+        if let Some(error) = error.downcast_ref::<obscura_platform::database::DatabaseError>()
+            && error.is_unavailable()
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let instance = request_id::current();
@@ -240,6 +290,11 @@ impl IntoResponse for ApiError {
         let mut response = problem_response(self.status, &problem);
         for (name, value) in self.headers {
             response.headers_mut().insert(name, HeaderValue::from_static(value));
+        }
+        if self.code == DATABASE_UNAVAILABLE {
+            response
+                .extensions_mut()
+                .insert(crate::database_gate::DatabaseUnreachable);
         }
         response
     }
@@ -403,6 +458,22 @@ mod tests {
         assert!(status_for(ErrorKind::Internal).is_server_error());
         assert!(status_for(ErrorKind::Unavailable).is_server_error());
         assert!(status_for(ErrorKind::Invalid).is_client_error());
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_a_503_whatever_wraps_it() {
+        let unreachable = || sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout);
+        let wrapped = ApiError::from(obscura_platform::projects::ProjectError::Database(unreachable()));
+        assert_eq!(wrapped.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(wrapped.code, "database_unavailable");
+        let internal = ApiError::internal(unreachable());
+        assert_eq!(internal.status, StatusCode::SERVICE_UNAVAILABLE);
+        // A query the database refused is still the server's fault.
+        let refused = ApiError::from(obscura_platform::projects::ProjectError::Database(
+            sea_orm::DbErr::Custom("no such column".into()),
+        ));
+        assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_ne!(refused.code, "database_unavailable");
     }
 
     #[test]

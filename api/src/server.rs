@@ -40,7 +40,8 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: CancellationToken,
     server: JoinHandle<anyhow::Result<()>>,
-    workers: Vec<JoinHandle<()>>,
+    /// In-process workers, by name.
+    workers: Vec<(String, JoinHandle<()>)>,
     shutdown_timeout: Duration,
 }
 
@@ -54,7 +55,7 @@ impl RunningServer {
                 tracing::error!("the HTTP server stopped unexpectedly; draining workers");
                 self.shutdown.cancel();
                 let deadline = tokio::time::Instant::now() + self.shutdown_timeout;
-                join_workers(self.workers, deadline).await;
+                join_workers(&self.state.database, self.workers, deadline).await;
                 match joined {
                     Ok(Ok(())) => Err(anyhow::anyhow!("the HTTP server stopped unexpectedly")),
                     Ok(Err(error)) => Err(error),
@@ -79,21 +80,40 @@ impl RunningServer {
             }
         };
         // Workers are drained whatever happened to the HTTP server.
-        join_workers(self.workers, deadline).await;
+        join_workers(&self.state.database, self.workers, deadline).await;
         tracing::info!("stopped");
         served
     }
 }
 
-/// Waits for in-process workers until `deadline`, then aborts the rest; the queue hands their
-/// jobs to other workers once their heartbeats stop.
-async fn join_workers(workers: Vec<JoinHandle<()>>, deadline: tokio::time::Instant) {
-    for worker in workers {
+/// Waits for in-process workers until `deadline`, then aborts the rest and hands their jobs
+/// back to the queue.
+async fn join_workers(database: &Database, workers: Vec<(String, JoinHandle<()>)>, deadline: tokio::time::Instant) {
+    for (name, worker) in workers {
         let abort = worker.abort_handle();
         if tokio::time::timeout_at(deadline, worker).await.is_err() {
             abort.abort();
-            tracing::warn!("a worker did not drain before the deadline; its jobs will be handed to another worker");
+            hand_back_jobs(database, &name).await;
         }
+    }
+}
+
+/// Gives the jobs of the worker `name`, stopped before they finished, back to the queue; if
+/// the database cannot be reached, the queue hands them over once the worker's heartbeats
+/// have stopped.
+async fn hand_back_jobs(database: &Database, name: &str) {
+    match obscura_worker::hand_back(database.orm(), name).await {
+        Ok(count) => tracing::warn!(
+            worker = name,
+            jobs = count,
+            "running jobs did not finish before the deadline; they were handed back to the queue"
+        ),
+        Err(error) => tracing::warn!(
+            worker = name,
+            error = %error,
+            "running jobs did not finish before the deadline and could not be handed back; \
+             the queue gives them to another worker once this one's heartbeats stop"
+        ),
     }
 }
 
@@ -175,8 +195,8 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
     let mut workers = Vec::new();
     for index in 0..config.server.workers {
         let name = format!("{}-w{index}", unique_worker_name(&config.worker.name));
-        let context = job_context(&config, &database, &blobs, &engine, name);
-        workers.push(spawn_worker(context, &config, shutdown.clone()));
+        let context = job_context(&config, &database, &blobs, &engine, name.clone());
+        workers.push((name, spawn_worker(context, &config, shutdown.clone())));
     }
 
     // Progress: announcements from other processes (PostgreSQL), read once for all sockets.
@@ -248,7 +268,11 @@ pub async fn run_worker_process(config: Config, shutdown: CancellationToken) -> 
     let name = unique_worker_name(&config.worker.name);
     let context = job_context(&config, &database, &blobs, &engine, name.clone());
     let deadline = Duration::from_secs(config.server.shutdown_timeout_secs);
-    let mut workers = tokio::spawn(run_workers(context, worker_settings(&config, name), shutdown.clone()));
+    let mut workers = tokio::spawn(run_workers(
+        context,
+        worker_settings(&config, name.clone()),
+        shutdown.clone(),
+    ));
     tokio::select! {
         joined = &mut workers => return Ok(joined.context("the worker task failed")??),
         () = shutdown.cancelled() => {}
@@ -258,9 +282,7 @@ pub async fn run_worker_process(config: Config, shutdown: CancellationToken) -> 
         Ok(joined) => joined.context("the worker task failed")??,
         Err(_) => {
             workers.abort();
-            tracing::warn!(
-                "running jobs did not finish before the deadline; the queue will hand them to another worker"
-            );
+            hand_back_jobs(&database, &name).await;
         }
     }
     tracing::info!("stopped");

@@ -73,18 +73,22 @@ impl DatabaseError {
         match self {
             DatabaseError::Connect { .. } | DatabaseError::Timeout(_) => true,
             DatabaseError::Sqlx(error) => sqlx_unavailable(error),
-            DatabaseError::Query(error) => {
-                matches!(error, sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_))
-                    || matches!(
-                        error,
-                        sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner))
-                            | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner))
-                            if sqlx_unavailable(inner)
-                    )
-            }
+            DatabaseError::Query(error) => query_unavailable(error),
             DatabaseError::DataDir { .. } | DatabaseError::Migrate(_) => false,
         }
     }
+}
+
+/// Whether a query failed because the database could not be reached, rather than because
+/// of the query.
+pub fn query_unavailable(error: &sea_orm::DbErr) -> bool {
+    matches!(error, sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_))
+        || matches!(
+            error,
+            sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(inner))
+                | sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(inner))
+                if sqlx_unavailable(inner)
+        )
 }
 
 fn sqlx_unavailable(error: &sqlx::Error) -> bool {

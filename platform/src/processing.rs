@@ -125,6 +125,7 @@ impl ErrorClass for ProcessingError {
             ProcessingError::Storage(error) => error.kind(),
             ProcessingError::Transaction(error) => error.kind(),
             ProcessingError::Job(error) => error.kind(),
+            ProcessingError::Database(error) if crate::database::query_unavailable(error) => ErrorKind::Unavailable,
             ProcessingError::Database(_) | ProcessingError::Vault(_) | ProcessingError::Stored(_) => {
                 ErrorKind::Internal
             }
@@ -144,6 +145,7 @@ impl ErrorClass for ProcessingError {
             ProcessingError::Storage(error) => error.code(),
             ProcessingError::Transaction(error) => error.code(),
             ProcessingError::Job(error) => error.code(),
+            ProcessingError::Database(error) if crate::database::query_unavailable(error) => "database_unavailable",
             ProcessingError::Database(_) => "database_error",
             ProcessingError::Vault(_) | ProcessingError::Stored(_) => "internal_error",
         }

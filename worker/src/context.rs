@@ -39,6 +39,23 @@ pub enum JobFailure {
     /// Trying again cannot succeed; the job is failed at once.
     #[error("{0}")]
     Permanent(String),
+    /// The database or the blob store cannot be reached: the attempt waits for it and runs
+    /// again, within its timeout, without spending one of the job's attempts.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl JobFailure {
+    /// A storage failure: an unreachable store is waited for, anything else is retried.
+    pub fn storage(context: &str, error: &obscura_platform::storage::StorageError) -> JobFailure {
+        use obscura_detection::{ErrorClass, ErrorKind};
+        let message = format!("{context}: {error}");
+        if error.kind() == ErrorKind::Unavailable {
+            JobFailure::Unavailable(message)
+        } else {
+            JobFailure::Transient(message)
+        }
+    }
 }
 
 /// Lets a handler report how far it got.
@@ -96,6 +113,31 @@ impl Progress {
     }
 }
 
+/// Runs `work` again, after a growing wait, for as long as a dependency is away; the caller's
+/// timeout bounds the whole.
+async fn wait_out_outages<F, Fut>(work: &F, progress: Progress) -> Result<serde_json::Value, JobFailure>
+where
+    F: Fn(Progress) -> Fut,
+    Fut: Future<Output = Result<serde_json::Value, JobFailure>>,
+{
+    let mut waits = 0;
+    loop {
+        match work(progress.clone()).await {
+            Err(JobFailure::Unavailable(message)) => {
+                waits += 1;
+                let delay = retry_delay(waits);
+                tracing::warn!(
+                    error = %message,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "a dependency is unavailable; the attempt waits for it"
+                );
+                tokio::time::sleep(delay).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// The wait before attempt `attempts + 1`: 1 s, then doubling, at most [`MAX_RETRY_DELAY`].
 fn retry_delay(attempts: i32) -> Duration {
     let exponent = Ord::min(u32::try_from(attempts.saturating_sub(1)).unwrap_or(0), 16);
@@ -126,7 +168,7 @@ impl JobContext {
     /// records the result, the failure, or the final failure on the job record.
     pub async fn run_attempt<P, F, Fut>(&self, envelope: &JobEnvelope<P>, work: F) -> AttemptOutcome
     where
-        F: FnOnce(Progress) -> Fut,
+        F: Fn(Progress) -> Fut,
         Fut: Future<Output = Result<serde_json::Value, JobFailure>>,
     {
         let job_id = envelope.job_id;
@@ -152,7 +194,7 @@ impl JobContext {
             job_id,
             last_attempt: record.attempts >= record.max_attempts,
         };
-        let result = match tokio::time::timeout(self.job_timeout, work(progress)).await {
+        let result = match tokio::time::timeout(self.job_timeout, wait_out_outages(&work, progress)).await {
             Ok(result) => result,
             Err(_) => Err(JobFailure::Transient(format!(
                 "the attempt took longer than {} s",
@@ -168,13 +210,17 @@ impl JobContext {
                 Some(message),
                 None,
             ),
-            Err(JobFailure::Transient(message)) if record.attempts >= record.max_attempts => (
-                JobState::Failed,
-                AttemptOutcome::GiveUp(message.clone()),
-                Some(message),
-                None,
-            ),
-            Err(JobFailure::Transient(message)) => (
+            Err(JobFailure::Transient(message) | JobFailure::Unavailable(message))
+                if record.attempts >= record.max_attempts =>
+            {
+                (
+                    JobState::Failed,
+                    AttemptOutcome::GiveUp(message.clone()),
+                    Some(message),
+                    None,
+                )
+            }
+            Err(JobFailure::Transient(message) | JobFailure::Unavailable(message)) => (
                 JobState::Retrying,
                 AttemptOutcome::Retry(message.clone()),
                 Some(message),

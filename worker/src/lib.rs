@@ -4,8 +4,10 @@
 //! The [`runner`] wires them to the queue of the configured backend (PostgreSQL or SQLite).
 
 pub mod context;
+pub mod hand_back;
 pub mod jobs;
 pub mod runner;
 
 pub use context::JobContext;
+pub use hand_back::hand_back;
 pub use runner::{WorkerSettings, run_workers};

@@ -1,6 +1,7 @@
 //! The worker runtime: one apalis worker per job type, on the configured backend's queue.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use apalis::prelude::{AbortError, BackendExt, BoxDynError, Data, WorkerBuilder, WorkerBuilderExt, WorkerError};
@@ -31,6 +32,10 @@ pub struct WorkerSettings {
     /// How often an idle worker polls its queue.
     pub poll_interval: Duration,
 }
+
+/// The suffix of the queue worker's name; the worker of process `w1` is `w1-jobs`, and its
+/// restarts `w1-jobs-r1`, `w1-jobs-r2`...
+pub const QUEUE_WORKER_KIND: &str = "jobs";
 
 /// How often a worker tells the queue it is alive; with three missed beats its jobs are
 /// handed to other workers.
@@ -91,7 +96,7 @@ pub async fn run_workers(
                     .missed_heartbeats(MISSED_HEARTBEATS);
                 apalis_postgres::PostgresStorage::<serde_json::Value>::new(&pool).with_config(config)
             };
-            supervise_queue!(storage(JOBS_QUEUE), "jobs", handle_job).await;
+            supervise_queue!(storage(JOBS_QUEUE), QUEUE_WORKER_KIND, handle_job).await;
         }
         Pool::Sqlite(pool) => {
             let storage = |queue: &str| {
@@ -102,7 +107,7 @@ pub async fn run_workers(
                     .missed_heartbeats(MISSED_HEARTBEATS);
                 apalis_sqlite::SqliteStorage::<serde_json::Value>::new(&pool).with_config(config)
             };
-            supervise_queue!(storage(JOBS_QUEUE), "jobs", handle_job).await;
+            supervise_queue!(storage(JOBS_QUEUE), QUEUE_WORKER_KIND, handle_job).await;
         }
     }
     // A queue's worker can end on an error while its attempts still run on their own tasks:
@@ -214,32 +219,32 @@ async fn handle_job(job: serde_json::Value, context: Data<JobContext>) -> Result
     };
     match kind.as_deref() {
         Some(DiagnosticJob::KIND) => {
-            dispatch::<DiagnosticJob, _>(job, &context, async |context, envelope, progress| {
-                run_diagnostic(context, envelope, progress).await
+            dispatch::<DiagnosticJob, _, _>(job, &context, |context, envelope, progress| async move {
+                run_diagnostic(&context, &envelope, progress).await
             })
             .await
         }
         Some(DetectJob::KIND) => {
-            dispatch::<DetectJob, _>(job, &context, async |context, envelope, progress| {
-                run_detect(context, envelope, progress).await
+            dispatch::<DetectJob, _, _>(job, &context, |context, envelope, progress| async move {
+                run_detect(&context, &envelope, progress).await
             })
             .await
         }
         Some(ReprocessJob::KIND) => {
-            dispatch::<ReprocessJob, _>(job, &context, async |context, envelope, progress| {
-                run_reprocess(context, envelope, progress).await
+            dispatch::<ReprocessJob, _, _>(job, &context, |context, envelope, progress| async move {
+                run_reprocess(&context, &envelope, progress).await
             })
             .await
         }
         Some(AnonymizeJob::KIND) => {
-            dispatch::<AnonymizeJob, _>(job, &context, async |context, envelope, progress| {
-                run_anonymize(context, envelope, progress).await
+            dispatch::<AnonymizeJob, _, _>(job, &context, |context, envelope, progress| async move {
+                run_anonymize(&context, &envelope, progress).await
             })
             .await
         }
         Some(DeleteJob::KIND) => {
-            dispatch::<DeleteJob, _>(job, &context, async |context, envelope, progress| {
-                run_delete(context, envelope, progress).await
+            dispatch::<DeleteJob, _, _>(job, &context, |context, envelope, progress| async move {
+                run_delete(&context, &envelope, progress).await
             })
             .await
         }
@@ -256,10 +261,11 @@ async fn handle_job(job: serde_json::Value, context: Data<JobContext>) -> Result
 ///
 /// Payloads are taken as plain JSON so that a malformed or future payload fails its own job
 /// instead of stopping the worker.
-async fn dispatch<P, F>(job: serde_json::Value, context: &JobContext, work: F) -> Result<(), BoxDynError>
+async fn dispatch<P, F, Fut>(job: serde_json::Value, context: &JobContext, work: F) -> Result<(), BoxDynError>
 where
     P: JobPayload,
-    F: AsyncFnOnce(&JobContext, &JobEnvelope<P>, Progress) -> Result<serde_json::Value, JobFailure>,
+    F: Fn(JobContext, Arc<JobEnvelope<P>>, Progress) -> Fut,
+    Fut: Future<Output = Result<serde_json::Value, JobFailure>>,
 {
     let version = job.get("version").and_then(serde_json::Value::as_u64);
     let job_id = job
@@ -294,6 +300,7 @@ where
             return Err(AbortError::new(reason).into());
         }
     };
+    let envelope = Arc::new(envelope);
     let span = tracing::info_span!(
         "job",
         job_id = %envelope.job_id,
@@ -303,7 +310,9 @@ where
     );
     let outcome = context
         .running
-        .track_future(context.run_attempt(&envelope, async |progress| work(context, &envelope, progress).await))
+        .track_future(context.run_attempt(&envelope, |progress| {
+            work(context.clone(), Arc::clone(&envelope), progress)
+        }))
         .instrument(span)
         .await;
     match outcome {

@@ -179,8 +179,14 @@ pub async fn progress_socket(
         }
     };
     let since = query.since;
-    Ok(upgrade.on_upgrade(move |socket| crate::socket::run(state, principal, since, socket)))
+    Ok(upgrade
+        .read_buffer_size(SOCKET_READ_BUFFER)
+        .on_upgrade(move |socket| crate::socket::run(state, principal, since, socket)))
 }
+
+/// Clients send only short subscription messages, so a socket's read buffer is small: with
+/// the library's 128 KiB default, a thousand idle sockets would hold 128 MiB.
+const SOCKET_READ_BUFFER: usize = 4096;
 
 /// Which events to poll.
 #[derive(Debug, Clone, Deserialize, IntoParams)]

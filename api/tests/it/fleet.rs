@@ -13,8 +13,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
-use crate::support::{S3Settings, free_port, fresh_postgres_database, wait_until_listening};
-use crate::topology::Process;
+use crate::support::{free_port, wait_until_listening};
+use crate::topology::{Process, fleet_vars, spawn_api};
 
 const DOCUMENTS: usize = 60;
 const PEOPLE: [&str; 5] = [
@@ -28,33 +28,11 @@ const PEOPLE: [&str; 5] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fleet_that_loses_a_worker_loses_nothing() {
     let key = format!("obs_fleet_{}", Uuid::new_v4().simple());
-    let mut vars = vec![
-        ("DATABASE_URL".to_owned(), fresh_postgres_database().await),
-        (
-            "OBSCURA__SECURITY__SECRET_KEY".to_owned(),
-            crate::support::TEST_SECRET_KEY.to_owned(),
-        ),
-        ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), key.clone()),
-        ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
-        ("OBSCURA__LOG__FILTER".to_owned(), "warn".to_owned()),
-        ("OBSCURA__MODELS__NER".to_owned(), String::new()),
-    ];
-    vars.extend(S3Settings::from_env().config_vars(&format!("fleet-kill-{}", Uuid::new_v4().simple())));
+    let vars = fleet_vars("fleet-kill", &key).await;
     let data_dir = tempfile::tempdir().unwrap();
     let data_dir = data_dir.path().display().to_string();
     let port = free_port();
-    let api = Process::spawn(
-        &[
-            "serve",
-            "--workers",
-            "0",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-            &data_dir,
-        ],
-        &vars,
-    );
+    let api = spawn_api(&vars, port, &data_dir);
     let workers: Vec<Process> = ["fleet-a", "fleet-b", "fleet-c"]
         .into_iter()
         .map(|name| Process::spawn(&["worker", "--name", name, "--concurrency", "2"], &vars))

@@ -24,6 +24,7 @@ mod projects;
 mod recognizer_failure;
 mod reviewed;
 mod service;
+mod shutdown;
 mod storage;
 mod support;
 mod topology;

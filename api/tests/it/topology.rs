@@ -42,6 +42,40 @@ impl Process {
     }
 }
 
+/// The settings of a fleet of processes on a fresh PostgreSQL database and an S3 prefix
+/// named after `name`, with the admin key `key`, without NER, polling every 50 ms.
+pub(crate) async fn fleet_vars(name: &str, key: &str) -> Vec<(String, String)> {
+    let mut vars = vec![
+        ("DATABASE_URL".to_owned(), fresh_postgres_database().await),
+        (
+            "OBSCURA__SECURITY__SECRET_KEY".to_owned(),
+            crate::support::TEST_SECRET_KEY.to_owned(),
+        ),
+        ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), key.to_owned()),
+        ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
+        ("OBSCURA__LOG__FILTER".to_owned(), "warn".to_owned()),
+        ("OBSCURA__MODELS__NER".to_owned(), String::new()),
+    ];
+    vars.extend(S3Settings::from_env().config_vars(&format!("{name}-{}", Uuid::new_v4().simple())));
+    vars
+}
+
+/// Starts a stateless API process (`serve --workers 0`) on `port`.
+pub(crate) fn spawn_api(vars: &[(String, String)], port: u16, data_dir: &str) -> Process {
+    Process::spawn(
+        &[
+            "serve",
+            "--workers",
+            "0",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            data_dir,
+        ],
+        vars,
+    )
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -386,37 +420,12 @@ async fn a_replica_delivers_the_events_of_a_job_started_on_another() {
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-    let database_url = fresh_postgres_database().await;
     let key = format!("obs_replicas_{}", Uuid::new_v4().simple());
-    let mut vars = vec![
-        ("DATABASE_URL".to_owned(), database_url),
-        (
-            "OBSCURA__SECURITY__SECRET_KEY".to_owned(),
-            crate::support::TEST_SECRET_KEY.to_owned(),
-        ),
-        ("OBSCURA__AUTH__BOOTSTRAP_KEY".to_owned(), key.clone()),
-        ("OBSCURA__WORKER__POLL_INTERVAL_MS".to_owned(), "50".to_owned()),
-        ("OBSCURA__LOG__FILTER".to_owned(), "warn".to_owned()),
-        ("OBSCURA__MODELS__NER".to_owned(), String::new()),
-    ];
-    vars.extend(S3Settings::from_env().config_vars(&format!("replicas-{}", Uuid::new_v4().simple())));
+    let vars = fleet_vars("replicas", &key).await;
     let data_dir = tempfile::tempdir().unwrap();
     let data_dir = data_dir.path().display().to_string();
     let (port_a, port_b) = (free_port(), free_port());
-    let replica = |port: u16| {
-        Process::spawn(
-            &[
-                "serve",
-                "--workers",
-                "0",
-                "--bind",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-                &data_dir,
-            ],
-            &vars,
-        )
-    };
+    let replica = |port: u16| spawn_api(&vars, port, &data_dir);
     let api_a = replica(port_a);
     let api_b = replica(port_b);
     let worker = Process::spawn(&["worker", "--name", "replicas-w", "--concurrency", "2"], &vars);

@@ -25,19 +25,19 @@ pub async fn run_diagnostic(
         .blobs
         .put(&key, payload.clone())
         .await
-        .map_err(|error| JobFailure::Transient(format!("blob write failed: {error}")))?;
+        .map_err(|error| JobFailure::storage("blob write failed", &error))?;
     progress.report(50).await;
     let read_back = context
         .blobs
         .get(&key)
         .await
-        .map_err(|error| JobFailure::Transient(format!("blob read failed: {error}")))?;
+        .map_err(|error| JobFailure::storage("blob read failed", &error))?;
     let matches = read_back == payload;
     context
         .blobs
         .delete(&key)
         .await
-        .map_err(|error| JobFailure::Transient(format!("blob delete failed: {error}")))?;
+        .map_err(|error| JobFailure::storage("blob delete failed", &error))?;
     if envelope.payload.hold_ms > 0 {
         progress.report(75).await;
         tokio::time::sleep(std::time::Duration::from_millis(u64::from(envelope.payload.hold_ms))).await;

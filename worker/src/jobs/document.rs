@@ -3,7 +3,7 @@
 //! puts the document in ERROR with the failure's stable code.
 
 use futures::future::BoxFuture;
-use obscura_detection::error_kind::ErrorClass;
+use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 use obscura_platform::jobs::{AnonymizeJob, DetectJob, DetectionSettings, JobEnvelope, ReprocessJob};
 use obscura_platform::processing::{self, AnonymizeRun, DetectRun, ProcessingError, Step};
 use uuid::Uuid;
@@ -106,6 +106,11 @@ async fn settle(
         Err(error) => error,
     };
     let message = format!("{}: {error}", error.code());
+    if error.kind() == ErrorKind::Unavailable {
+        // The database or the blob store is away: the attempt waits for it, however many
+        // attempts are left.
+        return Err(JobFailure::Unavailable(message));
+    }
     if !error.is_permanent() && !progress.last_attempt {
         return Err(JobFailure::Transient(message));
     }
