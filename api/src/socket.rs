@@ -6,7 +6,8 @@
 //! lost announcement), and they are read from the database first. Messages wait in a
 //! bounded queue (`events.socket_buffer`) in front of a writer task: when it is full, the
 //! client is sent `lagged`, then `resync` and the current state, and never an unbounded
-//! backlog. A ping goes out every 20 s; a client silent for 60 s is closed.
+//! backlog. A replay and the current state are bounded batches: they wait for room in the
+//! queue rather than count as falling behind. A ping goes out every 20 s; a client silent for 60 s is closed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -187,6 +188,25 @@ impl Session {
         }
     }
 
+    /// Queues a message of a bounded batch (a replay or the current state), waiting for room
+    /// instead of counting the client as lagging: a batch longer than the queue would
+    /// otherwise overflow it on every resync, and the client would never catch up. A client
+    /// that takes no message for [`SEND_TIMEOUT`] is left lagging.
+    async fn send_waiting(&mut self, value: &serde_json::Value) -> bool {
+        if self.lagging {
+            return false;
+        }
+        let message = Message::Text(value.to_string().into());
+        match tokio::time::timeout(SEND_TIMEOUT, self.out.send(message)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                self.lagging = true;
+                false
+            }
+        }
+    }
+
     fn send_json(&mut self, value: &serde_json::Value) -> bool {
         self.send(Message::Text(value.to_string().into()))
     }
@@ -290,7 +310,12 @@ impl Session {
             }
             let cursor = self.cursor;
             for event in page.events.iter().filter(|event| event.seq <= cursor) {
-                self.send_event(event);
+                let Ok(value) = serde_json::to_value(event) else {
+                    continue;
+                };
+                if !self.send_waiting(&value).await {
+                    return;
+                }
             }
             if page.next_since <= from {
                 break;
@@ -398,7 +423,7 @@ impl Session {
             let event = current(&document, job, self.cursor);
             let mut value = serde_json::to_value(&event).unwrap_or_default();
             value["current"] = json!(true);
-            if !self.send_json(&value) {
+            if !self.send_waiting(&value).await {
                 return;
             }
         }

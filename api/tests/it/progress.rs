@@ -336,3 +336,40 @@ async fn a_slow_client_lags_alone() {
     assert!(kinds.get("progress").copied().unwrap_or(0) < BURST, "{kinds:?}");
     app.stop().await;
 }
+
+/// A subscription whose current state holds more documents than the socket's queue takes
+/// gets all of it, and is not sent `lagged` for it: before, the state overflowed the queue,
+/// the client was told it lagged and sent the state again, for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_current_state_larger_than_the_queue_arrives_whole() {
+    const QUEUE: usize = 4;
+    const DOCUMENTS: usize = 12;
+    let mut setup = TestSetup::new(Mode::Embedded).await;
+    setup.set("OBSCURA__EVENTS__SOCKET_BUFFER", &QUEUE.to_string());
+    let app = setup.start().await;
+    let project_id = project(&app, "Estado", true).await;
+    let mut documents = BTreeSet::new();
+    for index in 0..DOCUMENTS {
+        let id = upload(
+            &app,
+            &project_id,
+            &format!("nota-{index}.txt"),
+            format!("Nota {index}.\n").into_bytes(),
+        )
+        .await;
+        documents.insert(id);
+    }
+    let mut socket = connect(&app, "").await;
+    subscribe(&mut socket, json!({ "project_id": project_id })).await;
+    let mut current = BTreeSet::new();
+    let mut kinds = BTreeMap::new();
+    while let Some(message) = next(&mut socket, Duration::from_secs(2)).await {
+        *kinds.entry(message["type"].as_str().unwrap().to_owned()).or_insert(0) += 1;
+        if message["current"] == true {
+            current.insert(message["document_id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(current, documents, "{kinds:?}");
+    assert!(!kinds.contains_key("lagged"), "{kinds:?}");
+    app.stop().await;
+}
