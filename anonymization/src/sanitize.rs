@@ -10,7 +10,10 @@
 //! Rehydration tolerates what models do to placeholders: changed case or spacing
 //! (`<<email address 7a9b2c 1>>`), markdown emphasis inside or around them, repetition,
 //! punctuation after them, missing or HTML-escaped brackets. A placeholder that is not in the
-//! map is left as it is and reported.
+//! map is left as it is and reported. Keys of a map that are not of this shape (written by a
+//! client) are placeholders too, found with the same tolerance.
+
+mod literal;
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -18,6 +21,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use self::literal::LiteralKeys;
 
 use super::html::{Edit, apply_edits, escape, scannable};
 use super::keyed::hmac_sha256;
@@ -232,16 +237,39 @@ fn parse_placeholder(placeholder: &str) -> Option<(String, String, u64)> {
     ))
 }
 
+/// A mask map ready to restore text: its placeholders of Obscura's shape by type, hash and
+/// number, and its other keys as patterns.
+struct Restorer<'m> {
+    by_key: BTreeMap<String, (&'m String, &'m String)>,
+    literal: LiteralKeys<'m>,
+}
+
+impl<'m> Restorer<'m> {
+    fn new(map: &'m MaskMap) -> Restorer<'m> {
+        let by_key = map
+            .0
+            .iter()
+            .filter_map(|(placeholder, original)| {
+                let (entity_type, hash, number) = parse_placeholder(placeholder)?;
+                Some((format!("{entity_type}_{hash}_{number}"), (placeholder, original)))
+            })
+            .collect();
+        let literal = LiteralKeys::new(
+            map.0
+                .iter()
+                .filter(|(placeholder, _)| parse_placeholder(placeholder).is_none()),
+        );
+        Restorer { by_key, literal }
+    }
+}
+
 /// Restores the originals in text.
 pub fn rehydrate_text(text: &str, map: &MaskMap) -> Rehydrated<String> {
-    let by_key: BTreeMap<String, (&String, &String)> = map
-        .0
-        .iter()
-        .filter_map(|(placeholder, original)| {
-            let (entity_type, hash, number) = parse_placeholder(placeholder)?;
-            Some((format!("{entity_type}_{hash}_{number}"), (placeholder, original)))
-        })
-        .collect();
+    restore(text, &Restorer::new(map))
+}
+
+fn restore(text: &str, restorer: &Restorer<'_>) -> Rehydrated<String> {
+    let by_key = &restorer.by_key;
     let mut found: Vec<String> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut out = String::with_capacity(text.len());
@@ -293,6 +321,7 @@ pub fn rehydrate_text(text: &str, map: &MaskMap) -> Rehydrated<String> {
         }
     }
     out.push_str(&text[position..]);
+    let out = restorer.literal.replace(&out, &mut found);
     Rehydrated {
         content: out,
         placeholders_found: found,
@@ -302,10 +331,11 @@ pub fn rehydrate_text(text: &str, map: &MaskMap) -> Rehydrated<String> {
 
 /// Restores the originals in every string of a JSON value.
 pub fn rehydrate_json(value: &Value, map: &MaskMap) -> Rehydrated<Value> {
+    let restorer = Restorer::new(map);
     let mut found = Vec::new();
     let mut unknown = Vec::new();
     let content = map_json_strings::<std::convert::Infallible>(value, &mut |text| {
-        let result = rehydrate_text(text, map);
+        let result = restore(text, &restorer);
         for placeholder in result.placeholders_found {
             if !found.contains(&placeholder) {
                 found.push(placeholder);

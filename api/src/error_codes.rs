@@ -433,6 +433,13 @@ pub const ERROR_CODES: &[ErrorCode] = &[
         "The sanitization session does not exist or has expired.",
     ),
     entry(
+        "invalid_session_id",
+        Some(Invalid),
+        400,
+        "Invalid session id",
+        "A session id a client chooses is 1 to 128 characters, none of them a space or a control character.",
+    ),
+    entry(
         "session_conflict",
         Some(Conflict),
         409,

@@ -360,8 +360,7 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         // serde's messages quote the offending value, which may be personal data; the answer
         // names only where the problem is.
-        let located = std::error::Error::source(&rejection)
-            .and_then(|source| source.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>());
+        let located = path_error(&rejection);
         match &rejection {
             JsonRejection::MissingJsonContentType(_) => ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -379,20 +378,18 @@ impl From<JsonRejection> for ApiError {
                 )
             }
             JsonRejection::JsonDataError(_) => {
-                let path = located
-                    .map(|error| error.path().to_string())
-                    .unwrap_or_else(|| ".".to_owned());
-                let loc = if path == "." {
-                    "body".to_owned()
-                } else {
-                    format!("body.{path}")
-                };
+                let mut loc = located.map_or_else(|| "body".to_owned(), |error| location(error.path()));
+                let reason = located.map_or(Reason::Other, |error| Reason::of(error.inner()));
+                if let Reason::Missing(field) = &reason {
+                    loc = format!("{loc}.{field}");
+                }
+                let msg = reason.message();
                 ApiError::new(
                     rejection.status(),
                     "invalid_body",
-                    format!("The body does not match the operation's schema at `{loc}`."),
+                    format!("The body does not match the operation's schema: `{loc}` {msg}."),
                 )
-                .with_field(loc, "is missing, unknown, or of the wrong type or value")
+                .with_field(loc, msg)
             }
             JsonRejection::BytesRejection(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -403,6 +400,101 @@ impl From<JsonRejection> for ApiError {
                 ApiError::new(rejection.status(), "unreadable_body", "The body could not be read.")
             }
             _ => ApiError::new(rejection.status(), "invalid_body", "The body could not be used."),
+        }
+    }
+}
+
+/// The located serde error behind a JSON rejection, wherever it sits in the chain.
+fn path_error(rejection: &JsonRejection) -> Option<&serde_path_to_error::Error<serde_json::Error>> {
+    let mut source = std::error::Error::source(rejection);
+    while let Some(error) = source {
+        if let Some(located) = error.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            return Some(located);
+        }
+        source = error.source();
+    }
+    None
+}
+
+/// Whether a key reads as a field's name (`min_score`), rather than as data.
+fn is_field_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Where in the body an error is, as `body.items[2].value`; a key that does not read as a
+/// field's name is shown as `*`, since it may be data.
+fn location(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut loc = "body".to_owned();
+    for segment in path.iter() {
+        let part = match segment {
+            Segment::Seq { index } => format!("[{index}]"),
+            Segment::Map { key } if is_field_name(key) => format!(".{key}"),
+            Segment::Enum { variant } if is_field_name(variant) => format!(".{variant}"),
+            Segment::Map { .. } | Segment::Enum { .. } | Segment::Unknown => ".*".to_owned(),
+        };
+        loc.push_str(&part);
+    }
+    loc
+}
+
+/// Why a value did not fit, in words that name fields and expectations but never repeat
+/// the value sent, which may be personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reason {
+    Missing(String),
+    /// Its text: "unknown field `foo`, expected one of ..." (names of fields only).
+    UnknownField(String),
+    Expected(String),
+    Other,
+}
+
+impl Reason {
+    fn of(error: &serde_json::Error) -> Reason {
+        let text = error.to_string();
+        // serde_json appends where it stopped reading.
+        let text = match text.rfind(" at line ") {
+            Some(end) => &text[..end],
+            None => &text,
+        };
+        if let Some(rest) = text.strip_prefix("missing field `") {
+            return Reason::Missing(rest.trim_end_matches('`').to_owned());
+        }
+        if let Some(rest) = text.strip_prefix("unknown field `") {
+            // A key may be data ({"12345678Z": ...}): only a name that reads as a field's
+            // is repeated.
+            return Reason::UnknownField(match rest.split_once('`') {
+                Some((name, expected)) if is_field_name(name) => format!("unknown field `{name}`{expected}"),
+                Some((_, expected)) => format!("unknown field{expected}"),
+                None => "unknown field".to_owned(),
+            });
+        }
+        // "unknown variant `x`, expected one of ...", "invalid type: string \"x\", expected
+        // u32", "invalid value: ..., expected ...": what was sent is left out.
+        if (text.starts_with("unknown variant") || text.starts_with("invalid "))
+            && let Some((_, expected)) = text.split_once(", expected ")
+        {
+            let expected = match expected {
+                "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more".to_owned(),
+                "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_owned(),
+                "f32" | "f64" => "a number".to_owned(),
+                other => other.replace('`', ""),
+            };
+            return Reason::Expected(expected);
+        }
+        Reason::Other
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Reason::Missing(_) => "is required".to_owned(),
+            Reason::UnknownField(text) => text.clone(),
+            Reason::Expected(expected) => format!("must be {expected}"),
+            Reason::Other => "is not valid here".to_owned(),
         }
     }
 }
@@ -458,6 +550,45 @@ mod tests {
         assert!(status_for(ErrorKind::Internal).is_server_error());
         assert!(status_for(ErrorKind::Unavailable).is_server_error());
         assert!(status_for(ErrorKind::Invalid).is_client_error());
+    }
+
+    #[test]
+    fn schema_errors_say_why_without_the_value() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            text: String,
+            limit: Option<u32>,
+            operator: Option<Operator>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Operator {
+            Mask,
+            Hash,
+        }
+        let reason = |body: &str| Reason::of(&serde_json::from_str::<Body>(body).unwrap_err()).message();
+        assert_eq!(
+            reason(r#"{"text": "a", "12345678Z": 1}"#),
+            "unknown field, expected one of `text`, `limit`, `operator`"
+        );
+        assert_eq!(reason(r#"{"limit": 3}"#), "is required");
+        assert_eq!(
+            reason(r#"{"text": "a", "foo": 1}"#),
+            "unknown field `foo`, expected one of `text`, `limit`, `operator`"
+        );
+        assert_eq!(
+            reason(r#"{"text": "a", "operator": "ana@example.com"}"#),
+            "must be mask or hash"
+        );
+        let wrong_type = reason(r#"{"text": "a", "limit": "ana@example.com"}"#);
+        assert_eq!(wrong_type, "must be a whole number of 0 or more");
+        assert!(!wrong_type.contains("ana"));
+        assert!(matches!(
+            Reason::of(&serde_json::from_str::<Body>(r#"{"limit": 1}"#).unwrap_err()),
+            Reason::Missing(field) if field == "text"
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod m20261207_000001_deletions;
 mod m20261207_000002_review;
 mod m20261207_000003_job_documents;
 mod m20261208_000001_events;
+mod m20261209_000001_session_names;
 
 /// Applies every migration in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000002_review::Migration),
             Box::new(m20261207_000003_job_documents::Migration),
             Box::new(m20261208_000001_events::Migration),
+            Box::new(m20261209_000001_session_names::Migration),
         ]
     }
 }

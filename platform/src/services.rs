@@ -70,7 +70,9 @@ mod tests {
         let unknown = ServiceError::from(PackError::Unknown("nope".into()));
         assert_eq!((unknown.kind(), unknown.code()), (ErrorKind::Invalid, "invalid_body"));
         assert_eq!(unknown.to_string(), "nope does not exist");
-        let conflict = ServiceError::from(SessionError::Conflict(uuid::Uuid::nil()));
+        let conflict = ServiceError::from(SessionError::Conflict(crate::sessions::SessionKey::of_id(
+            uuid::Uuid::nil(),
+        )));
         assert_eq!(conflict.kind(), ErrorKind::Conflict);
     }
 }

@@ -15,7 +15,6 @@ use obscura_anonymization::{Level, Policy, anonymize_text, decrypt_value};
 use obscura_detection::taxonomy::Taxonomy;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::detect_settings::{
@@ -48,8 +47,9 @@ pub struct RedactRequest {
     pub operators: BTreeMap<String, EntityOperator>,
     #[serde(flatten)]
     pub options: OperatorOptions,
-    /// Keeps aliases consistent across requests through a sanitization session's vault.
-    pub session_id: Option<Uuid>,
+    /// Keeps aliases consistent across requests through a sanitization session's vault:
+    /// the id `sanitize` returned or the one the client chose.
+    pub session_id: Option<String>,
     pub language: Option<String>,
     pub entities: Option<Vec<String>>,
     pub min_score: Option<f32>,
@@ -168,8 +168,9 @@ pub async fn create_redaction(
     if request.session_id.is_some() {
         principal.require(&[Role::Admin, Role::Analyst])?;
     }
+    let session = crate::routes::sanitization::session_key(request.session_id.as_deref(), "body.session_id")?;
     let sessions = state.sessions(principal.tenant_id);
-    let result = with_scope(sessions, request.session_id, language, move |scope| {
+    let result = with_scope(sessions, session, language, move |scope| {
         let findings = selection.detector.detect(&text, &options)?;
         let mut anonymized =
             anonymize_text(&text, &findings.detections, &policy, scope).map_err(ApiError::from_class)?;
@@ -213,8 +214,9 @@ pub struct AnonymizeQuery {
     pub include: Option<String>,
     /// Comma-separated key paths to leave alone.
     pub exclude: Option<String>,
-    /// Keeps replacements consistent across requests through a session's vault.
-    pub session_id: Option<Uuid>,
+    /// Keeps replacements consistent across requests through a session's vault: the id
+    /// `sanitize` returned or the one the client chose.
+    pub session_id: Option<String>,
     /// `fail` (default) or `skip`: what a recognizer's failure does; the profile's when
     /// absent. Skipped recognizers are named in the `Obscura-Skipped-Recognizers` header.
     pub on_recognizer_error: Option<RecognizerErrorMode>,
@@ -308,8 +310,9 @@ pub async fn create_anonymization(
     if query.session_id.is_some() {
         principal.require(&[Role::Admin, Role::Analyst])?;
     }
+    let session = crate::routes::sanitization::session_key(query.session_id.as_deref(), "query.session_id")?;
     let sessions = state.sessions(principal.tenant_id);
-    let anonymized = with_scope(sessions, query.session_id, language, move |scope| {
+    let anonymized = with_scope(sessions, session, language, move |scope| {
         anonymize_json(
             &value,
             &Finder::detecting(&selection.detector, &options),

@@ -10,10 +10,9 @@ use obscura_anonymization::sanitize::{
 };
 use obscura_detection::detect::merge_skipped;
 use obscura_detection::{Detection, SkippedRecognizer};
-use obscura_platform::sessions::{self, SessionState};
+use obscura_platform::sessions::{self, SessionKey, SessionState};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::auth::{Principal, Role};
 use crate::detect_settings::{DetectFields, RecognizerErrorMode, SkippedRecognizerView, prepare, skipped_views};
@@ -30,7 +29,9 @@ pub struct SanitizeRequest {
     /// `text` or `html` for a string (default `text`), `json` otherwise.
     #[schema(value_type = Option<String>, example = "text")]
     pub format: Option<ContentFormat>,
-    /// An existing session, or `new` to start one; its mask map stays on the server.
+    /// `new` to start a session named by the server, or a session's id: one `sanitize`
+    /// returned, or one the client chooses (1 to 128 characters without spaces), which starts
+    /// the session the first time. The mask map stays on the server.
     pub session_id: Option<String>,
     /// Values never replaced.
     #[serde(default)]
@@ -42,6 +43,9 @@ pub struct SanitizeRequest {
     /// scored at least 0.85.
     #[serde(default)]
     pub strict_validation: bool,
+    /// Patterns only, without word lists or the NER model: faster, and blind to names.
+    #[serde(default)]
+    pub regex_only: bool,
     pub language: Option<String>,
     pub entities: Option<Vec<String>>,
     pub profile: Option<String>,
@@ -59,7 +63,7 @@ pub struct SanitizeResponse {
     pub mask_map: Option<MaskMap>,
     pub detection_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<Uuid>,
+    pub session_id: Option<String>,
     /// Recognizers that failed and were left out; empty unless `on_recognizer_error` is `skip`.
     pub skipped_recognizers: Vec<SkippedRecognizerView>,
 }
@@ -183,15 +187,16 @@ pub async fn create_sanitization(
             profile: request.profile,
             explain: request.strict_validation,
             on_recognizer_error: request.on_recognizer_error,
+            engines: request
+                .regex_only
+                .then(|| vec![crate::detect_settings::EngineName::Patterns]),
             ..DetectFields::default()
         },
     )?;
     let target = match request.session_id.as_deref() {
         None => None,
         Some("new") => Some(SessionTarget::New),
-        Some(text) => Some(SessionTarget::Existing(Uuid::parse_str(text).map_err(|_| {
-            ApiError::invalid_field("invalid_body", "body.session_id", "must be a session id or \"new\"")
-        })?)),
+        Some(text) => session_key(Some(text), "body.session_id")?.map(SessionTarget::Named),
     };
     let strict_validation = request.strict_validation;
     let content = std::sync::Arc::new(request.content);
@@ -238,7 +243,7 @@ pub async fn create_sanitization(
         sanitized_content: sanitized.content,
         mask_map: None,
         detection_count: sanitized.detection_count,
-        session_id: Some(session_id),
+        session_id: Some(session_id.to_string()),
         skipped_recognizers: skipped_views(sanitized.skipped),
     }))
 }
@@ -252,15 +257,18 @@ pub struct RehydrateRequest {
     /// The map `sanitize` returned; or give `session_id`.
     #[schema(value_type = Option<Object>)]
     pub mask_map: Option<MaskMap>,
-    pub session_id: Option<Uuid>,
+    /// The session `sanitize` worked in; or give `mask_map`.
+    pub session_id: Option<String>,
 }
 
 /// The restored content.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RehydrateResponse {
     pub rehydrated_content: serde_json::Value,
-    /// Placeholders restored, each once.
-    pub placeholders_found: Vec<String>,
+    /// How many placeholders were restored (each counted once).
+    pub placeholders_found: usize,
+    /// The placeholders restored, each once, in order of first appearance.
+    pub placeholders: Vec<String>,
     /// Placeholder-shaped text the map does not hold, left as it was.
     pub unknown_placeholders: Vec<String>,
 }
@@ -291,7 +299,7 @@ pub async fn create_rehydration(
         (Some(map), None) => map,
         (None, Some(id)) => {
             let keys = state.master_keys.vault_keys(principal.tenant_id);
-            sessions::load(&state.database, &keys, principal.tenant_id, id)
+            sessions::load(&state.database, &keys, principal.tenant_id, &known_session(&id))
                 .await
                 .map_err(ApiError::from_class)?
                 .state
@@ -309,25 +317,28 @@ pub async fn create_rehydration(
         let result = rehydrate_text(text, &map);
         RehydrateResponse {
             rehydrated_content: serde_json::Value::String(result.content),
-            placeholders_found: result.placeholders_found,
+            placeholders_found: result.placeholders_found.len(),
+            placeholders: result.placeholders_found,
             unknown_placeholders: result.unknown_placeholders,
         }
     } else {
         let result = rehydrate_json(&request.masked_content, &map);
         RehydrateResponse {
             rehydrated_content: result.content,
-            placeholders_found: result.placeholders_found,
+            placeholders_found: result.placeholders_found.len(),
+            placeholders: result.placeholders_found,
             unknown_placeholders: result.unknown_placeholders,
         }
     };
-    tracing::debug!(restored = response.placeholders_found.len(), "content rehydrated");
+    tracing::debug!(restored = response.placeholders_found, "content rehydrated");
     Ok(ApiJson(response))
 }
 
 /// A session, without its content.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SessionView {
-    pub session_id: Uuid,
+    /// The id the client chose, or the one the server gave.
+    pub session_id: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
     pub expires_at: chrono::DateTime<chrono::Utc>,
@@ -377,7 +388,7 @@ pub async fn list_sessions(
     delete,
     path = "/sessions/{session_id}",
     tag = "sanitization",
-    params(("session_id" = Uuid, Path, description = "The session")),
+    params(("session_id" = String, Path, description = "The session: the id `sanitize` returned or the one the client chose")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "No valid API key", body = Problem, content_type = "application/problem+json"),
@@ -389,11 +400,31 @@ pub async fn list_sessions(
 pub async fn delete_session(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    Path(session_id): Path<Uuid>,
+    Path(session_id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(&[Role::Admin, Role::Analyst])?;
-    sessions::delete(&state.database, principal.tenant_id, session_id)
+    sessions::delete(&state.database, principal.tenant_id, &known_session(&session_id))
         .await
         .map_err(ApiError::from_class)?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Reads a session id a request gives at `location`; a 400 naming it when it cannot be one.
+pub fn session_key(text: Option<&str>, location: &str) -> Result<Option<SessionKey>, ApiError> {
+    text.map(|text| {
+        SessionKey::parse(text).map_err(|_| {
+            ApiError::invalid_field(
+                "invalid_session_id",
+                location,
+                "must be 1 to 128 characters without spaces or control characters",
+            )
+        })
+    })
+    .transpose()
+}
+
+/// A session id to look up: whatever it looks like, a session that does not exist is a 404,
+/// so an id no session could have is looked up as it is and not found.
+fn known_session(text: &str) -> SessionKey {
+    SessionKey::parse(text).unwrap_or_else(|_| SessionKey::lookup(text))
 }

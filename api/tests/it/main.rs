@@ -23,6 +23,7 @@ mod progress;
 mod projects;
 mod recognizer_failure;
 mod reviewed;
+mod seeds;
 mod service;
 mod shutdown;
 mod storage;

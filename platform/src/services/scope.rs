@@ -8,15 +8,19 @@ use uuid::Uuid;
 use super::ServiceError;
 use crate::database::Database;
 use crate::secrets::MasterKeys;
-use crate::sessions::{self, SessionError, SessionState};
+use crate::sessions::{self, SessionError, SessionKey, SessionState};
 
 /// How many times a session update is tried when other requests keep changing it.
 pub const SESSION_UPDATE_TRIES: usize = 3;
 
 /// Which session a request works in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum SessionTarget {
-    Existing(Uuid),
+    /// A session that must exist.
+    Existing(SessionKey),
+    /// The session of this id, started with it when there is none.
+    Named(SessionKey),
+    /// A new session, named by the server.
     New,
 }
 
@@ -30,7 +34,8 @@ pub struct Sessions<'a> {
     pub ttl_secs: u64,
 }
 
-/// Runs `work` on a session's state and stores what it returns, with the session's id.
+/// Runs `work` on a session's state and stores what it returns, with the id clients know
+/// the session by.
 /// When another request changed the session meanwhile, `work` runs again on the fresh
 /// state (up to [`SESSION_UPDATE_TRIES`] times), so that nothing either request added is
 /// lost. `work`'s own errors pass through unchanged.
@@ -38,7 +43,7 @@ pub async fn update_session<T, E, F, Fut>(
     sessions: Sessions<'_>,
     target: SessionTarget,
     work: F,
-) -> Result<(T, Uuid), E>
+) -> Result<(T, SessionKey), E>
 where
     E: From<ServiceError>,
     F: Fn(SessionState) -> Fut,
@@ -49,25 +54,36 @@ where
     let failed = |error: SessionError| E::from(ServiceError::Session(error));
     let mut target = target;
     for _ in 0..SESSION_UPDATE_TRIES {
-        let mut session = match target {
-            SessionTarget::Existing(id) => sessions::load(database, &keys, tenant_id, id).await,
-            SessionTarget::New => sessions::create(database, &keys, tenant_id, ttl, &SessionState::new()).await,
-        }
-        .map_err(failed)?;
-        target = SessionTarget::Existing(session.id);
+        let loaded = match &target {
+            SessionTarget::Existing(key) => sessions::load(database, &keys, tenant_id, key).await,
+            SessionTarget::Named(key) => match sessions::load(database, &keys, tenant_id, key).await {
+                Err(SessionError::NotFound(_)) => {
+                    sessions::create(database, &keys, tenant_id, ttl, &SessionState::new(), Some(key)).await
+                }
+                other => other,
+            },
+            SessionTarget::New => sessions::create(database, &keys, tenant_id, ttl, &SessionState::new(), None).await,
+        };
+        let mut session = match loaded {
+            Ok(session) => session,
+            // Another request started the session of this name first: work in that one.
+            Err(SessionError::Conflict(_)) => continue,
+            Err(error) => return Err(failed(error)),
+        };
+        target = SessionTarget::Existing(session.key());
         let (result, updated) = work(session.state.clone()).await?;
         session.state = updated;
         match sessions::save(database, &keys, tenant_id, &session, ttl).await {
-            Ok(()) => return Ok((result, session.id)),
+            Ok(()) => return Ok((result, session.key())),
             Err(SessionError::Conflict(_)) => continue,
             Err(error) => return Err(failed(error)),
         }
     }
-    let id = match target {
-        SessionTarget::Existing(id) => id,
-        SessionTarget::New => Uuid::nil(),
+    let key = match target {
+        SessionTarget::Existing(key) | SessionTarget::Named(key) => key,
+        SessionTarget::New => SessionKey::of_id(Uuid::nil()),
     };
-    Err(failed(SessionError::Conflict(id)))
+    Err(failed(SessionError::Conflict(key)))
 }
 
 /// Runs `work` off the async threads with a scope: the session's vault when a session is
@@ -75,7 +91,7 @@ where
 /// else a vault for this call alone.
 pub async fn with_scope<T, E, F>(
     sessions: Sessions<'_>,
-    session_id: Option<Uuid>,
+    session_id: Option<SessionKey>,
     language: String,
     work: F,
 ) -> Result<T, E>

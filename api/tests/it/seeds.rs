@@ -1,0 +1,223 @@
+//! Clients written for the products Obscura replaces, sent as their documentation writes
+//! them: MaskingEngine's sessions and rehydration.
+
+use crate::both_modes;
+use crate::support::{Mode, TestApp, spawn_app};
+
+async fn call(app: &TestApp, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = app.post(path).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+async fn delete_session(app: &TestApp, id: &str) -> u16 {
+    app.client
+        .delete(app.url(&format!("/api/v1/sessions/{id}")))
+        .bearer_auth(app.key())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn masking_engine_sessions_take_the_clients_ids(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let session = "user_123_conversation_456";
+    let (status, first) = call(
+        &app,
+        "/api/v1/sanitize",
+        serde_json::json!({ "content": "Contact John at john@example.com", "session_id": session }),
+    )
+    .await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["session_id"], session);
+    assert!(first.get("mask_map").is_none(), "{first}");
+    let placeholder = first["sanitized_content"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Contact John at ")
+        .to_owned();
+    assert!(placeholder.starts_with("<<EMAIL"), "{first}");
+
+    // The same session, asked for twice at once, is one session: the address keeps its
+    // placeholder in both answers.
+    let second = || {
+        call(
+            &app,
+            "/api/v1/sanitize",
+            serde_json::json!({ "content": {"reply_to": "john@example.com"}, "session_id": session }),
+        )
+    };
+    let (a, b) = tokio::join!(second(), second());
+    for (status, body) in [a, b] {
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["sanitized_content"]["reply_to"], placeholder.as_str());
+    }
+    // Two new sessions of one name, started at once, are one too.
+    let fresh = || {
+        call(
+            &app,
+            "/api/v1/sanitize",
+            serde_json::json!({ "content": "Mail mary@example.org", "session_id": "chat-2026-12-07" }),
+        )
+    };
+    let (a, b) = tokio::join!(fresh(), fresh());
+    assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+    assert_eq!(a.1["sanitized_content"], b.1["sanitized_content"]);
+
+    let (status, back) = call(
+        &app,
+        "/api/v1/rehydrate",
+        serde_json::json!({ "masked_content": format!("Reply to {placeholder} today"), "session_id": session }),
+    )
+    .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["rehydrated_content"], "Reply to john@example.com today");
+    assert_eq!(back["placeholders_found"], 1);
+
+    let sessions: serde_json::Value = app.get("/api/v1/sessions").send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|listed| listed["session_id"].as_str())
+        .collect();
+    assert!(
+        names.contains(&session) && names.contains(&"chat-2026-12-07"),
+        "{sessions}"
+    );
+
+    assert_eq!(delete_session(&app, session).await, 204);
+    // Gone, unknown, or no id a session could have: 404 alike.
+    for id in [
+        session,
+        "never_made",
+        "01234567-89ab-cdef-0123-456789abcdef",
+        "with%20space",
+    ] {
+        assert_eq!(delete_session(&app, id).await, 404, "{id}");
+        let (status, problem) = call(
+            &app,
+            "/api/v1/rehydrate",
+            serde_json::json!({ "masked_content": "x", "session_id": id }),
+        )
+        .await;
+        assert_eq!(status, 404, "{id}: {problem}");
+        assert_eq!(problem["code"], "session_not_found");
+    }
+    // A new session's id is still checked: it names what is wrong without echoing it.
+    let long = "x".repeat(129);
+    let (status, problem) = call(
+        &app,
+        "/api/v1/sanitize",
+        serde_json::json!({ "content": "a@example.com", "session_id": long }),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["code"], "invalid_session_id");
+    assert!(!problem.to_string().contains(&long), "{problem}");
+    app.stop().await;
+}
+both_modes!(masking_engine_sessions_take_the_clients_ids);
+
+async fn masking_engine_rehydrates_any_key_of_its_mask_map(mode: Mode) {
+    let app = spawn_app(mode).await;
+    // The seed's own example, and keys other tools write.
+    let (status, back) = call(
+        &app,
+        "/api/v1/rehydrate",
+        serde_json::json!({
+            "masked_content": "Contact John at <<EMAIL_7A9B2C_1>>",
+            "mask_map": { "<<EMAIL_7A9B2C_1>>": "john@example.com" }
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["rehydrated_content"], "Contact John at john@example.com");
+    assert_eq!(back["placeholders_found"], 1);
+    let (status, back) = call(
+        &app,
+        "/api/v1/rehydrate",
+        serde_json::json!({
+            "masked_content": {"text": "Write to **email_ABC123** or [PHONE 1]; <<EMAIL_abc123>> prefers mail."},
+            "mask_map": { "<<EMAIL_abc123>>": "john@example.com", "[PHONE_1]": "+34 612 345 678" }
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(
+        back["rehydrated_content"]["text"],
+        // Emphasis around a bare placeholder goes with it, as for Obscura's own.
+        "Write to john@example.com or +34 612 345 678; john@example.com prefers mail."
+    );
+    assert_eq!(back["placeholders_found"], 2);
+    app.stop().await;
+}
+both_modes!(masking_engine_rehydrates_any_key_of_its_mask_map);
+
+/// Schema errors name the field and the reason, and never repeat what was sent.
+async fn schema_errors_name_the_field_and_the_reason(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let cases = [
+        (serde_json::json!({ "language": "es" }), "body.text", "is required"),
+        (
+            serde_json::json!({ "text": "Ana", "txt": "ana@example.com" }),
+            "body",
+            "unknown field `txt`",
+        ),
+        (
+            serde_json::json!({ "text": "Ana", "min_score": "ana@example.com" }),
+            "body.min_score",
+            "must be",
+        ),
+        (
+            serde_json::json!({ "text": "Ana", "on_recognizer_error": "ana@example.com" }),
+            "body.on_recognizer_error",
+            "must be fail or skip",
+        ),
+    ];
+    for (body, loc, reason) in cases {
+        let (status, problem) = call(&app, "/api/v1/detect", body.clone()).await;
+        assert_eq!(status, 422, "{body}: {problem}");
+        assert_eq!(problem["code"], "invalid_body", "{problem}");
+        let error = &problem["errors"][0];
+        assert!(error["loc"].as_str().unwrap().starts_with(loc), "{body}: {problem}");
+        assert!(error["msg"].as_str().unwrap().contains(reason), "{body}: {problem}");
+        assert!(!problem.to_string().contains("ana@"), "{problem}");
+    }
+    app.stop().await;
+}
+both_modes!(schema_errors_name_the_field_and_the_reason);
+
+/// MaskingEngine's `regex_only` runs the patterns alone: an address is masked, a name the
+/// word lists know is not.
+async fn masking_engine_regex_only_runs_patterns_alone(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let content = "Contact John Smith at john@example.com";
+    let sanitize = |regex_only: bool| {
+        call(
+            &app,
+            "/api/v1/sanitize",
+            serde_json::json!({
+                "content": content,
+                "regex_only": regex_only,
+                "pattern_packs": ["default"],
+                "whitelist": ["support@company.com"],
+                "min_confidence": 0.5
+            }),
+        )
+    };
+    let (status, patterns) = sanitize(true).await;
+    assert_eq!(status, 200, "{patterns}");
+    let text = patterns["sanitized_content"].as_str().unwrap();
+    assert!(text.starts_with("Contact John Smith at <<EMAIL"), "{patterns}");
+    let (status, everything) = sanitize(false).await;
+    assert_eq!(status, 200, "{everything}");
+    assert!(
+        !everything["sanitized_content"].as_str().unwrap().contains("Smith"),
+        "{everything}"
+    );
+    app.stop().await;
+}
+both_modes!(masking_engine_regex_only_runs_patterns_alone);
