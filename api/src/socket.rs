@@ -149,7 +149,9 @@ pub async fn run(state: AppState, principal: Principal, since: Option<i64>, sock
             }
             received = feed.recv() => match received {
                 Ok(event) => session.deliver(&event).await,
-                Err(broadcast::error::RecvError::Lagged(_)) => session.lagging = true,
+                // The feed dropped events for this socket because the server was busy, not
+                // the client: they are read from the database instead.
+                Err(broadcast::error::RecvError::Lagged(_)) => session.read_missed().await,
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             _ = ping.tick() => {
@@ -357,6 +359,39 @@ impl Session {
         self.cursor = event.seq;
         if self.wants(event) {
             self.send_event(event);
+        }
+    }
+
+    /// Sends the events after the cursor that the process's feed dropped, read from the
+    /// database; only if they are no longer kept, or the client's queue is full, does the
+    /// client hear it lagged.
+    async fn read_missed(&mut self) {
+        loop {
+            let page = events::after(
+                self.state.database.orm(),
+                self.principal.tenant_id,
+                self.cursor,
+                EventFilter::default(),
+                PAGE,
+            )
+            .await;
+            match page {
+                Ok(page) if !page.gap => {
+                    for event in &page.events {
+                        self.cursor = event.seq;
+                        if self.wants(event) {
+                            self.send_event(event);
+                        }
+                    }
+                    if page.events.len() < usize::try_from(PAGE).unwrap_or(usize::MAX) {
+                        return;
+                    }
+                }
+                Ok(_) | Err(_) => {
+                    self.lagging = true;
+                    return;
+                }
+            }
         }
     }
 
