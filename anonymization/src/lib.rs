@@ -18,6 +18,7 @@ pub mod html;
 pub mod identity;
 pub mod keyed;
 pub mod operator;
+pub mod propagate;
 pub mod sanitize;
 mod seeded;
 pub mod structured;

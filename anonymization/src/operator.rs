@@ -176,7 +176,8 @@ pub struct MaskOptions {
     pub from_end: bool,
     /// Keep the value's length; otherwise the masked part becomes five mask characters.
     pub preserve_length: bool,
-    /// Leave separators (spaces, dashes, dots) in place, as in cards and phones.
+    /// Leave separators (spaces, dashes, dots, `@`) in place, as in cards and phones;
+    /// off by default, when every code point of the value is masked.
     pub keep_separators: bool,
     /// Keep an e-mail address's domain.
     pub keep_email_domain: bool,
@@ -191,7 +192,7 @@ impl Default for MaskOptions {
             count: None,
             from_end: false,
             preserve_length: true,
-            keep_separators: true,
+            keep_separators: false,
             keep_email_domain: false,
             keep_last: 0,
         }
@@ -504,18 +505,25 @@ mod tests {
     #[test]
     fn masks_keep_only_what_they_declare() {
         let default = MaskOptions::default();
-        assert_eq!(mask("4111 1111 1111 1234", &default), "**** **** **** ****");
+        // Every code point by default, separators included, as Presidio's mask does.
+        assert_eq!(mask("4111 1111 1111 1234", &default), "*******************");
+        assert_eq!(mask("ana@example.com", &default), "***************");
         let card = MaskOptions {
             keep_last: 4,
             ..MaskOptions::default()
         };
-        assert_eq!(mask("4111 1111 1111 1234", &card), "**** **** **** 1234");
+        assert_eq!(mask("4111 1111 1111 1234", &card), "***************1234");
+        let grouped = MaskOptions {
+            keep_separators: true,
+            ..card
+        };
+        assert_eq!(mask("4111 1111 1111 1234", &grouped), "**** **** **** 1234");
         let email = MaskOptions {
             keep_email_domain: true,
             mask_char: '#',
             ..MaskOptions::default()
         };
-        assert_eq!(mask("ana.lopez@example.com", &email), "###.#####@example.com");
+        assert_eq!(mask("ana.lopez@example.com", &email), "#########@example.com");
         let partial = MaskOptions {
             count: Some(3),
             from_end: true,

@@ -520,7 +520,7 @@ pub fn run_eval(args: &EvalArgs, config: &Config) -> anyhow::Result<()> {
 
 /// The engine families a command line names, if it names any.
 fn engines_of(names: Option<&[EngineName]>) -> Option<Vec<obscura_detection::profile::Engine>> {
-    names.map(|names| names.iter().map(|name| name.engine()).collect())
+    names.map(crate::detect_settings::engine_families)
 }
 
 /// `obscura models`.

@@ -29,17 +29,35 @@ pub enum EngineName {
     Patterns,
     Gazetteer,
     Ner,
+    /// The PII & Secret Detection service's name for its general detector: every family.
+    #[value(skip)]
+    Presidio,
+    /// The same service's name for its secret scanner: the patterns, where secrets are.
+    #[value(skip)]
+    DetectSecrets,
 }
 
 impl EngineName {
-    /// The engine's family in the detection engine.
-    pub fn engine(self) -> Engine {
+    /// The families of the detection engine the name runs.
+    pub fn engines(self) -> &'static [Engine] {
         match self {
-            EngineName::Patterns => Engine::Patterns,
-            EngineName::Gazetteer => Engine::Gazetteer,
-            EngineName::Ner => Engine::Ner,
+            EngineName::Patterns | EngineName::DetectSecrets => &[Engine::Patterns],
+            EngineName::Gazetteer => &[Engine::Gazetteer],
+            EngineName::Ner => &[Engine::Ner],
+            EngineName::Presidio => &[Engine::Patterns, Engine::Gazetteer, Engine::Ner],
         }
     }
+}
+
+/// The families a list of engine names runs, each once.
+pub fn engine_families(names: &[EngineName]) -> Vec<Engine> {
+    let mut families: Vec<Engine> = Vec::new();
+    for family in names.iter().flat_map(|name| name.engines()) {
+        if !families.contains(family) {
+            families.push(*family);
+        }
+    }
+    families
 }
 
 /// What a recognizer's failure (a model's inference fault) does to a request: `fail` (the
@@ -118,9 +136,7 @@ impl DetectFields {
                 .collect(),
             pattern_packs: self.pattern_packs,
             profile: self.profile,
-            engines: self
-                .engines
-                .map(|engines| engines.iter().map(|engine| engine.engine()).collect()),
+            engines: self.engines.map(|engines| engine_families(&engines)),
             explain: self.explain,
             on_recognizer_error: self.on_recognizer_error.map(RecognizerErrorMode::domain),
         }

@@ -25,8 +25,8 @@ use crate::auth;
 use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
 use crate::routes::{
-    anonymization, audit, detection, docs, document_exports, documents, glossary, health, jobs, models, progress,
-    project_exports, projects, review, sanitization, service, uploads,
+    anonymization, audit, compat, config, detection, discovery, docs, document_exports, documents, glossary, health,
+    jobs, models, progress, project_exports, projects, review, sanitization, service, uploads,
 };
 use crate::state::AppState;
 
@@ -48,6 +48,7 @@ use crate::state::AppState;
         (name = "documents", description = "Uploaded files, their detection, review and anonymization"),
         (name = "audit", description = "Who did what, and when"),
         (name = "progress", description = "Job and document progress as it happens: a WebSocket, and the same events by polling"),
+        (name = "compatibility", description = "The paths and answer shapes of MaskingEngine and the PII & Secret Detection service, over the same work as the native routes"),
     ),
     components(schemas(crate::problem::Problem, crate::problem::FieldProblem))
 )]
@@ -143,10 +144,22 @@ fn documented_routes(
         .routes(routes!(uploads::complete_upload))
         .routes(routes!(audit::list_audit_records))
         .routes(routes!(progress::create_ws_ticket))
-        .routes(routes!(progress::list_events));
+        .routes(routes!(progress::list_events))
+        .routes(routes!(config::validate_config))
+        .routes(routes!(discovery::get_service_info))
+        .routes(routes!(discovery::discover))
+        .routes(routes!(compat::session_sanitize))
+        .routes(routes!(compat::session_rehydrate))
+        .routes(routes!(compat::session_delete))
+        .routes(routes!(compat::pii_detect))
+        .routes(routes!(compat::pii_redact))
+        .routes(routes!(compat::pii_test))
+        .routes(routes!(compat::pii_entities))
+        .routes(routes!(compat::pii_plugins));
     let api_v1 = authenticate(protected);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::get_health))
+        .routes(routes!(health::get_service_health))
         .routes(routes!(service::get_metrics))
         .routes(routes!(service::get_openapi))
         .routes(routes!(uploads::put_upload))

@@ -2,7 +2,10 @@
 
 pub mod anonymization;
 pub mod audit;
+pub mod compat;
+pub mod config;
 pub mod detection;
+pub mod discovery;
 pub mod docs;
 pub mod document_exports;
 pub mod documents;

@@ -215,13 +215,22 @@ pub async fn start(mut config: Config) -> anyhow::Result<RunningServer> {
         key_cache: Arc::new(KeyCache::default()),
         in_process_workers: workers.len(),
     };
-    let router = build_router(state.clone());
+    // A trailing slash on an API path is trimmed before routing: `/api/v1/projects/` is
+    // `/api/v1/projects`, and a client joining its base URL and `/` reaches `/api/v1`. The
+    // interactive docs keep theirs (they redirect `/docs` to `/docs/`).
+    let router = tower::Layer::layer(
+        &tower::util::MapRequestLayer::new(trim_api_trailing_slash),
+        build_router(state.clone()),
+    );
     let server_shutdown = shutdown.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(server_shutdown.cancelled_owned())
-            .await
-            .context("serving HTTP")
+        axum::serve(
+            listener,
+            axum::ServiceExt::<axum::extract::Request>::into_make_service(router),
+        )
+        .with_graceful_shutdown(server_shutdown.cancelled_owned())
+        .await
+        .context("serving HTTP")
     });
     tracing::info!(%address, workers = workers.len(), "listening");
     Ok(RunningServer {
@@ -309,4 +318,24 @@ pub async fn shutdown_signal() {
         () = interrupt => tracing::info!("interrupt received"),
         () = terminate => tracing::info!("SIGTERM received"),
     }
+}
+
+/// `/api/v1/x/` as `/api/v1/x`, the query kept; other paths as they are.
+fn trim_api_trailing_slash(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    if path.starts_with("/api/") && path.len() > "/api/".len() && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let rebuilt = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(path_and_query) = rebuilt.parse::<axum::http::uri::PathAndQuery>() {
+            let mut parts = request.uri().clone().into_parts();
+            parts.path_and_query = Some(path_and_query);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *request.uri_mut() = uri;
+            }
+        }
+    }
+    request
 }

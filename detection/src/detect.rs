@@ -10,6 +10,7 @@ use aho_corasick::{AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 
 use crate::context::fold_word;
+use crate::disguise::Undisguised;
 use crate::entity_type::EntityType;
 use crate::error_kind::{ErrorClass, ErrorKind};
 use crate::pack::{LoadedPack, PackError};
@@ -74,7 +75,8 @@ pub struct DenyEntry {
 /// Options of one detection call.
 #[derive(Debug, Clone, Default)]
 pub struct DetectOptions {
-    /// ISO 639-1 code; `en` when absent.
+    /// ISO 639-1 code; when absent, `es` or `en` as the text's commonest words say
+    /// ([`crate::language::guess`]).
     pub language: Option<String>,
     /// Only these entity types (names or aliases); all when absent.
     pub entities: Option<Vec<String>>,
@@ -95,6 +97,12 @@ pub struct DetectOptions {
     pub on_recognizer_error: OnRecognizerError,
     /// Span refinement steps not to run, by name (see [`crate::refine::REFINE_STEPS`]).
     pub refinements_off: Vec<String>,
+    /// Keep pattern matches whose validator fails (a card number failing the Luhn check,
+    /// an impossible date) as their recognizer's type, with the validator marked failed;
+    /// off by default, when such a match is not reported.
+    pub keep_unvalidated: bool,
+    /// A floor over the thresholds of model (NER) detections only.
+    pub model_min_score: Option<f32>,
 }
 
 /// What a recognizer's failure does to a detection.
@@ -389,6 +397,40 @@ impl Detector {
             });
         }
         self.check_options(options)?;
+        let guessed;
+        let options = if options.language.is_none() {
+            guessed = DetectOptions {
+                language: Some(crate::language::guess(texts).to_owned()),
+                ..options.clone()
+            };
+            &guessed
+        } else {
+            options
+        };
+        let undisguised: Vec<Option<Undisguised>> = texts.iter().map(|text| Undisguised::of(text)).collect();
+        if undisguised.iter().all(Option::is_none) {
+            return self.detect_undisguised(texts, options);
+        }
+        let cleaned: Vec<&str> = texts
+            .iter()
+            .zip(&undisguised)
+            .map(|(text, undisguised)| {
+                undisguised
+                    .as_ref()
+                    .map_or(*text, |undisguised| undisguised.text.as_str())
+            })
+            .collect();
+        let mut batch = self.detect_undisguised(&cleaned, options)?;
+        for ((detections, undisguised), text) in batch.detections.iter_mut().zip(&undisguised).zip(texts) {
+            if let Some(undisguised) = undisguised {
+                undisguised.restore(text, detections);
+            }
+        }
+        Ok(batch)
+    }
+
+    /// [`detect_many`](Self::detect_many) on texts without disguises.
+    fn detect_undisguised(&self, texts: &[&str], options: &DetectOptions) -> Result<BatchFindings, DetectError> {
         let analyzed: Vec<AnalyzedText<'_>> = texts.iter().map(|text| AnalyzedText::new(text)).collect();
         let language = options.language.as_deref().unwrap_or("en");
         let request = RecognitionRequest {
@@ -403,7 +445,10 @@ impl Detector {
 
         let mut candidates: Vec<Vec<Candidate>> = analyzed
             .iter()
-            .map(|text| self.patterns.recognize(text, &request, &is_wanted))
+            .map(|text| {
+                self.patterns
+                    .recognize(text, &request, &is_wanted, options.keep_unvalidated)
+            })
             .collect();
         let references: Vec<&AnalyzedText<'_>> = analyzed.iter().collect();
         let mut skipped = Vec::new();
@@ -458,14 +503,29 @@ impl Detector {
             .iter()
             .zip(candidates)
             .map(|(analyzed, candidates)| {
+                let is_allowed = |candidate: &Candidate| {
+                    !allowed.is_empty()
+                        && allowed.contains(&fold_value(analyzed.original_slice(candidate.start, candidate.end)))
+                };
+                // What lies inside an allowed value is allowed with it: the domain of an
+                // allowed e-mail address is not a URL.
+                let allowed_spans: Vec<(usize, usize)> = candidates
+                    .iter()
+                    .filter(|candidate| is_allowed(candidate))
+                    .map(|candidate| (candidate.start, candidate.end))
+                    .collect();
                 let mut ranked: Vec<Ranked> = candidates
                     .into_iter()
                     .filter(|candidate| {
-                        !candidate.is_empty() && candidate.score >= threshold_of(&candidate.entity_type)
+                        !candidate.is_empty()
+                            && candidate.score >= threshold_of(&candidate.entity_type)
+                            && (options.model_min_score.is_none_or(|floor| candidate.score >= floor)
+                                || !self.model_recognizers.contains(&candidate.recognizer))
                     })
                     .filter(|candidate| {
-                        allowed.is_empty()
-                            || !allowed.contains(&fold_value(analyzed.original_slice(candidate.start, candidate.end)))
+                        !allowed_spans
+                            .iter()
+                            .any(|&(start, end)| start <= candidate.start && candidate.end <= end)
                     })
                     .map(|candidate| Ranked {
                         candidate,

@@ -7,10 +7,12 @@
 pub mod catalog;
 pub mod context;
 pub mod detect;
+pub mod disguise;
 pub mod entity_type;
 pub mod error_kind;
 pub mod eval;
 pub mod gazetteer;
+pub mod language;
 pub mod pack;
 pub mod pattern;
 pub mod phone;

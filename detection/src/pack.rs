@@ -37,7 +37,8 @@ pub struct RecognizerSpec {
     /// Words or phrases that contradict it.
     #[serde(default)]
     pub negative_context: Vec<String>,
-    /// A validator name (see `Validator`); a match that fails it is dropped.
+    /// A validator name (see `Validator`); a match that fails it is dropped, unless the
+    /// request keeps unvalidated matches (`DetectOptions::keep_unvalidated`).
     #[serde(default)]
     pub validator: Option<String>,
     /// ISO 639-1 codes; empty or `any` means every language.

@@ -207,6 +207,7 @@ impl PatternSet {
         text: &AnalyzedText<'_>,
         request: &RecognitionRequest<'_>,
         wanted: &dyn Fn(&str) -> bool,
+        keep_unvalidated: bool,
     ) -> Vec<Candidate> {
         let haystack = text.normalized();
         let mut candidates = Vec::new();
@@ -244,7 +245,8 @@ impl PatternSet {
                     if start == end {
                         continue;
                     }
-                    if let Some(mut candidate) = recognizer.candidate(text, request, pattern, start, end, &mut windows)
+                    if let Some(mut candidate) =
+                        recognizer.candidate(text, request, pattern, (start, end), keep_unvalidated, &mut windows)
                     {
                         if recognizer.group.is_some() {
                             // The rest of the match is a label the pattern required ("NHC:",
@@ -271,8 +273,8 @@ impl CompiledRecognizer {
         text: &AnalyzedText<'_>,
         request: &RecognitionRequest<'_>,
         pattern: &CompiledPattern,
-        byte_start: usize,
-        byte_end: usize,
+        (byte_start, byte_end): (usize, usize),
+        keep_unvalidated: bool,
         windows: &mut FxHashMap<(usize, usize), Vec<String>>,
     ) -> Option<Candidate> {
         let mut byte_end = byte_end;
@@ -283,18 +285,24 @@ impl CompiledRecognizer {
                 // ("4111 1111 1111 1111 2019"); when the whole match fails, the longest prefix
                 // ending before a separator that passes is taken instead.
                 let matched = &text.normalized()[byte_start..byte_end];
+                let mut passed = true;
                 if !validator.check(matched) {
                     let shorter = matched
                         .char_indices()
                         .rev()
                         .filter(|(_, character)| matches!(character, ' ' | '-' | '.' | '/'))
                         .map(|(offset, _)| offset)
-                        .find(|&offset| offset > 0 && validator.check(matched[..offset].trim_end()))?;
-                    byte_end = byte_start + matched[..shorter].trim_end().len();
+                        .find(|&offset| offset > 0 && validator.check(matched[..offset].trim_end()));
+                    match shorter {
+                        Some(shorter) => byte_end = byte_start + matched[..shorter].trim_end().len(),
+                        // Kept on request as the recognizer's type, marked as failing.
+                        None if keep_unvalidated => passed = false,
+                        None => return None,
+                    }
                 }
                 Some(ValidatorOutcome {
                     validator: validator.name().to_owned(),
-                    passed: true,
+                    passed,
                 })
             }
         };

@@ -129,6 +129,9 @@ const NEGATIVE_CONTEXT: &[&str] = &[
     "case",
     "nhc",
     "nass",
+    "nhs",
+    "mrn",
+    "nino",
     "historia",
 ];
 

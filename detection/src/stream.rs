@@ -55,7 +55,10 @@ impl<'d> DetectionStream<'d> {
     /// Adds the next piece of text.
     pub fn push(&mut self, piece: &str) -> Result<(), DetectError> {
         self.buffer.push_str(piece);
-        if self.buffer.len() >= self.round_bytes {
+        // Without a language, the first round waits for the sample the language is guessed
+        // from, so that the guess is the one whole-text detection makes.
+        let guessing = self.options.language.is_none() && self.buffer.len() < crate::language::SAMPLE_BYTES;
+        if self.buffer.len() >= self.round_bytes && !guessing {
             self.round(false)?;
         }
         Ok(())
@@ -76,6 +79,9 @@ impl<'d> DetectionStream<'d> {
         } else {
             buffer_chars.saturating_sub(self.overlap_chars)
         };
+        if self.options.language.is_none() {
+            self.options.language = Some(crate::language::guess(&[&self.buffer]).to_owned());
+        }
         let findings = self.detector.detect(&self.buffer, &self.options)?;
         merge_skipped(&mut self.found.skipped, findings.skipped);
         for mut detection in findings.detections {

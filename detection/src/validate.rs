@@ -12,6 +12,7 @@ pub mod network;
 pub mod spain;
 pub mod uk;
 pub mod us;
+pub mod words;
 
 use crate::entity_type::names;
 use serde::{Deserialize, Serialize};
@@ -165,7 +166,7 @@ impl Validator {
             Validator::Ipv6 => network::ipv6_valid(candidate),
             Validator::Ip => network::ip_valid(candidate),
             Validator::Mac => network::mac_valid(candidate),
-            Validator::Date => dates::parse_date(candidate, dates::NumericOrder::DayFirst).is_some(),
+            Validator::Date => dates::is_date(candidate),
             Validator::Bitcoin => crypto::bitcoin_valid(candidate),
             Validator::Ethereum => crypto::ethereum_valid(candidate),
             Validator::Crypto => crypto::crypto_address_valid(candidate),

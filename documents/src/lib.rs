@@ -14,7 +14,7 @@
 //! - `pdf`: PDF text with positions, and redaction in the content stream; page images
 //!   decoded and written back; new PDFs written from text for exports;
 //! - `image`: images read with Tesseract, values burnt into the pixels;
-//! - `propagate`: a value detected anywhere in a document is replaced everywhere in it;
+//! - `propagate` (from the anonymization crate): a value detected anywhere in a document is replaced everywhere in it;
 //! - `leak`: the leak check;
 //! - `format`: what a file is, from its first bytes and its name;
 //! - `text_document`, `docx_document`, `pdf_document` and `image_document`: each kind of
@@ -28,7 +28,7 @@ pub mod encoding;
 pub mod image;
 pub mod leak;
 pub mod pdf;
-pub mod propagate;
+pub use obscura_anonymization::propagate;
 
 mod detection;
 mod docx_document;

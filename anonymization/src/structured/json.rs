@@ -109,8 +109,31 @@ pub fn anonymize_json(
         strings: 0,
         replacements: Vec::new(),
         skipped: Vec::new(),
+        found: Some(std::collections::HashMap::new()),
+        prepared: None,
+        propagation: None,
     };
     let mut path = Vec::new();
+    // First every string is read, then what was found anywhere is replaced everywhere: a
+    // name detected in one field ("name": "Alice Johnson") is replaced where detection
+    // missed it ("alice johnson joined in 2019").
+    walker.walk(value, &mut path, None)?;
+    let found = walker.found.take().unwrap_or_default();
+    walker.propagation = crate::propagate::Propagation::new(found.values().flat_map(|(text, detections)| {
+        detections.iter().map(|detection| {
+            (
+                detection.entity_type.as_str(),
+                &text[detection.byte_start..detection.byte_end],
+            )
+        })
+    }));
+    walker.prepared = Some(
+        found
+            .into_iter()
+            .map(|(path, (_, detections))| (path, detections))
+            .collect(),
+    );
+    walker.strings = 0;
     let content = walker.walk(value, &mut path, None)?;
     Ok(StructuredOutput {
         content,
@@ -130,6 +153,12 @@ pub(super) struct Walker<'a, 'b> {
     pub(super) strings: usize,
     pub(super) replacements: Vec<JsonReplacement>,
     pub(super) skipped: Vec<SkippedRecognizer>,
+    /// While reading, in two passes: each selected string's text and detections, by path.
+    pub(super) found: Option<std::collections::HashMap<String, (String, Vec<Detection>)>>,
+    /// While replacing, in two passes: the detections read, by path.
+    pub(super) prepared: Option<std::collections::HashMap<String, Vec<Detection>>>,
+    /// What was found anywhere, to be found everywhere.
+    pub(super) propagation: Option<crate::propagate::Propagation>,
 }
 
 fn render_path(path: &[String]) -> String {
@@ -194,8 +223,15 @@ impl Walker<'_, '_> {
                 limit: self.options.max_strings,
             });
         }
-        let language = self.finder.options.language.clone().unwrap_or_else(|| "en".into());
         let rendered = render_path(path);
+        if let Some(prepared) = &mut self.prepared {
+            let mut detections = prepared.remove(&rendered).unwrap_or_default();
+            if let Some(propagation) = &self.propagation {
+                propagation.apply(text, &mut detections);
+            }
+            return self.replace(text, rendered, &detections);
+        }
+        let language = self.finder.options.language.clone().unwrap_or_else(|| "en".into());
         let (mut detections, skipped) = self.finder.find(UnitText {
             location: &rendered,
             paragraph: None,
@@ -224,10 +260,19 @@ impl Walker<'_, '_> {
                 }];
             }
         }
+        if let Some(found) = &mut self.found {
+            found.insert(rendered, (text.to_owned(), detections));
+            return Ok(text.to_owned());
+        }
+        self.replace(text, rendered, &detections)
+    }
+
+    /// Replaces the detections of one string.
+    fn replace(&mut self, text: &str, rendered: String, detections: &[Detection]) -> Result<String, StructuredError> {
         if detections.is_empty() {
             return Ok(text.to_owned());
         }
-        let result = anonymize_text(text, &detections, self.policy, self.scope)?;
+        let result = anonymize_text(text, detections, self.policy, self.scope)?;
         let characters: Vec<char> = text.chars().collect();
         self.replacements
             .extend(result.replacements.into_iter().map(|replacement| JsonReplacement {

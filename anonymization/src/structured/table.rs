@@ -63,6 +63,9 @@ pub fn anonymize_csv(
         strings: 0,
         replacements: Vec::new(),
         skipped: Vec::new(),
+        found: None,
+        prepared: None,
+        propagation: None,
     };
     let mut headers: Vec<String> = Vec::new();
     for (index, record) in reader.records().enumerate() {

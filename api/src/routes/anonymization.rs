@@ -37,6 +37,8 @@ fn build_operator(name: OperatorName, options: &OperatorOptions, field: &str) ->
 pub struct RedactRequest {
     pub text: String,
     /// The operator for every type (default `replace`); `level` and `operators` refine it.
+    /// Also accepted as `redaction_type`.
+    #[serde(alias = "redaction_type")]
     pub operator: Option<OperatorName>,
     /// BASIC (mask), INTERMEDIATE (aliases such as `PERSONA-001`) or ADVANCED (surrogates);
     /// replaces `operator`.
@@ -51,6 +53,8 @@ pub struct RedactRequest {
     /// the id `sanitize` returned or the one the client chose.
     pub session_id: Option<String>,
     pub language: Option<String>,
+    /// Only these entity types (names or aliases); also accepted as `entity_types`.
+    #[serde(alias = "entity_types")]
     pub entities: Option<Vec<String>>,
     pub min_score: Option<f32>,
     #[serde(default)]
@@ -62,6 +66,11 @@ pub struct RedactRequest {
     pub engines: Option<Vec<EngineName>>,
     /// `fail` (default) or `skip`: what a recognizer's failure does; the profile's when absent.
     pub on_recognizer_error: Option<RecognizerErrorMode>,
+    /// Where the text came from, for the detection log.
+    pub source_type: Option<String>,
+    pub source_id: Option<String>,
+    /// Whether to log the detections (without the matched text).
+    pub log: Option<bool>,
 }
 
 /// One entity type's operator.
@@ -130,6 +139,15 @@ pub async fn create_redaction(
     Extension(principal): Extension<Principal>,
     ApiJson(request): ApiJson<RedactRequest>,
 ) -> Result<ApiJson<RedactResponse>, ApiError> {
+    Ok(ApiJson(redact(&state, &principal, request).await?.0))
+}
+
+/// Redacts a text; also gives the detections the redaction replaced.
+pub async fn redact(
+    state: &AppState,
+    principal: &Principal,
+    request: RedactRequest,
+) -> Result<(RedactResponse, Vec<obscura_detection::Detection>), ApiError> {
     let mut policy = match request.level {
         Some(level) => Policy::level(level),
         None => Policy::uniform(build_operator(
@@ -148,7 +166,7 @@ pub async fn create_redaction(
         policy.by_entity.insert(entity, operator);
     }
     let (selection, options) = prepare(
-        &state,
+        state,
         DetectFields {
             language: request.language,
             entities: request.entities,
@@ -170,12 +188,12 @@ pub async fn create_redaction(
     }
     let session = crate::routes::sanitization::session_key(request.session_id.as_deref(), "body.session_id")?;
     let sessions = state.sessions(principal.tenant_id);
-    let result = with_scope(sessions, session, language, move |scope| {
+    let (result, detections) = with_scope(sessions, session, language, move |scope| {
         let findings = selection.detector.detect(&text, &options)?;
         let mut anonymized =
             anonymize_text(&text, &findings.detections, &policy, scope).map_err(ApiError::from_class)?;
         anonymized.skipped = findings.skipped;
-        Ok::<_, ApiError>(anonymized)
+        Ok::<_, ApiError>((anonymized, findings.detections))
     })
     .await?;
     tracing::debug!(redactions = result.replacements.len(), "text redacted");
@@ -191,12 +209,15 @@ pub async fn create_redaction(
             operator: replacement.operator.to_owned(),
         })
         .collect();
-    Ok(ApiJson(RedactResponse {
-        redacted_text: result.text,
-        redactions_applied: items.len(),
-        items,
-        skipped_recognizers: skipped_views(result.skipped),
-    }))
+    Ok((
+        RedactResponse {
+            redacted_text: result.text,
+            redactions_applied: items.len(),
+            items,
+            skipped_recognizers: skipped_views(result.skipped),
+        },
+        detections,
+    ))
 }
 
 /// The query of `/anonymize`.
@@ -220,6 +241,8 @@ pub struct AnonymizeQuery {
     /// `fail` (default) or `skip`: what a recognizer's failure does; the profile's when
     /// absent. Skipped recognizers are named in the `Obscura-Skipped-Recognizers` header.
     pub on_recognizer_error: Option<RecognizerErrorMode>,
+    /// Whether to log the detections (without the matched text).
+    pub log: Option<bool>,
 }
 
 /// The header that names the recognizers a `/anonymize` answer was made without.
@@ -343,6 +366,8 @@ pub async fn create_anonymization(
 pub struct ValidateRequest {
     pub original: Option<String>,
     pub masked: Option<String>,
+    /// Also accepted as `rule`.
+    #[serde(alias = "rule")]
     pub entity_type: Option<String>,
     /// Several pairs, also checked for consistency with each other.
     pub items: Option<Vec<ValidateItem>>,

@@ -23,9 +23,10 @@ use crate::state::AppState;
 pub struct DetectRequest {
     /// The text to search.
     pub text: String,
-    /// ISO 639-1 code (`en`, `es`); the profile's, else `en`.
+    /// ISO 639-1 code (`en`, `es`); the profile's, else guessed from the text (`es` or `en`).
     pub language: Option<String>,
-    /// Only these entity types (names or aliases).
+    /// Only these entity types (names or aliases); also accepted as `entity_types`.
+    #[serde(alias = "entity_types")]
     pub entities: Option<Vec<String>>,
     /// A floor over every entity's threshold, 0 to 1.
     pub min_score: Option<f32>,
@@ -130,8 +131,13 @@ pub async fn create_detection(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<DetectRequest>,
 ) -> Result<ApiJson<DetectResponse>, ApiError> {
+    Ok(ApiJson(detect(&state, request).await?))
+}
+
+/// Runs a detection request.
+pub async fn detect(state: &AppState, request: DetectRequest) -> Result<DetectResponse, ApiError> {
     let (selection, options) = prepare(
-        &state,
+        state,
         DetectFields {
             language: request.language,
             entities: request.entities,
@@ -159,12 +165,12 @@ pub async fn create_detection(
         "text scanned"
     );
     let entities: Vec<DetectedEntity> = findings.detections.into_iter().map(entity_view).collect();
-    Ok(ApiJson(DetectResponse {
+    Ok(DetectResponse {
         detection_count: entities.len(),
         entities,
         processing_time_ms,
         skipped_recognizers: skipped_views(findings.skipped),
-    }))
+    })
 }
 
 /// An entity type of the taxonomy.
@@ -265,6 +271,8 @@ pub struct PackView {
     /// `builtin:<name>` or the file it was loaded from.
     pub source: String,
     pub recognizers: Vec<String>,
+    /// How many patterns its recognizers have.
+    pub pattern_count: usize,
 }
 
 /// Lists the loaded pattern packs.
@@ -287,6 +295,7 @@ pub async fn list_pattern_packs(State(state): State<AppState>) -> ApiJson<Vec<Pa
                 description: loaded.pack.description.trim().to_owned(),
                 source: loaded.source.clone(),
                 recognizers: loaded.pack.recognizers.iter().map(|spec| spec.name.clone()).collect(),
+                pattern_count: loaded.pack.recognizers.iter().map(|spec| spec.patterns.len()).sum(),
             })
             .collect(),
     )

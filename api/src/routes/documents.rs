@@ -99,6 +99,9 @@ pub struct DocumentPage {
     pub items: Vec<DocumentView>,
     /// Documents that match, in all.
     pub total: u64,
+    /// The page asked for.
+    pub limit: u64,
+    pub offset: u64,
 }
 
 /// Uploads a file to a project.
@@ -245,6 +248,8 @@ pub async fn list_documents(
     Ok(ApiJson(DocumentPage {
         items: records.into_iter().map(DocumentView::from).collect(),
         total,
+        limit,
+        offset,
     }))
 }
 

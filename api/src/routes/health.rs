@@ -64,11 +64,26 @@ pub struct Components {
     pub ner: ComponentHealth,
 }
 
+impl Components {
+    /// Each component with its name.
+    fn named(&self) -> [(&'static str, &ComponentHealth); 5] {
+        [
+            ("database", &self.database),
+            ("storage", &self.storage),
+            ("queue", &self.queue),
+            ("ocr", &self.ocr),
+            ("ner", &self.ner),
+        ]
+    }
+}
+
 /// The health report.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HealthReport {
     pub status: OverallStatus,
     pub version: String,
+    /// When the checks ran.
+    pub timestamp: chrono::DateTime<chrono::Utc>,
     /// Names of the components that are down.
     pub down: Vec<String>,
     pub components: Components,
@@ -85,6 +100,20 @@ pub struct HealthReport {
     )
 )]
 pub async fn get_health(State(state): State<AppState>) -> impl IntoResponse {
+    let report = report(&state).await;
+    (status_code(&report), Json(report))
+}
+
+fn status_code(report: &HealthReport) -> StatusCode {
+    if report.down.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+/// Checks every component.
+async fn report(state: &AppState) -> HealthReport {
     let database_backend = state.database.backend_name().to_owned();
     let storage_backend = state.blobs.backend_name().to_owned();
     let (database, storage, queue) = tokio::join!(
@@ -128,13 +157,7 @@ pub async fn get_health(State(state): State<AppState>) -> impl IntoResponse {
         ner: ner_health(&state.ner),
     };
     let mut down = Vec::new();
-    for (name, component) in [
-        ("database", &components.database),
-        ("storage", &components.storage),
-        ("queue", &components.queue),
-        ("ocr", &components.ocr),
-        ("ner", &components.ner),
-    ] {
+    for (name, component) in components.named() {
         let up = component.status != ComponentStatus::Down;
         state
             .metrics
@@ -155,18 +178,67 @@ pub async fn get_health(State(state): State<AppState>) -> impl IntoResponse {
     if !down.is_empty() {
         tracing::warn!(down = ?down, "health check found components down");
     }
-    let code = if down.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let report = HealthReport {
+    HealthReport {
         status,
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        timestamp: chrono::Utc::now(),
         down,
         components,
+    }
+}
+
+/// The health report in the words of the MaskingEngine and ContextSafe services.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ServiceHealth {
+    /// `healthy` or `unhealthy`.
+    pub status: String,
+    pub version: String,
+    pub timestamp: chrono::DateTime<chrono::Utc>,
+    /// Whether the NER model is loaded.
+    pub ner_enabled: bool,
+    /// Each component: `ok`, `error` or `disabled`.
+    pub components: std::collections::BTreeMap<String, String>,
+    /// Why components are down.
+    pub errors: Vec<String>,
+}
+
+/// The same checks as `/health`, answered as the MaskingEngine and ContextSafe services
+/// answer theirs (their clients read `status: healthy`); no key needed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/health",
+    tag = "service",
+    responses(
+        (status = 200, description = "Every required component is up", body = ServiceHealth),
+        (status = 503, description = "A required component is down; `errors` says why", body = ServiceHealth),
+    )
+)]
+pub async fn get_service_health(State(state): State<AppState>) -> impl IntoResponse {
+    let report = report(&state).await;
+    let code = status_code(&report);
+    let components = &report.components;
+    let mut states = std::collections::BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, component) in components.named() {
+        let word = match component.status {
+            ComponentStatus::Up => "ok",
+            ComponentStatus::Down => {
+                errors.push(format!("{name}: {}", component.detail.as_deref().unwrap_or("down")));
+                "error"
+            }
+            ComponentStatus::Disabled => "disabled",
+        };
+        states.insert(name.to_owned(), word.to_owned());
+    }
+    let health = ServiceHealth {
+        status: if report.down.is_empty() { "healthy" } else { "unhealthy" }.to_owned(),
+        version: report.version,
+        timestamp: report.timestamp,
+        ner_enabled: components.ner.status == ComponentStatus::Up,
+        components: states,
+        errors,
     };
-    (code, Json(report))
+    (code, Json(health))
 }
 
 /// Runs a check and turns its result into a component report.

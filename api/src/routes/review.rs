@@ -293,6 +293,8 @@ pub struct DetectionResults {
     /// Entities listed (after the filters).
     pub entities_found: usize,
     pub entities: Vec<DocumentEntityView>,
+    /// When the last detection finished; null before one has.
+    pub detection_completed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Lists what detection found in a document, with the review status of each entity.
@@ -377,6 +379,7 @@ pub async fn get_detection_results(
         .collect();
     Ok(ApiJson(DetectionResults {
         document_id,
+        detection_completed_at: document.detected_at,
         state: document.state,
         entities_found: entities.len(),
         entities,

@@ -37,11 +37,13 @@ pub struct SanitizeRequest {
     #[serde(default)]
     pub whitelist: Vec<String>,
     pub pattern_packs: Option<Vec<String>>,
-    /// The least score a detection needs, 0 to 1.
+    /// The least score, 0 to 1, a detection of the NER model needs; patterns and word
+    /// lists keep their own thresholds.
     pub min_confidence: Option<f32>,
-    /// Only findings a validator confirmed (checksums, calendar dates, parsed numbers), or
-    /// scored at least 0.85.
-    #[serde(default)]
+    /// Values whose check fails (a card number failing the Luhn check, an impossible date)
+    /// are left alone (default true); with false they are masked as the type their shape
+    /// suggests.
+    #[serde(default = "strict_by_default")]
     pub strict_validation: bool,
     /// Patterns only, without word lists or the NER model: faster, and blind to names.
     #[serde(default)]
@@ -64,6 +66,9 @@ pub struct SanitizeResponse {
     pub detection_count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    /// Where a session's mask map is kept: `sessions/{session_id}`, sealed in the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_path: Option<String>,
     /// Recognizers that failed and were left out; empty unless `on_recognizer_error` is `skip`.
     pub skipped_recognizers: Vec<SkippedRecognizerView>,
 }
@@ -75,18 +80,8 @@ struct SanitizedContent {
     skipped: Vec<SkippedRecognizer>,
 }
 
-/// Keeps only validated findings, or very sure ones.
-fn strict(detections: Vec<Detection>) -> Vec<Detection> {
-    detections
-        .into_iter()
-        .filter(|detection| {
-            detection
-                .explanation
-                .as_ref()
-                .and_then(|explanation| explanation.validator.as_ref())
-                .map_or(detection.score >= 0.85, |outcome| outcome.passed)
-        })
-        .collect()
+fn strict_by_default() -> bool {
+    true
 }
 
 fn sanitize_content(
@@ -94,18 +89,13 @@ fn sanitize_content(
     format: ContentFormat,
     detector: &obscura_detection::Detector,
     options: &obscura_detection::DetectOptions,
-    strict_validation: bool,
     sanitizer: &mut Sanitizer<'_>,
 ) -> Result<SanitizedContent, ApiError> {
     let mut skipped = Vec::new();
     let mut detect = |text: &str| -> Result<Vec<Detection>, obscura_detection::DetectError> {
         let findings = detector.detect(text, options)?;
         merge_skipped(&mut skipped, findings.skipped);
-        Ok(if strict_validation {
-            strict(findings.detections)
-        } else {
-            findings.detections
-        })
+        Ok(findings.detections)
     };
     let (content, detection_count) = match (format, content) {
         (ContentFormat::Text, serde_json::Value::String(text)) => {
@@ -120,19 +110,10 @@ fn sanitize_content(
             merge_skipped(&mut skipped, sanitized.skipped);
             (serde_json::Value::String(sanitized.content), sanitized.detection_count)
         }
-        (ContentFormat::Json, value) if !strict_validation => {
+        (ContentFormat::Json, value) => {
             let sanitized = sanitize_json(value, detector, options, sanitizer)?;
             merge_skipped(&mut skipped, sanitized.skipped);
             (sanitized.content, sanitized.detection_count)
-        }
-        (ContentFormat::Json, value) => {
-            let mut count = 0;
-            let content = obscura_anonymization::sanitize::map_json_strings(value, &mut |text| {
-                let detections = detect(text)?;
-                count += detections.len();
-                Ok::<_, obscura_detection::DetectError>(sanitizer.text(text, &detections))
-            })?;
-            (content, count)
         }
         (ContentFormat::Text | ContentFormat::Html, _) => {
             return Err(ApiError::invalid_field(
@@ -176,16 +157,14 @@ pub async fn create_sanitization(
     } else {
         ContentFormat::Json
     });
-    let (selection, options) = prepare(
+    let (selection, mut options) = prepare(
         &state,
         DetectFields {
             language: request.language,
             entities: request.entities,
-            min_score: request.min_confidence,
             allow_list: request.whitelist,
             pattern_packs: request.pattern_packs,
             profile: request.profile,
-            explain: request.strict_validation,
             on_recognizer_error: request.on_recognizer_error,
             engines: request
                 .regex_only
@@ -198,7 +177,17 @@ pub async fn create_sanitization(
         Some("new") => Some(SessionTarget::New),
         Some(text) => session_key(Some(text), "body.session_id")?.map(SessionTarget::Named),
     };
-    let strict_validation = request.strict_validation;
+    if let Some(floor) = request.min_confidence {
+        if !(0.0..=1.0).contains(&floor) {
+            return Err(ApiError::invalid_field(
+                "invalid_body",
+                "body.min_confidence",
+                "must be between 0 and 1",
+            ));
+        }
+        options.model_min_score = Some(floor);
+    }
+    options.keep_unvalidated = !request.strict_validation;
     let content = std::sync::Arc::new(request.content);
     let selection = std::sync::Arc::new(selection);
     let options = std::sync::Arc::new(options);
@@ -209,14 +198,7 @@ pub async fn create_sanitization(
             span.in_scope(|| {
                 let secret = state.placeholder_key();
                 let mut sanitizer = Sanitizer::new(&mut state.mask_map, &secret);
-                let sanitized = sanitize_content(
-                    &content,
-                    format,
-                    &selection.detector,
-                    &options,
-                    strict_validation,
-                    &mut sanitizer,
-                )?;
+                let sanitized = sanitize_content(&content, format, &selection.detector, &options, &mut sanitizer)?;
                 Ok::<_, ApiError>((sanitized, state))
             })
         })
@@ -229,6 +211,7 @@ pub async fn create_sanitization(
             mask_map: Some(session.mask_map),
             detection_count: sanitized.detection_count,
             session_id: None,
+            storage_path: None,
             skipped_recognizers: skipped_views(sanitized.skipped),
         }));
     };
@@ -243,6 +226,7 @@ pub async fn create_sanitization(
         sanitized_content: sanitized.content,
         mask_map: None,
         detection_count: sanitized.detection_count,
+        storage_path: Some(format!("sessions/{session_id}")),
         session_id: Some(session_id.to_string()),
         skipped_recognizers: skipped_views(sanitized.skipped),
     }))
@@ -345,10 +329,13 @@ pub struct SessionView {
     pub placeholder_count: usize,
 }
 
-/// The tenant's live sessions.
+/// The tenant's live sessions: their ids, as MaskingEngine lists them, and each one's
+/// details.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SessionList {
-    pub sessions: Vec<SessionView>,
+    pub sessions: Vec<String>,
+    pub count: usize,
+    pub items: Vec<SessionView>,
 }
 
 /// Lists the tenant's live sanitization sessions, newest first.
@@ -369,17 +356,20 @@ pub async fn list_sessions(
     let summaries = sessions::list(&state.database, principal.tenant_id)
         .await
         .map_err(ApiError::from_class)?;
+    let items: Vec<SessionView> = summaries
+        .into_iter()
+        .map(|summary| SessionView {
+            session_id: summary.session_id,
+            created_at: summary.created_at,
+            updated_at: summary.updated_at,
+            expires_at: summary.expires_at,
+            placeholder_count: summary.placeholder_count,
+        })
+        .collect();
     Ok(ApiJson(SessionList {
-        sessions: summaries
-            .into_iter()
-            .map(|summary| SessionView {
-                session_id: summary.session_id,
-                created_at: summary.created_at,
-                updated_at: summary.updated_at,
-                expires_at: summary.expires_at,
-                placeholder_count: summary.placeholder_count,
-            })
-            .collect(),
+        sessions: items.iter().map(|item| item.session_id.clone()).collect(),
+        count: items.len(),
+        items,
     }))
 }
 

@@ -23,6 +23,7 @@ mod progress;
 mod projects;
 mod recognizer_failure;
 mod reviewed;
+mod seed_examples;
 mod seeds;
 mod service;
 mod shutdown;

@@ -81,7 +81,7 @@ async fn masking_engine_sessions_take_the_clients_ids(mode: Mode) {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|listed| listed["session_id"].as_str())
+        .filter_map(|listed| listed.as_str())
         .collect();
     assert!(
         names.contains(&session) && names.contains(&"chat-2026-12-07"),
@@ -221,3 +221,138 @@ async fn masking_engine_regex_only_runs_patterns_alone(mode: Mode) {
     app.stop().await;
 }
 both_modes!(masking_engine_regex_only_runs_patterns_alone);
+
+/// MaskingEngine's `strict_validation` (on by default) leaves a card number failing the
+/// Luhn check alone, and nothing else claims it; off, it is masked as a card.
+/// `min_confidence` bounds the NER model only: a pattern's finding scored under it stays.
+async fn masking_engine_strict_validation_and_min_confidence(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let content = "Card 4111 1111 1111 1112 was declined; write to john@example.com";
+    let sanitize = |extra: serde_json::Value| {
+        let mut body = serde_json::json!({ "content": content });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        call(&app, "/api/v1/sanitize", body)
+    };
+    let (status, strict) = sanitize(serde_json::json!({})).await;
+    assert_eq!(status, 200, "{strict}");
+    let text = strict["sanitized_content"].as_str().unwrap();
+    assert!(text.starts_with("Card 4111 1111 1111 1112 was declined"), "{strict}");
+    assert!(!text.contains("john@"), "{strict}");
+    assert_eq!(strict["detection_count"], 1, "{strict}");
+
+    let (status, lenient) = sanitize(serde_json::json!({ "strict_validation": false })).await;
+    assert_eq!(status, 200, "{lenient}");
+    let text = lenient["sanitized_content"].as_str().unwrap();
+    assert!(text.starts_with("Card <<CREDIT_CARD_"), "{lenient}");
+
+    // The e-mail pattern scores 0.95: a floor of 0.99 for the model leaves it found.
+    let (status, floor) = sanitize(serde_json::json!({ "min_confidence": 0.99 })).await;
+    assert_eq!(status, 200, "{floor}");
+    assert!(
+        !floor["sanitized_content"].as_str().unwrap().contains("john@"),
+        "{floor}"
+    );
+    let (status, problem) = sanitize(serde_json::json!({ "min_confidence": 1.5 })).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["loc"], "body.min_confidence", "{problem}");
+    app.stop().await;
+}
+both_modes!(masking_engine_strict_validation_and_min_confidence);
+
+/// Prime Anonymizer: any JSON value is a body, and a person's name found in one field is
+/// replaced wherever it stands, with one token, whatever its case.
+async fn prime_bodies_of_any_shape_keep_one_token_per_person(mode: Mode) {
+    let mut setup = crate::support::TestSetup::new(mode).await;
+    setup.with_ner();
+    let app = setup.start().await;
+    let anonymize = |body: serde_json::Value| call(&app, "/api/v1/anonymize?entities=PERSON,EMAIL_ADDRESS", body);
+    let (status, answer) = anonymize(serde_json::json!({
+        "name": "Alice Johnson",
+        "email": "alice@example.com",
+        "bio": "Alice Johnson joined in 2019; alice johnson and ALICE JOHNSON are her."
+    }))
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let token = answer["name"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("<PERSON_"), "{answer}");
+    assert_eq!(
+        answer["bio"],
+        format!("{token} joined in 2019; {token} and {token} are her."),
+        "{answer}"
+    );
+    assert_ne!(answer["email"], "alice@example.com", "{answer}");
+
+    let (status, answer) = anonymize(serde_json::json!("Alice Johnson wrote to alice@example.com")).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(!answer.as_str().unwrap().contains("Alice"), "{answer}");
+    let (status, answer) = anonymize(serde_json::json!(["Alice Johnson", "Bob Smith", "Alice Johnson"])).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer[0], answer[2], "{answer}");
+    assert_ne!(answer[0], answer[1], "{answer}");
+    app.stop().await;
+}
+both_modes!(prime_bodies_of_any_shape_keep_one_token_per_person);
+
+/// Presidio's mask hides every code point of a value; keeping separators is asked for.
+async fn presidio_masks_every_character_unless_separators_are_kept(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let redact = |extra: serde_json::Value| {
+        let mut body = serde_json::json!({ "text": "Mail ana@example.com now", "operator": "mask" });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        call(&app, "/api/v1/redact", body)
+    };
+    let (status, masked) = redact(serde_json::json!({})).await;
+    assert_eq!(status, 200, "{masked}");
+    assert_eq!(masked["redacted_text"], "Mail *************** now", "{masked}");
+    let (status, kept) = redact(serde_json::json!({ "keep_separators": true })).await;
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept["redacted_text"], "Mail ***@*******.*** now", "{kept}");
+    app.stop().await;
+}
+both_modes!(presidio_masks_every_character_unless_separators_are_kept);
+
+/// The PII & Secret Detection service's requests, with its field and engine names, get its
+/// answers; a trailing slash on a path is no different.
+async fn pii_service_requests_get_its_answers(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let (status, found) = call(
+        &app,
+        "/api/v1/pii/detect",
+        serde_json::json!({
+            "text": "Contact john.doe@example.com or call 555-123-4567",
+            "source_type": "runbook_output",
+            "source_id": "uuid-of-execution",
+            "engines": ["presidio", "detect_secrets"],
+            "entity_types": ["EMAIL"]
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["detection_count"], 1, "{found}");
+    let detection = &found["detections"][0];
+    assert_eq!(detection["entity_type"], "EMAIL_ADDRESS");
+    assert_eq!(detection["engine"], "presidio");
+    assert_eq!(
+        (detection["start"].as_u64(), detection["end"].as_u64()),
+        (Some(8), Some(28))
+    );
+    assert_eq!(detection["context"], "Contact john.doe@example.com or call");
+    assert!(found["processing_time_ms"].is_u64(), "{found}");
+
+    let (status, redacted) = call(
+        &app,
+        "/api/v1/pii/redact",
+        serde_json::json!({ "text": "Mail ana@example.com", "redaction_type": "mask", "mask_char": "#", "preserve_length": false }),
+    )
+    .await;
+    assert_eq!(status, 200, "{redacted}");
+    assert_eq!(redacted["redacted_text"], "Mail #####", "{redacted}");
+    assert_eq!(redacted["original_length"], 20);
+    assert_eq!(redacted["redactions_applied"], 1);
+    assert_eq!(redacted["detections"][0]["entity_type"], "EMAIL_ADDRESS");
+
+    let listed = app.get("/api/v1/projects/").send().await.unwrap();
+    assert_eq!(listed.status(), 200);
+    app.stop().await;
+}
+both_modes!(pii_service_requests_get_its_answers);

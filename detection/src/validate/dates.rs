@@ -2,8 +2,10 @@
 //!
 //! `parse_date` reads "15/03/1980", "15-03-1980", "1980-03-15" (ISO 8601, with an optional
 //! time), "15 de marzo de 1980", "15 marzo 1980", "March 15, 1980", "15 March 1980" and
-//! "Mar 15 1980". Numeric day-first and month-first forms are ambiguous; `order` says which
-//! to try first, and both are accepted when only one is a real date.
+//! "Mar 15 1980", "5-May-2021". Numeric day-first and month-first forms are ambiguous;
+//! `order` says which to try first, and both are accepted when only one is a real date.
+//! [`is_date`] also accepts what names a day without a year ("September 18", "18 de
+//! septiembre") and dates in Spanish words ("quince de marzo de dos mil veinticuatro").
 
 /// A calendar date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -180,7 +182,7 @@ pub fn parse_date(text: &str, order: NumericOrder) -> Option<CalendarDate> {
     }
     // Written months: tokens of words and numbers, ignoring "de", "del", commas and "of".
     let tokens: Vec<&str> = text
-        .split(|character: char| character.is_whitespace() || character == ',')
+        .split(|character: char| character.is_whitespace() || matches!(character, ',' | '-' | '/'))
         .filter(|token| !token.is_empty())
         .filter(|token| !matches!(token.to_lowercase().as_str(), "de" | "del" | "of" | "the"))
         .collect();
@@ -202,9 +204,106 @@ pub fn parse_date(text: &str, order: NumericOrder) -> Option<CalendarDate> {
     None
 }
 
+/// Whether `text` names a real day: a date [`parse_date`] reads, a day and month without a
+/// year ("September 18", "18th of May", "18 de septiembre"), or a date in Spanish words
+/// ("a quince de marzo de dos mil veinticuatro", "uno de enero"). A day without a year may
+/// be the 29th of February.
+pub fn is_date(text: &str) -> bool {
+    if parse_date(text, NumericOrder::DayFirst).is_some() {
+        return true;
+    }
+    let tokens: Vec<&str> = text
+        .split(|character: char| character.is_whitespace() || matches!(character, ',' | '-' | '/'))
+        .filter(|token| !token.is_empty())
+        .filter(|token| !matches!(token.to_lowercase().as_str(), "de" | "del" | "of" | "the"))
+        .collect();
+    let day = |token: &str| {
+        let digits = token.trim_end_matches(|character: char| {
+            character.is_ascii_alphabetic() || character == 'º' || character == '°'
+        });
+        number(digits)
+    };
+    let real = |month: u32, day: u32| CalendarDate::new(2000, month, day).is_some();
+    if let [first, second] = tokens.as_slice() {
+        if let (Some(day), Some(month)) = (day(first), month_number(second)) {
+            return real(month, day);
+        }
+        if let (Some(month), Some(day)) = (month_number(first), day(second)) {
+            return real(month, day);
+        }
+    }
+    spanish_words_date(text).is_some()
+}
+
+/// A date in Spanish words: "quince de marzo de dos mil veinticuatro", "a diez de enero de
+/// dos mil veinticuatro", "treinta y uno de diciembre de 1999", "primero de mayo" (the year,
+/// when absent, is 2000, a leap year).
+pub fn spanish_words_date(text: &str) -> Option<CalendarDate> {
+    let lower = text.trim().to_lowercase().replace(" del ", " de ");
+    let lower = lower.strip_prefix("a ").unwrap_or(&lower);
+    let lower = lower.strip_prefix("el ").unwrap_or(lower);
+    let parts: Vec<&str> = lower.split(" de ").map(str::trim).collect();
+    let (day, month, year) = match parts.as_slice() {
+        [day, month] => (*day, *month, None),
+        [day, month, year] => (*day, *month, Some(*year)),
+        _ => return None,
+    };
+    let day = super::words::spanish_number(day)?;
+    let month = SPANISH_MONTHS
+        .iter()
+        .position(|known| *known == month)
+        .and_then(|index| u32::try_from(index + 1).ok())
+        .or_else(|| (month == "setiembre").then_some(9))?;
+    let year = match year {
+        None => 2000,
+        Some(year) => {
+            let value = match number(year) {
+                Some(value) if year.len() == 4 => value,
+                _ => super::words::spanish_number(year)?,
+            };
+            i32::try_from(value).ok()?
+        }
+    };
+    CalendarDate::new(year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_without_a_year_and_dates_in_words() {
+        for text in [
+            "September 18",
+            "18 September",
+            "18th of May",
+            "18 de septiembre",
+            "Feb 29",
+            "5-May-2021",
+            "quince de marzo de dos mil veinticuatro",
+            "a diez de enero de dos mil veinticuatro",
+            "treinta y uno de diciembre de mil novecientos noventa y nueve",
+            "primero de mayo",
+            "veintitrés de abril del 2021",
+        ] {
+            assert!(is_date(text), "{text}");
+        }
+        for text in [
+            "September 31",
+            "32 May",
+            "treinta y uno de abril de dos mil",
+            "quince de marzo de dos mil quince dos",
+            "cinco de mayonesa",
+            "May",
+        ] {
+            assert!(!is_date(text), "{text}");
+        }
+        assert_eq!(
+            spanish_words_date("quince de marzo de dos mil veinticuatro"),
+            date(2024, 3, 15)
+        );
+        assert_eq!(parse_date("5-May-2021", NumericOrder::DayFirst), date(2021, 5, 5));
+    }
 
     fn date(year: i32, month: u32, day: u32) -> Option<CalendarDate> {
         Some(CalendarDate { year, month, day })

@@ -38,6 +38,9 @@ pub struct OperatorOptions {
     pub mask_char: Option<char>,
     /// `mask`: keep the value's length (default true).
     pub preserve_length: Option<bool>,
+    /// `mask`: leave separators (spaces, dashes, dots, `@`) unmasked (default false: every
+    /// character of the value is masked).
+    pub keep_separators: Option<bool>,
     /// `mask`: keep the last N letters and digits.
     pub keep_last: Option<usize>,
     /// `mask`: keep an e-mail address's domain.
@@ -91,6 +94,7 @@ pub fn build_operator(name: OperatorName, options: &OperatorOptions) -> Result<O
             Operator::Mask(MaskOptions {
                 mask_char: options.mask_char.unwrap_or(defaults.mask_char),
                 preserve_length: options.preserve_length.unwrap_or(defaults.preserve_length),
+                keep_separators: options.keep_separators.unwrap_or(defaults.keep_separators),
                 keep_last: options.keep_last.unwrap_or(0),
                 keep_email_domain: options.keep_email_domain.unwrap_or(false),
                 ..defaults

@@ -1,4 +1,5 @@
-//! Propagation: a value detected anywhere in a document is replaced everywhere in it.
+//! Propagation: a value detected anywhere in a document, or in any string of a JSON value,
+//! is replaced everywhere in it.
 //!
 //! Detection reads each paragraph or page on its own, and a name found where a title or a
 //! context word points to it ("Dr. Luis Gómez") can be missed where it stands alone ("Gómez
