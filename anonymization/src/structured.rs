@@ -30,7 +30,7 @@ use obscura_detection::error_kind::{ErrorClass, ErrorKind};
 
 use super::{AnonymizeError, Original};
 
-pub use hints::key_hint;
+pub use hints::{fits_hint, key_hint};
 pub use json::{DEFAULT_MAX_DEPTH, DEFAULT_MAX_STRINGS, JsonOptions, anonymize_json};
 pub use markup::{HTML_LOCATION, anonymize_html};
 pub use table::{CsvError, CsvOptions, anonymize_csv};

@@ -26,7 +26,7 @@ use crate::problem::{ApiError, PROBLEM_JSON, code_for_status, generic_detail};
 use crate::request_id;
 use crate::routes::{
     anonymization, audit, compat, config, detection, discovery, docs, document_exports, documents, glossary, health,
-    jobs, models, progress, project_exports, projects, review, sanitization, service, uploads,
+    jobs, models, profiling, progress, project_exports, projects, review, sanitization, service, uploads,
 };
 use crate::state::AppState;
 
@@ -146,6 +146,9 @@ fn documented_routes(
         .routes(routes!(progress::create_ws_ticket))
         .routes(routes!(progress::list_events))
         .routes(routes!(config::validate_config))
+        .routes(routes!(profiling::create_profile))
+        .routes(routes!(profiling::run_profiler))
+        .routes(routes!(profiling::run_mask))
         .routes(routes!(discovery::get_service_info))
         .routes(routes!(discovery::discover))
         .routes(routes!(compat::session_sanitize))

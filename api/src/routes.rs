@@ -13,6 +13,7 @@ pub mod glossary;
 pub mod health;
 pub mod jobs;
 pub mod models;
+pub mod profiling;
 pub mod progress;
 pub mod project_exports;
 pub mod projects;

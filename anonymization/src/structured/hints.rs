@@ -77,7 +77,7 @@ pub fn key_hint(key: &str) -> Option<&'static str> {
 }
 
 /// Whether `value` as a whole is an entity of the hinted type.
-pub(super) fn fits_hint(entity_type: &str, value: &str, language: &str) -> bool {
+pub fn fits_hint(entity_type: &str, value: &str, language: &str) -> bool {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > 200 {
         return false;

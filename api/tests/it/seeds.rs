@@ -356,3 +356,82 @@ async fn pii_service_requests_get_its_answers(mode: Mode) {
     app.stop().await;
 }
 both_modes!(pii_service_requests_get_its_answers);
+
+/// Columns are profiled from their values and names, as `/profile` and Faasera's
+/// `/profiler/run` take them; Faasera's `/mask/run` masks values by their rule.
+async fn columns_are_profiled_and_values_masked_by_rule(mode: Mode) {
+    let app = spawn_app(mode).await;
+    let (status, profile) = call(
+        &app,
+        "/api/v1/profiler/run",
+        serde_json::json!({
+            "requestId": "abc123",
+            "mode": "STRUCTURED",
+            "columns": [
+                { "name": "email", "value": "john.doe@example.com" },
+                { "name": "dob", "value": "1985-02-03" }
+            ]
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{profile}");
+    assert_eq!(profile["requestId"], "abc123");
+    assert_eq!(profile["results"][0]["column"], "email");
+    assert_eq!(profile["results"][0]["label"], "EMAIL_ADDRESS", "{profile}");
+    assert_eq!(profile["results"][1]["label"], "DATE_OF_BIRTH", "{profile}");
+    assert!(profile["results"][0]["confidence"].as_f64().unwrap() > 0.9, "{profile}");
+
+    let (status, profile) = call(
+        &app,
+        "/api/v1/profile",
+        serde_json::json!({
+            "columns": [{ "name": "c1", "values": ["ana@example.com", "luis@example.org", "n/a", null] }],
+            "records": [{ "iban": "ES91 2100 0418 4502 0005 1332", "note": "called twice" }, { "note": "ok" }]
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{profile}");
+    let results = profile["results"].as_array().unwrap();
+    assert_eq!(results[0]["label"], "EMAIL_ADDRESS", "{profile}");
+    assert_eq!(results[0]["sample_count"], 3, "null is not a sample: {profile}");
+    assert!(
+        (results[0]["confidence"].as_f64().unwrap() - 0.63).abs() < 0.05,
+        "2 of 3: {profile}"
+    );
+    assert_eq!(results[1]["label"], "IBAN_CODE", "{profile}");
+    assert_eq!(results[2]["label"], "NONE", "{profile}");
+    let (status, problem) = call(&app, "/api/v1/profile", serde_json::json!({})).await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["loc"], "body.columns", "{problem}");
+
+    let (status, masked) = call(
+        &app,
+        "/api/v1/mask/run",
+        serde_json::json!({
+            "requestId": "mask-001",
+            "mode": "MULTI_RULE_BATCH",
+            "records": [
+                { "ruleName": "EMAIL_ADDRESS", "value": "john.doe@example.com" },
+                { "ruleName": "DOB", "value": "1985-02-03" },
+                { "ruleName": "CREDIT_CARD", "value": "4111 1111 1111 1111" }
+            ]
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{masked}");
+    let records = masked["maskedRecords"].as_array().unwrap();
+    assert_eq!(records[0]["value"], "****.***@example.com", "{masked}");
+    assert_eq!(records[0]["ruleName"], "EMAIL_ADDRESS");
+    assert_eq!(records[1]["value"], "1985-**-**", "{masked}");
+    assert_eq!(records[2]["value"], "**** **** **** 1111", "{masked}");
+    let (status, problem) = call(
+        &app,
+        "/api/v1/mask/run",
+        serde_json::json!({ "records": [{ "ruleName": "NOPE", "value": "x" }] }),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["loc"], "body.records[0].ruleName", "{problem}");
+    app.stop().await;
+}
+both_modes!(columns_are_profiled_and_values_masked_by_rule);
