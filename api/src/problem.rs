@@ -384,8 +384,10 @@ impl From<JsonRejection> for ApiError {
                     loc = format!("{loc}.{field}");
                 }
                 let msg = reason.message();
+                // 400 like every other invalid field, as the services our users come from
+                // answer validation errors (axum's own status would be 422).
                 ApiError::new(
-                    rejection.status(),
+                    StatusCode::BAD_REQUEST,
                     "invalid_body",
                     format!("The body does not match the operation's schema: `{loc}` {msg}."),
                 )

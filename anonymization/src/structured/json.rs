@@ -119,13 +119,21 @@ pub fn anonymize_json(
     // missed it ("alice johnson joined in 2019").
     walker.walk(value, &mut path, None)?;
     let found = walker.found.take().unwrap_or_default();
+    // A one-word name ("Rosa") is not looked for elsewhere: alone it may be a word ("color":
+    // "rosa"), as a given name alone never identifies a person.
     walker.propagation = crate::propagate::Propagation::new(found.values().flat_map(|(text, detections)| {
-        detections.iter().map(|detection| {
-            (
-                detection.entity_type.as_str(),
-                &text[detection.byte_start..detection.byte_end],
-            )
-        })
+        detections
+            .iter()
+            .map(|detection| {
+                (
+                    detection.entity_type.as_str(),
+                    &text[detection.byte_start..detection.byte_end],
+                )
+            })
+            .filter(|(entity_type, value)| {
+                *entity_type != obscura_detection::entity_type::names::PERSON
+                    || value.split_whitespace().nth(1).is_some()
+            })
     }));
     walker.prepared = Some(
         found

@@ -127,11 +127,11 @@ async fn bad_project_settings_are_named(mode: Mode) {
         // Values of the wrong type and unknown fields do not match the schema.
         (
             json!({"name": "Dos", "default_anonymization_level": "MAX"}),
-            422,
+            400,
             "invalid_body",
             None,
         ),
-        (json!({"name": "Dos", "colour": "red"}), 422, "invalid_body", None),
+        (json!({"name": "Dos", "colour": "red"}), 400, "invalid_body", None),
     ];
     for (body, status, code, field) in cases {
         let (got, problem) = create(&app, body.clone()).await;

@@ -100,7 +100,7 @@ async fn every_error_is_problem_json() {
             .json(&serde_json::json!({ "blob_bytes": "many" })),
     )
     .await;
-    assert_problem(status, &content_type, &body, 422, "invalid_body");
+    assert_problem(status, &content_type, &body, 400, "invalid_body");
 
     let (status, content_type, body, _) = send(app.client.get(app.url("/no/such/route"))).await;
     assert_problem(status, &content_type, &body, 404, "route_not_found");
