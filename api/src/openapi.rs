@@ -210,6 +210,7 @@ pub fn build_router(state: AppState) -> Router {
     .split_for_parts();
     let json_limit = state.config.server.json_body_limit_bytes;
     let request_timeout = Duration::from_secs(state.config.server.request_timeout_secs);
+    let cors = cors_layer(&state.config.server.cors_origins());
     router
         .route("/", get(docs::get_start_page))
         .route("/docs/errors", get(docs::get_error_codes))
@@ -235,7 +236,37 @@ pub fn build_router(state: AppState) -> Router {
                 }))
                 .layer(axum::extract::DefaultBodyLimit::max(json_limit)),
         )
+        // Outermost: a browser's preflight is answered before anything else looks at it.
+        .layer(tower::util::option_layer(cors))
         .with_state(state)
+}
+
+/// Lets pages from `origins` call the API from a browser, with a bearer key; `None` when
+/// no origin is allowed (the config's check has refused origins that are not valid).
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow_origin = if origins.iter().any(|origin| origin == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|origin| origin.parse().ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([
+                axum::http::Method::GET,
+                axum::http::Method::POST,
+                axum::http::Method::PUT,
+                axum::http::Method::PATCH,
+                axum::http::Method::DELETE,
+            ])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::RETRY_AFTER, header::CONTENT_DISPOSITION])
+            .max_age(Duration::from_secs(600)),
+    )
 }
 
 /// Answers 503 `request_timeout` when a handler runs past `server.request_timeout_secs`.

@@ -54,6 +54,21 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     pub shutdown_timeout_secs: u64,
     pub workers: usize,
+    /// Web origins whose pages may call the API from a browser, comma-separated
+    /// (`https://app.example.com,http://localhost:3000`), or `*` for any; empty for none.
+    pub cors_allowed_origins: String,
+}
+
+impl ServerConfig {
+    /// The origins `cors_allowed_origins` names; `["*"]` for any, empty for none.
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| origin.trim_end_matches('/').to_owned())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -341,6 +356,25 @@ impl Config {
                 "must be positive",
             ));
         }
+        let origins = self.server.cors_origins();
+        for origin in &origins {
+            let scheme_and_host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .filter(|host| !host.is_empty() && !host.contains('/'));
+            if origin != "*" && scheme_and_host.is_none() {
+                return Err(ConfigError::invalid(
+                    "server.cors_allowed_origins",
+                    "must be `*` or origins such as https://app.example.com, comma-separated",
+                ));
+            }
+        }
+        if origins.len() > 1 && origins.iter().any(|origin| origin == "*") {
+            return Err(ConfigError::invalid(
+                "server.cors_allowed_origins",
+                "`*` allows every origin and cannot be listed with others",
+            ));
+        }
         if !(60..=7 * 24 * 3600).contains(&self.server.presigned_upload_ttl_secs) {
             return Err(ConfigError::invalid(
                 "server.presigned_upload_ttl_secs",
@@ -557,6 +591,38 @@ mod tests {
         assert_eq!(worker.jobs_at_once(), cores);
         worker.concurrency = 5;
         assert_eq!(worker.jobs_at_once(), 5);
+    }
+
+    #[test]
+    fn cors_origins_are_listed_checked_and_named_when_wrong() {
+        let config = load(
+            &[(
+                "OBSCURA__SERVER__CORS_ALLOWED_ORIGINS",
+                " http://localhost:3000, https://a.example/ ",
+            )],
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            config.server.cors_origins(),
+            ["http://localhost:3000", "https://a.example"]
+        );
+        assert!(
+            load(&[], &Overrides::default())
+                .unwrap()
+                .server
+                .cors_origins()
+                .is_empty()
+        );
+        for wrong in ["localhost:3000", "https://a.example/app", "*,https://a.example"] {
+            let error = load(
+                &[("OBSCURA__SERVER__CORS_ALLOWED_ORIGINS", wrong)],
+                &Overrides::default(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(error.contains("server.cors_allowed_origins"), "{wrong}: {error}");
+        }
     }
 
     #[test]

@@ -324,3 +324,55 @@ async fn every_route_of_the_router_is_in_the_openapi_document() {
     }
     app.stop().await;
 }
+
+/// Pages from the configured origins may call the API from a browser: their preflight is
+/// answered and their answers carry the origin; other origins, and every origin when none
+/// is configured, get no CORS headers.
+#[tokio::test]
+async fn browsers_on_allowed_origins_may_call_the_api() {
+    let preflight = |app: &crate::support::TestApp, origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/anonymize"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization,content-type")
+            .send()
+    };
+    let allowed_origin = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    let mut setup = crate::support::TestSetup::new(Mode::Embedded).await;
+    setup.set(
+        "OBSCURA__SERVER__CORS_ALLOWED_ORIGINS",
+        "http://localhost:3000, https://app.example.com/",
+    );
+    let app = setup.start().await;
+    let response = preflight(&app, "http://localhost:3000").await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    assert_eq!(allowed_origin(&response).as_deref(), Some("http://localhost:3000"));
+    let allowed_headers = response.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(allowed_headers.contains("authorization"), "{allowed_headers}");
+    let answer = app
+        .post("/api/v1/anonymize")
+        .header("origin", "https://app.example.com")
+        .json(&serde_json::json!({"name": "Alice Johnson"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(allowed_origin(&answer).as_deref(), Some("https://app.example.com"));
+    let other = preflight(&app, "https://elsewhere.example.org").await.unwrap();
+    assert_eq!(allowed_origin(&other), None);
+    app.stop().await;
+
+    let app = spawn_app(Mode::Embedded).await;
+    let response = preflight(&app, "http://localhost:3000").await.unwrap();
+    assert_eq!(allowed_origin(&response), None, "no origin is allowed by default");
+    app.stop().await;
+}
