@@ -168,7 +168,8 @@ async fn sanitize_and_rehydrate_round_trip(mode: Mode) {
     .1;
     let sanitized = body["sanitized_content"].as_str().unwrap();
     assert!(
-        !sanitized.contains("ana.garcia") && !sanitized.contains("612"),
+        // The phone's digits with their spacing: a placeholder's hex tag may hold "612".
+        !sanitized.contains("ana.garcia") && !sanitized.contains("612 345"),
         "{sanitized}"
     );
     assert_eq!(body["detection_count"], 2);
